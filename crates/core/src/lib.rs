@@ -1,0 +1,16 @@
+//! Frontdesk domain core.
+//!
+//! Plain data and rules, no I/O: typed ids, parsed newtypes (workspace names, phone
+//! numbers, API key secrets), durations and the records the other layers pass around.
+//! Nothing here knows about HTTP, SQL or the clock beyond `chrono::Utc::now()` callers pass in.
+
+pub mod agent;
+pub mod api_key;
+pub mod duration;
+pub mod error;
+pub mod id;
+pub mod page;
+pub mod phone;
+pub mod workspace;
+
+pub use error::ValidationError;

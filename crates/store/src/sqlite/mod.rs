@@ -1,0 +1,411 @@
+//! The SQLite implementation of [`Store`]: the embedded default.
+//!
+//! Two pools over one database file in WAL mode: a writer pool of exactly one connection,
+//! so writes never contend for SQLite's single write lock (no "database is locked" under
+//! load, whatever the busy timeout), and a reader pool for concurrent reads, which WAL
+//! lets run beside the writer. Times are stored as integer milliseconds since the epoch.
+
+#[macro_use]
+mod rows;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use frontdesk_core::agent::{self, Agent, Number};
+use frontdesk_core::api_key::ApiKey;
+use frontdesk_core::id::{AgentId, ApiKeyId, NumberId, WorkspaceId};
+use frontdesk_core::page::{Page, PageRequest};
+use frontdesk_core::workspace::{DEFAULT_WORKSPACE, Workspace, WorkspaceName};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, Sqlite, Transaction};
+
+use self::rows::{agent_from_row, api_key_from_row, ms, number_from_row, workspace_from_row};
+use crate::{Bootstrapped, IdempotencyBegin, NewApiKey, Store, StoreError, StoreResult, StoredResponse};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// SQLite-backed store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing, with its folder) the database at a `sqlite://` URL.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL in WAL mode: a committed transaction survives a process crash
+            // (kill -9); only an OS crash or power loss can drop the last few.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        if let Some(parent) = options.get_filename().parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|source| StoreError::Folder { path: parent.display().to_string(), source })?;
+        }
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        let readers = std::thread::available_parallelism().map_or(4, |n| n.get().clamp(2, 8) * 2);
+        let reader = SqlitePoolOptions::new()
+            .max_connections(u32::try_from(readers).unwrap_or(4))
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self { writer, reader })
+    }
+
+    async fn begin(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        // The writer pool has one connection, so this transaction is the only writer.
+        Ok(self.writer.begin().await?)
+    }
+}
+
+fn unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+async fn insert_api_key(
+    tx: &mut Transaction<'static, Sqlite>,
+    workspace: &WorkspaceId,
+    key: &NewApiKey,
+    now: DateTime<Utc>,
+) -> StoreResult<ApiKey> {
+    let id = ApiKeyId::generate();
+    sqlx::query(
+        "INSERT INTO api_keys (id, workspace_id, name, prefix, digest, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id.as_str())
+    .bind(workspace.as_str())
+    .bind(&key.name)
+    .bind(&key.prefix)
+    .bind(&key.digest)
+    .bind(ms(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(ApiKey {
+        id,
+        workspace_id: workspace.clone(),
+        name: key.name.clone(),
+        prefix: key.prefix.clone(),
+        created_at: rows::from_ms(ms(now))?,
+        last_used_at: None,
+        revoked_at: None,
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> StoreResult<usize> {
+        let before = MIGRATOR.iter().count();
+        let has_table: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = '_sqlx_migrations')")
+                .fetch_one(&self.writer)
+                .await?;
+        let applied_before: i64 = if has_table {
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&self.writer).await?
+        } else {
+            0
+        };
+        MIGRATOR.run(&self.writer).await?;
+        Ok(before.saturating_sub(usize::try_from(applied_before).unwrap_or(0)))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    async fn bootstrap_if_empty(&self, key: &NewApiKey) -> StoreResult<Option<Bootstrapped>> {
+        let mut tx = self.begin().await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workspaces").fetch_one(&mut *tx).await?;
+        if count > 0 {
+            return Ok(None);
+        }
+        let now = Utc::now();
+        let at = ms(now);
+        let workspace = Workspace {
+            id: WorkspaceId::generate(),
+            name: DEFAULT_WORKSPACE.to_owned(),
+            created_at: rows::from_ms(at)?,
+        };
+        sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)")
+            .bind(workspace.id.as_str())
+            .bind(&workspace.name)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        let api_key = insert_api_key(&mut tx, &workspace.id, key, now).await?;
+        let config = agent::demo_agent_config();
+        let agent = Agent {
+            id: AgentId::generate(),
+            workspace_id: workspace.id.clone(),
+            name: config["name"].as_str().unwrap_or("Demo front desk").to_owned(),
+            config,
+            created_at: workspace.created_at,
+            updated_at: workspace.created_at,
+        };
+        sqlx::query(
+            "INSERT INTO agents (id, workspace_id, name, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(agent.id.as_str())
+        .bind(workspace.id.as_str())
+        .bind(&agent.name)
+        .bind(agent.config.to_string())
+        .bind(at)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        let number = Number {
+            id: NumberId::generate(),
+            workspace_id: workspace.id.clone(),
+            number: agent::DEMO_NUMBER.to_owned(),
+            agent_id: agent.id.clone(),
+            provider: agent::Provider::Sim,
+            created_at: workspace.created_at,
+        };
+        sqlx::query(
+            "INSERT INTO numbers (id, workspace_id, number, agent_id, provider, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(number.id.as_str())
+        .bind(workspace.id.as_str())
+        .bind(&number.number)
+        .bind(agent.id.as_str())
+        .bind(number.provider.as_str())
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(Bootstrapped { workspace, api_key, agent, number }))
+    }
+
+    async fn create_workspace(&self, name: &WorkspaceName) -> StoreResult<Workspace> {
+        let ws = Workspace { id: WorkspaceId::generate(), name: name.as_str().to_owned(), created_at: rows::now_ms()? };
+        let res = sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)")
+            .bind(ws.id.as_str())
+            .bind(&ws.name)
+            .bind(ms(ws.created_at))
+            .execute(&self.writer)
+            .await;
+        match res {
+            Ok(_) => Ok(ws),
+            Err(e) if unique_violation(&e) => {
+                Err(StoreError::Conflict(format!("a workspace named `{name}` already exists")))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn workspace_by_name(&self, name: &WorkspaceName) -> StoreResult<Option<Workspace>> {
+        sqlx::query("SELECT id, name, created_at FROM workspaces WHERE name = ?")
+            .bind(name.as_str())
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| workspace_from_row(&r))
+            .transpose()
+    }
+
+    async fn list_workspaces(&self) -> StoreResult<Vec<Workspace>> {
+        sqlx::query("SELECT id, name, created_at FROM workspaces ORDER BY name")
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(workspace_from_row)
+            .collect()
+    }
+
+    async fn create_api_key(&self, workspace: &WorkspaceId, key: &NewApiKey) -> StoreResult<ApiKey> {
+        let mut tx = self.begin().await?;
+        let key = insert_api_key(&mut tx, workspace, key, Utc::now()).await?;
+        tx.commit().await?;
+        Ok(key)
+    }
+
+    async fn api_key_by_digest(&self, digest: &str) -> StoreResult<Option<ApiKey>> {
+        sqlx::query(concat!("SELECT ", api_key_columns!(), " FROM api_keys WHERE digest = ?"))
+            .bind(digest)
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| api_key_from_row(&r))
+            .transpose()
+    }
+
+    async fn list_api_keys(&self, workspace: Option<&WorkspaceId>, page: &PageRequest) -> StoreResult<Page<ApiKey>> {
+        let sql = concat!(
+            "SELECT ",
+            api_key_columns!(),
+            " FROM api_keys WHERE (?1 IS NULL OR workspace_id = ?1) AND (?2 IS NULL OR id < ?2) \
+             ORDER BY id DESC LIMIT ?3"
+        );
+        let rows = sqlx::query(sql)
+            .bind(workspace.map(WorkspaceId::as_str))
+            .bind(page.before_id.as_deref())
+            .bind(i64::from(page.limit) + 1)
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(api_key_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_rows(rows, page.limit, |k| k.id.as_str()))
+    }
+
+    async fn get_api_key(&self, workspace: &WorkspaceId, id: &ApiKeyId) -> StoreResult<Option<ApiKey>> {
+        sqlx::query(concat!("SELECT ", api_key_columns!(), " FROM api_keys WHERE id = ? AND workspace_id = ?"))
+            .bind(id.as_str())
+            .bind(workspace.as_str())
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| api_key_from_row(&r))
+            .transpose()
+    }
+
+    async fn revoke_api_key(&self, workspace: Option<&WorkspaceId>, id: &ApiKeyId) -> StoreResult<Option<ApiKey>> {
+        let sql = concat!(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?1) \
+             WHERE id = ?2 AND (?3 IS NULL OR workspace_id = ?3) RETURNING ",
+            api_key_columns!()
+        );
+        sqlx::query(sql)
+            .bind(ms(Utc::now()))
+            .bind(id.as_str())
+            .bind(workspace.map(WorkspaceId::as_str))
+            .fetch_optional(&self.writer)
+            .await?
+            .map(|r| api_key_from_row(&r))
+            .transpose()
+    }
+
+    async fn touch_api_key(&self, id: &ApiKeyId, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ?")
+            .bind(ms(at))
+            .bind(id.as_str())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn list_agents(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Agent>> {
+        sqlx::query(
+            "SELECT id, workspace_id, name, config, created_at, updated_at FROM agents WHERE workspace_id = ? ORDER BY id DESC",
+        )
+        .bind(workspace.as_str())
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(agent_from_row)
+        .collect()
+    }
+
+    async fn list_numbers(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Number>> {
+        sqlx::query(
+            "SELECT id, workspace_id, number, agent_id, provider, created_at FROM numbers WHERE workspace_id = ? ORDER BY id DESC",
+        )
+        .bind(workspace.as_str())
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(number_from_row)
+        .collect()
+    }
+
+    async fn idempotency_begin(
+        &self,
+        workspace: &WorkspaceId,
+        key: &str,
+        request_digest: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+        stale_after: chrono::Duration,
+    ) -> StoreResult<IdempotencyBegin> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "SELECT request_digest, status, content_type, body, created_at FROM idempotency_keys \
+             WHERE workspace_id = ? AND key = ?",
+        )
+        .bind(workspace.as_str())
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let now_ms = ms(now);
+        let outcome = match row {
+            Some(row) => {
+                let created: i64 = row.try_get("created_at")?;
+                let status: Option<i64> = row.try_get("status")?;
+                let digest: String = row.try_get("request_digest")?;
+                if created < now_ms - ttl.num_milliseconds() {
+                    None // expired: start afresh
+                } else if digest != request_digest {
+                    Some(IdempotencyBegin::Mismatch)
+                } else if let Some(status) = status {
+                    Some(IdempotencyBegin::Completed(StoredResponse {
+                        status: u16::try_from(status).map_err(|_| StoreError::Corrupt("idempotency status".into()))?,
+                        content_type: row.try_get("content_type")?,
+                        body: row.try_get::<Option<Vec<u8>>, _>("body")?.unwrap_or_default(),
+                    }))
+                } else if created < now_ms - stale_after.num_milliseconds() {
+                    None // abandoned by a crashed request: take it over
+                } else {
+                    Some(IdempotencyBegin::InProgress)
+                }
+            }
+            None => None,
+        };
+        if let Some(outcome) = outcome {
+            return Ok(outcome);
+        }
+        sqlx::query(
+            "INSERT INTO idempotency_keys (workspace_id, key, request_digest, status, content_type, body, created_at) \
+             VALUES (?1, ?2, ?3, NULL, NULL, NULL, ?4) \
+             ON CONFLICT (workspace_id, key) DO UPDATE SET request_digest = ?3, status = NULL, \
+             content_type = NULL, body = NULL, created_at = ?4",
+        )
+        .bind(workspace.as_str())
+        .bind(key)
+        .bind(request_digest)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(IdempotencyBegin::Started)
+    }
+
+    async fn idempotency_complete(&self, workspace: &WorkspaceId, key: &str, response: &StoredResponse) -> StoreResult<()> {
+        sqlx::query("UPDATE idempotency_keys SET status = ?, content_type = ?, body = ? WHERE workspace_id = ? AND key = ?")
+            .bind(i64::from(response.status))
+            .bind(response.content_type.as_deref())
+            .bind(&response.body)
+            .bind(workspace.as_str())
+            .bind(key)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn idempotency_abandon(&self, workspace: &WorkspaceId, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE workspace_id = ? AND key = ? AND status IS NULL")
+            .bind(workspace.as_str())
+            .bind(key)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn idempotency_prune(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let res = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
+            .bind(ms(before))
+            .execute(&self.writer)
+            .await?;
+        Ok(res.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests;
