@@ -1,0 +1,129 @@
+//! The command line (clap). Every command has `--help`; `--json` makes output
+//! machine-readable. Errors are printed as one line on stderr; the exit status is 2 for
+//! a configuration or usage error, 1 for any other failure.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands;
+use crate::config::{Config, ConfigError};
+use crate::telemetry::{self, LogFormat};
+
+#[derive(Debug, Parser)]
+#[command(name = "frontdesk", version, about = "Frontdesk: a self-hosted AI phone receptionist", propagate_version = true)]
+pub struct Cli {
+    /// Configuration file (default: ./frontdesk.toml when it exists).
+    #[arg(long, global = true, value_name = "FILE", env = "FRONTDESK_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Log format (overrides the `log_format` setting).
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: REST API, telephony endpoints and workers, in one process.
+    Serve(ServeArgs),
+    /// Apply database migrations, then exit.
+    Migrate,
+    /// Manage workspaces.
+    #[command(subcommand)]
+    Workspaces(WorkspacesCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (overrides the `listen` setting), for example 0.0.0.0:8080.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspacesCommand {
+    /// Create a workspace.
+    Create {
+        /// Lower-case letters, digits, `-` and `_`, for example `acme-plumbing`.
+        name: String,
+    },
+    /// List workspaces.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create an API key and print it alone on stdout (it is shown only this once).
+    Create {
+        /// Workspace the key belongs to.
+        #[arg(long, value_name = "NAME")]
+        workspace: String,
+        /// A label for the key, for example `crm-sync`.
+        #[arg(long, value_name = "LABEL")]
+        name: String,
+    },
+    /// List API keys (prefix, name, created and last-used times), newest first.
+    List {
+        /// Only this workspace's keys.
+        #[arg(long, value_name = "NAME")]
+        workspace: Option<String>,
+    },
+    /// Revoke an API key by id; it stops working at once.
+    Revoke {
+        /// The key's id, `key_...`.
+        id: String,
+    },
+}
+
+/// A usage error found after parsing (bad workspace name, bad id): exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Parses the command line, runs the command and maps the outcome to an exit status.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<ConfigError>().is_some() || e.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let loaded = Config::load(cli.config.as_deref())?;
+    let config = loaded.config;
+    let format = cli.log_format.unwrap_or(if config.log_format == "json" { LogFormat::Json } else { LogFormat::Text });
+    telemetry::init(format, &config.log);
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
+    let out = commands::Output { json: cli.json };
+    match cli.command {
+        Command::Serve(args) => commands::serve::run(config, args.listen).await,
+        Command::Migrate => commands::migrate::run(&config, out).await,
+        Command::Workspaces(cmd) => commands::workspaces::run(&config, out, cmd).await,
+        Command::Keys(cmd) => commands::keys::run(&config, out, cmd).await,
+    }
+}

@@ -1,0 +1,68 @@
+//! `frontdesk serve`: bind, bootstrap an empty database, serve until SIGINT or SIGTERM,
+//! then finish in-flight requests and exit.
+
+use anyhow::Context;
+use frontdesk_server::Application;
+use frontdesk_server::bootstrap::{FirstStart, bootstrap};
+
+use super::open_store;
+use crate::config::Config;
+
+pub async fn run(mut config: Config, listen: Option<String>) -> anyhow::Result<()> {
+    if let Some(listen) = listen {
+        config.listen = listen;
+    }
+    let settings = config.server_settings()?;
+    let (store, _) = open_store(&config).await?;
+    let app = Application::build(settings, store.clone())
+        .await
+        .with_context(|| format!("could not listen on {}", config.listen))?;
+    let addr = app.local_addr()?;
+    let base = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    // Bootstrap only once the port is ours, so the key is never created unseen.
+    if let Some(first) = bootstrap(&*store).await.context("could not bootstrap the database")? {
+        print_first_start(&first, &base);
+    }
+    tracing::info!(%addr, version = env!("CARGO_PKG_VERSION"), "listening");
+    println!("Frontdesk listening on http://{addr}");
+    app.run_until(shutdown_signal()).await.context("the server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_first_start(first: &FirstStart, base: &str) {
+    let c = &first.created;
+    println!("First start: created workspace `{}`, demo agent {} and demo number {} (provider sim).", c.workspace.name, c.agent.id, c.number.number);
+    println!("Bootstrap API key (shown only this once; store it now):");
+    println!("  {}", first.secret.expose());
+    println!("Dashboard: {base}/  (sign in with the API key above)");
+    println!("Try it:    curl -H 'Authorization: Bearer {}' {base}/v1/api-keys", first.secret.expose());
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "could not listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,314 @@
+//! Configuration: defaults, then `frontdesk.toml` (or `--config FILE`), then environment
+//! variables `FRONTDESK_<SETTING>`. Every setting is validated at start; an error names
+//! the setting, its environment variable, and what a good value looks like.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use frontdesk_core::duration::{parse_duration, parse_duration_list};
+use frontdesk_server::{RateLimitSettings, ServerSettings};
+use serde::{Deserialize, Serialize};
+
+/// The default configuration file, read from the working directory when present.
+pub const DEFAULT_FILE: &str = "frontdesk.toml";
+
+/// Every setting, as read (see [`Config::validate`] for what is checked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the server listens on.
+    pub listen: String,
+    /// `sqlite://PATH` (embedded default) or, in a later release, `postgres://...`.
+    pub database_url: String,
+    /// The URL Twilio and browsers reach this server at (needed for Twilio signatures).
+    pub public_url: Option<String>,
+    /// Webhook retry delays after the first attempt.
+    pub retry_schedule: String,
+    /// Time a webhook target has to answer.
+    pub delivery_timeout: String,
+    /// Allow webhook and tool targets on private, loopback and link-local addresses.
+    pub allow_private_targets: bool,
+    pub llm_base_url: Option<String>,
+    pub llm_model: Option<String>,
+    pub llm_api_key: Option<String>,
+    pub twilio_auth_token: Option<String>,
+    /// Key that encrypts stored provider credentials.
+    pub master_key: Option<String>,
+    /// Requests per hour per API key (0 = no limit).
+    pub rate_limit_per_hour: u32,
+    /// Requests per second per API key (0 = no limit).
+    pub rate_limit_per_second: u32,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// Log filter, `tracing` syntax (`info`, `debug`, `frontdesk_server=debug,info`).
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://./frontdesk-data/frontdesk.db".into(),
+            public_url: None,
+            retry_schedule: "5m,15m,1h".into(),
+            delivery_timeout: "5s".into(),
+            allow_private_targets: false,
+            llm_base_url: None,
+            llm_model: None,
+            llm_api_key: None,
+            twilio_auth_token: None,
+            master_key: None,
+            rate_limit_per_hour: 1000,
+            rate_limit_per_second: 50,
+            max_body_bytes: frontdesk_server::settings::DEFAULT_MAX_BODY_BYTES,
+            log_format: "text".into(),
+            log: "info".into(),
+        }
+    }
+}
+
+const SETTINGS: &[&str] = &[
+    "listen",
+    "database_url",
+    "public_url",
+    "retry_schedule",
+    "delivery_timeout",
+    "allow_private_targets",
+    "llm_base_url",
+    "llm_model",
+    "llm_api_key",
+    "twilio_auth_token",
+    "master_key",
+    "rate_limit_per_hour",
+    "rate_limit_per_second",
+    "max_body_bytes",
+    "log_format",
+    "log",
+];
+
+/// `FRONTDESK_*` variables that are not server settings (client and test tooling).
+const OTHER_VARS: &[&str] = &["url", "api_key", "test_postgres_url", "config"];
+
+/// A setting that is missing, unreadable or invalid.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist; pass an existing file to --config")]
+    MissingFile(PathBuf),
+    #[error("configuration could not be read: {0}")]
+    Read(String),
+    #[error("invalid setting `{setting}` (env FRONTDESK_{env}): {message}")]
+    Invalid { setting: &'static str, env: String, message: String },
+}
+
+fn invalid(setting: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { setting, env: setting.to_ascii_uppercase(), message: message.into() }
+}
+
+/// The loaded configuration and anything worth warning about.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    /// Notes for the log once logging is up (for example unknown `FRONTDESK_` variables).
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Loads defaults, then the file (an explicit `--config` must exist; the default
+    /// `frontdesk.toml` is optional), then the environment, and validates the result.
+    pub fn load(file: Option<&Path>) -> Result<Loaded, ConfigError> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// As [`Config::load`], with the environment given (for tests).
+    pub fn load_from(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Loaded, ConfigError> {
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.to_owned())),
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new(DEFAULT_FILE).exists() => figment = figment.merge(Toml::file_exact(DEFAULT_FILE)),
+            None => {}
+        }
+        let mut warnings = Vec::new();
+        let mut vars = Vec::new();
+        for (k, v) in &env {
+            let Some(name) = k.strip_prefix("FRONTDESK_") else { continue };
+            let name = name.to_ascii_lowercase();
+            if SETTINGS.contains(&name.as_str()) {
+                vars.push((name, v.clone()));
+            } else if !OTHER_VARS.contains(&name.as_str()) {
+                warnings.push(format!("ignoring unknown environment variable {k}; the settings are listed in the README"));
+            }
+        }
+        // Settings are read from the given environment only, never the process's own,
+        // so tests can run side by side.
+        for (name, value) in vars {
+            figment = figment.merge(EnvSetting { name, value });
+        }
+        let config: Config = figment.extract().map_err(|e| ConfigError::Read(describe_figment_error(&e)))?;
+        config.validate()?;
+        Ok(Loaded { config, warnings })
+    }
+
+    /// Checks every setting, naming the first bad one.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.listen_addr()?;
+        let db = &self.database_url;
+        if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
+            return Err(invalid(
+                "database_url",
+                "use sqlite://PATH (for example sqlite://./frontdesk-data/frontdesk.db) or postgres://USER@HOST/DB",
+            ));
+        }
+        if let Some(url) = &self.public_url
+            && !valid_http_url(url)
+        {
+            return Err(invalid("public_url", format!("`{url}` is not an http(s) URL; write for example https://frontdesk.example.com")));
+        }
+        if let Some(url) = &self.llm_base_url
+            && !valid_http_url(url)
+        {
+            return Err(invalid("llm_base_url", format!("`{url}` is not an http(s) URL; write for example http://127.0.0.1:11434/v1")));
+        }
+        self.retry_schedule()?;
+        self.delivery_timeout()?;
+        if self.max_body_bytes < 1024 {
+            return Err(invalid("max_body_bytes", "must be at least 1024 bytes"));
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(invalid("log_format", format!("`{}` is not a log format; use `text` or `json`", self.log_format)));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
+            return Err(invalid("log", format!("`{}` is not a log filter; write for example `info` or `frontdesk_server=debug,info`", self.log)));
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.listen.parse().map_err(|_| {
+            invalid("listen", format!("`{}` is not an address; write IP:PORT, for example 127.0.0.1:8080", self.listen))
+        })
+    }
+
+    pub fn retry_schedule(&self) -> Result<Vec<Duration>, ConfigError> {
+        parse_duration_list(&self.retry_schedule).map_err(|e| invalid("retry_schedule", e.message))
+    }
+
+    pub fn delivery_timeout(&self) -> Result<Duration, ConfigError> {
+        let d = parse_duration(&self.delivery_timeout).map_err(|e| invalid("delivery_timeout", e.message))?;
+        if d.is_zero() {
+            return Err(invalid("delivery_timeout", "must be more than zero, for example 5s"));
+        }
+        Ok(d)
+    }
+
+    /// The server's settings.
+    pub fn server_settings(&self) -> Result<ServerSettings, ConfigError> {
+        Ok(ServerSettings {
+            listen: self.listen_addr()?,
+            public_url: self.public_url.clone(),
+            rate_limit: RateLimitSettings { per_hour: self.rate_limit_per_hour, per_second: self.rate_limit_per_second },
+            max_body_bytes: self.max_body_bytes,
+        })
+    }
+}
+
+/// One `FRONTDESK_*` variable, typed as figment's `Env` provider would type it (so
+/// `FRONTDESK_RATE_LIMIT_PER_HOUR=10` is a number and `...=true` a boolean).
+struct EnvSetting {
+    name: String,
+    value: String,
+}
+
+impl figment::Provider for EnvSetting {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::named(format!("environment variable FRONTDESK_{}", self.name.to_ascii_uppercase()))
+    }
+
+    fn data(&self) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        let value: figment::value::Value = self.value.parse().unwrap_or_else(|_| self.value.clone().into());
+        let mut dict = figment::value::Dict::new();
+        dict.insert(self.name.clone(), value);
+        Ok(figment::Profile::Default.collect(dict))
+    }
+}
+
+fn describe_figment_error(e: &figment::Error) -> String {
+    let mut msg = e.to_string();
+    if let Some(source) = &e.metadata {
+        msg = format!("{msg} (from {})", source.name);
+    }
+    msg
+}
+
+fn valid_http_url(url: &str) -> bool {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let c = Config::load_from(None, env(&[])).unwrap().config;
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://./frontdesk-data/frontdesk.db");
+        assert_eq!(c.retry_schedule().unwrap().len(), 3);
+        assert_eq!(c.delivery_timeout().unwrap(), Duration::from_secs(5));
+        assert_eq!((c.rate_limit_per_hour, c.rate_limit_per_second), (1000, 50));
+    }
+
+    #[test]
+    fn file_then_env_override_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("fd.toml");
+        std::fs::write(&f, "listen = \"0.0.0.0:9000\"\nrate_limit_per_hour = 5\n").unwrap();
+        let c = Config::load_from(Some(&f), env(&[("FRONTDESK_RATE_LIMIT_PER_HOUR", "7"), ("FRONTDESK_ALLOW_PRIVATE_TARGETS", "true")]))
+            .unwrap()
+            .config;
+        assert_eq!(c.listen, "0.0.0.0:9000");
+        assert_eq!(c.rate_limit_per_hour, 7);
+        assert!(c.allow_private_targets);
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let e = Config::load_from(None, env(&[("FRONTDESK_LISTEN", "nowhere")])).unwrap_err().to_string();
+        assert!(e.contains("`listen`") && e.contains("FRONTDESK_LISTEN") && e.contains("127.0.0.1:8080"), "{e}");
+        let e = Config::load_from(None, env(&[("FRONTDESK_RETRY_SCHEDULE", "5m,soon")])).unwrap_err().to_string();
+        assert!(e.contains("FRONTDESK_RETRY_SCHEDULE"), "{e}");
+        let e = Config::load_from(None, env(&[("FRONTDESK_RATE_LIMIT_PER_HOUR", "lots")])).unwrap_err().to_string();
+        assert!(e.contains("rate_limit_per_hour") && e.contains("FRONTDESK_RATE_LIMIT_PER_HOUR"), "{e}");
+        let e = Config::load_from(None, env(&[("FRONTDESK_DATABASE_URL", "mysql://x")])).unwrap_err().to_string();
+        assert!(e.contains("database_url"), "{e}");
+    }
+
+    #[test]
+    fn unknown_file_keys_are_errors_and_unknown_env_vars_warnings() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("fd.toml");
+        std::fs::write(&f, "lisen = \"x\"\n").unwrap();
+        let e = Config::load_from(Some(&f), env(&[])).unwrap_err().to_string();
+        assert!(e.contains("lisen"), "{e}");
+        let l = Config::load_from(None, env(&[("FRONTDESK_LISTN", "x"), ("FRONTDESK_API_KEY", "k")])).unwrap();
+        assert_eq!(l.warnings.len(), 1);
+        assert!(l.warnings[0].contains("FRONTDESK_LISTN"));
+    }
+
+    #[test]
+    fn missing_explicit_file_is_an_error() {
+        let e = Config::load_from(Some(Path::new("/nonexistent/fd.toml")), env(&[])).unwrap_err();
+        assert!(matches!(e, ConfigError::MissingFile(_)));
+    }
+}

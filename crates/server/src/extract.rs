@@ -1,0 +1,117 @@
+//! Extractors that turn bad input into clear [`ApiError`]s: JSON bodies (malformed,
+//! unknown fields, wrong types, too large, wrong content type) and query strings.
+
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::ApiError;
+
+/// A JSON body. Request types use `#[serde(deny_unknown_fields)]`, so a misspelt field
+/// is an error rather than silently ignored.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(ct) = req.headers().get(CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
+            let mime = ct.split(';').next().unwrap_or_default().trim();
+            if !(mime == "application/json" || mime.ends_with("+json")) {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    format!("the body was sent as `{mime}`; send JSON with `Content-Type: application/json`"),
+                ));
+            }
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the request body is larger than this server accepts (FRONTDESK_MAX_BODY_BYTES); send a smaller body",
+                )
+            } else {
+                ApiError::bad_request("invalid_body", format!("the request body could not be read: {}", e.body_text()))
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses a JSON body, naming the failing field in the error.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("invalid_json", "the request body is empty; send a JSON object"));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_data() {
+            let at = if path == "." { String::new() } else { format!("{path}: ") };
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", format!("{at}{inner}"))
+        } else {
+            ApiError::bad_request("invalid_json", format!("the request body is not valid JSON: {inner}"))
+        }
+    })?;
+    Ok(value)
+}
+
+/// A query string. Unknown parameters are refused when the type denies unknown fields.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state).await.map(|Query(q)| ApiQuery(q)).map_err(|e: QueryRejection| {
+            let text = e.body_text();
+            let text = text.strip_prefix("Failed to deserialize query string: ").unwrap_or(&text);
+            ApiError::bad_request("invalid_query", format!("the query string is invalid: {text}"))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let e = parse_json::<Body>(b"{\"name\": 5}").unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code), (422, "invalid_request"));
+        assert!(e.message.starts_with("name: invalid type"), "{}", e.message);
+        let e = parse_json::<Body>(b"{\"name\": \"x\", \"nmae\": 1}").unwrap_err();
+        assert!(e.message.contains("unknown field `nmae`"), "{}", e.message);
+        let e = parse_json::<Body>(b"{\"name\": ").unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code), (400, "invalid_json"));
+        let e = parse_json::<Body>(b"  ").unwrap_err();
+        assert_eq!(e.code, "invalid_json");
+        let e = parse_json::<Body>(b"{}").unwrap_err();
+        assert!(e.message.contains("missing field `name`"), "{}", e.message);
+    }
+}

@@ -1,0 +1,130 @@
+//! `Idempotency-Key` on POST: the same key with the same request within 24 hours
+//! answers the first response again and creates nothing new.
+//!
+//! Keys are scoped to the workspace. The request's method, path, query and body are
+//! hashed: the same key with a different request is a 422; a key whose first request is
+//! still running is a 409. Responses with a 5xx status are not kept (the retry runs
+//! again); everything else is. A replayed response carries `Idempotent-Replayed: true`.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use frontdesk_store::{IdempotencyBegin, StoredResponse};
+use sha2::{Digest, Sha256};
+
+use crate::ApiError;
+use crate::auth::Caller;
+use crate::state::AppState;
+
+/// The request header.
+pub const HEADER: &str = "idempotency-key";
+/// How long a key is remembered.
+pub const TTL: chrono::Duration = chrono::Duration::hours(24);
+/// A first request still marked running after this long is taken to have died.
+const STALE_AFTER: chrono::Duration = chrono::Duration::minutes(1);
+/// Largest response kept for replay.
+const MAX_STORED_RESPONSE: usize = 4 * 1024 * 1024;
+
+/// Middleware (after auth): applies idempotency to POST requests that carry the header.
+pub async fn idempotent(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::POST || !req.headers().contains_key(HEADER) {
+        return next.run(req).await;
+    }
+    match run(state, req, next).await {
+        Ok(res) | Err(res) => res,
+    }
+}
+
+fn validate_key(raw: &HeaderValue) -> Result<String, Response> {
+    let key = raw.to_str().ok().map(str::trim).unwrap_or_default();
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters, for example a UUID",
+        )
+        .into_response());
+    }
+    Ok(key.to_owned())
+}
+
+async fn run(state: AppState, req: Request, next: Next) -> Result<Response, Response> {
+    let key = validate_key(&req.headers()[HEADER])?;
+    let caller = req.extensions().get::<Caller>().cloned().ok_or_else(|| ApiError::internal().into_response())?;
+    let (parts, body) = req.into_parts();
+    let bytes = to_bytes(body, state.settings.max_body_bytes).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is larger than this server accepts (FRONTDESK_MAX_BODY_BYTES); send a smaller body",
+        )
+        .into_response()
+    })?;
+    let mut hasher = Sha256::new();
+    hasher.update(parts.method.as_str());
+    hasher.update(b"\n");
+    hasher.update(parts.uri.path_and_query().map_or("", |p| p.as_str()));
+    hasher.update(b"\n");
+    hasher.update(&bytes);
+    let digest = hex::encode(hasher.finalize());
+
+    let ws = &caller.workspace_id;
+    let begin = state.store.idempotency_begin(ws, &key, &digest, Utc::now(), TTL, STALE_AFTER).await;
+    match begin.map_err(|e| ApiError::from(e).into_response())? {
+        IdempotencyBegin::InProgress => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_key_in_use",
+            "a request with this Idempotency-Key is still being processed; retry in a moment",
+        )
+        .into_response()),
+        IdempotencyBegin::Mismatch => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "this Idempotency-Key was already used with a different request; use a new key for a new request",
+        )
+        .into_response()),
+        IdempotencyBegin::Completed(stored) => Ok(replay(stored)),
+        IdempotencyBegin::Started => {
+            let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            Ok(finish(&state, &caller, &key, res).await)
+        }
+    }
+}
+
+async fn finish(state: &AppState, caller: &Caller, key: &str, res: Response) -> Response {
+    let ws = &caller.workspace_id;
+    if res.status().is_server_error() || res.status() == StatusCode::TOO_MANY_REQUESTS {
+        if let Err(e) = state.store.idempotency_abandon(ws, key).await {
+            tracing::warn!(error = %e, "could not release an idempotency key");
+        }
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_STORED_RESPONSE).await else {
+        tracing::error!("a response was too large to keep for idempotent replay");
+        let _ = state.store.idempotency_abandon(ws, key).await;
+        return ApiError::internal().into_response();
+    };
+    let stored = StoredResponse {
+        status: parts.status.as_u16(),
+        content_type: parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        body: bytes.to_vec(),
+    };
+    if let Err(e) = state.store.idempotency_complete(ws, key, &stored).await {
+        tracing::warn!(error = %e, "could not store a response for idempotent replay");
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+fn replay(stored: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut res = (status, stored.body).into_response();
+    if let Some(ct) = stored.content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        res.headers_mut().insert(CONTENT_TYPE, ct);
+    }
+    res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    res
+}

@@ -1,0 +1,92 @@
+//! The HTTP surface: one router per resource, merged here with the `/v1` middleware,
+//! the JSON fallbacks for unknown routes and methods, and the OpenAPI document generated
+//! from the same route definitions (so the document cannot miss a route).
+
+pub mod api_keys;
+pub mod meta;
+
+use axum::Router;
+use axum::http::{Method, Uri};
+use axum::middleware::from_fn_with_state;
+use serde::Serialize;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::error::ErrorBody;
+use crate::state::AppState;
+use crate::{ApiError, auth, idempotency, rate_limit};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Frontdesk API",
+        description = "Self-hosted AI phone receptionist. Authenticate with `Authorization: Bearer fd_live_...`. \
+                       Errors are `{\"error\": {\"code\", \"message\"}}`. POST accepts `Idempotency-Key`."
+    ),
+    modifiers(&BearerAuth),
+    security(("api_key" = [])),
+    components(schemas(ErrorBody)),
+    tags(
+        (name = "api-keys", description = "API keys of the caller's workspace"),
+        (name = "meta", description = "Health, readiness, metrics and this document")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("api_key", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct List<T: ToSchema> {
+    pub data: Vec<T>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T: ToSchema> From<frontdesk_core::page::Page<T>> for List<T> {
+    fn from(p: frontdesk_core::page::Page<T>) -> Self {
+        Self { data: p.data, next_cursor: p.next_cursor }
+    }
+}
+
+/// Builds every route, returning the router (state applied) and the OpenAPI document.
+pub fn build(state: AppState) -> (Router, OpenApiDoc) {
+    let v1 = OpenApiRouter::new()
+        .merge(api_keys::router())
+        // Layers run outside in: auth, then rate limits, then idempotency.
+        .route_layer(from_fn_with_state(state.clone(), idempotency::idempotent))
+        .route_layer(from_fn_with_state(state.clone(), rate_limit::enforce))
+        .route_layer(from_fn_with_state(state.clone(), auth::require_api_key));
+    let (router, doc) =
+        OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(v1).merge(meta::router()).split_for_parts();
+    let router = router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state);
+    (router, doc)
+}
+
+async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "route_not_found",
+        format!("there is no route for {method} {}; the routes are listed at /v1/openapi.json", uri.path()),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} does not accept {method}; the Allow header lists the methods it does accept", uri.path()),
+    )
+}

@@ -1,0 +1,43 @@
+//! What the server needs to know to run. The binary builds this from its layered
+//! configuration; tests build it directly.
+
+use std::net::SocketAddr;
+
+/// Per-key rate limits. Zero turns a limit off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitSettings {
+    pub per_hour: u32,
+    pub per_second: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self { per_hour: 1000, per_second: 50 }
+    }
+}
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The URL the server is reached at from outside, when set.
+    pub public_url: Option<String>,
+    pub rate_limit: RateLimitSettings,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// Default request body limit: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            rate_limit: RateLimitSettings::default(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}

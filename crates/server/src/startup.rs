@@ -1,0 +1,113 @@
+//! Assembling and running the server: middleware stack, listener, background upkeep,
+//! graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::response::IntoResponse;
+use axum::{Extension, middleware};
+use chrono::Utc;
+use frontdesk_store::Store;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+use crate::rate_limit::RateLimiter;
+use crate::routes::meta::OpenApiJson;
+use crate::state::AppState;
+use crate::{ApiError, ServerSettings};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Clone, Copy)]
+struct MakeUlid;
+
+impl MakeRequestId for MakeUlid {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        format!("req_{}", ulid::Ulid::new()).parse().ok().map(RequestId::new)
+    }
+}
+
+/// A server bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds the listener and assembles the routes. Port 0 picks a free port.
+    pub async fn build(settings: ServerSettings, store: Arc<dyn Store>) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(settings.listen).await?;
+        let state = AppState {
+            store,
+            limiter: Arc::new(RateLimiter::new(settings.rate_limit)),
+            settings: Arc::new(settings),
+        };
+        let router = router(state.clone());
+        Ok(Self { listener, router, state })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests and returns.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let upkeep = tokio::spawn(upkeep(self.state.clone()));
+        let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        upkeep.abort();
+        result
+    }
+}
+
+/// The full router with its middleware stack.
+pub fn router(state: AppState) -> Router {
+    crate::metrics::handle();
+    let max_body = state.settings.max_body_bytes;
+    let (router, doc) = crate::routes::build(state);
+    let doc_json = doc.to_json().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "could not serialise the OpenAPI document");
+        "{}".to_owned()
+    });
+    router
+        .layer(middleware::from_fn(crate::metrics::track))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(Extension(OpenApiJson(Arc::new(doc_json))))
+        .layer(
+            ServiceBuilder::new()
+                .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeUlid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|req: &Request<_>| {
+                            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                        })
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::DEBUG)),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+        )
+}
+
+/// Periodic housekeeping: forget idle rate-limit state, drop expired idempotency keys.
+async fn upkeep(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        state.limiter.prune();
+        match state.store.idempotency_prune(Utc::now() - crate::idempotency::TTL).await {
+            Ok(n) if n > 0 => tracing::debug!(removed = n, "pruned expired idempotency keys"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not prune idempotency keys"),
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! Shared state handed to every handler and middleware.
+
+use std::sync::Arc;
+
+use frontdesk_store::Store;
+
+use crate::ServerSettings;
+use crate::rate_limit::RateLimiter;
+
+/// Cheap to clone: everything inside is shared.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub settings: Arc<ServerSettings>,
+    pub limiter: Arc<RateLimiter>,
+}
