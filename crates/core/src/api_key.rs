@@ -29,8 +29,9 @@ impl ApiKeySecret {
     #[must_use]
     pub fn generate() -> Self {
         let mut rng = rand::rng();
-        let random: String =
-            (0..RANDOM_LEN).map(|_| char::from(BASE62[rng.random_range(0..BASE62.len())])).collect();
+        let random: String = (0..RANDOM_LEN)
+            .map(|_| char::from(BASE62[rng.random_range(0..BASE62.len())]))
+            .collect();
         Self(format!("{KEY_PREFIX}{random}"))
     }
 
@@ -134,7 +135,13 @@ mod tests {
 
     #[test]
     fn malformed_keys_are_refused() {
-        for bad in ["", "fd_live_", "fd_test_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "fd_live_short", "fd_live_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!a"] {
+        for bad in [
+            "",
+            "fd_live_",
+            "fd_test_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "fd_live_short",
+            "fd_live_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!a",
+        ] {
             assert!(ApiKeySecret::parse(bad).is_err(), "{bad}");
         }
     }

@@ -13,7 +13,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, ValidationError> {
     let bad = || {
         ValidationError::new(
             "duration",
-            format!("`{s}` is not a duration; write a whole number and a unit: ms, s, m, h or d (for example `5s` or `15m`)"),
+            format!(
+                "`{s}` is not a duration; write a whole number and a unit: ms, s, m, h or d (for example `5s` or `15m`)"
+            ),
         )
     };
     let n: u64 = num.parse().map_err(|_| bad())?;
@@ -32,7 +34,10 @@ pub fn parse_duration(s: &str) -> Result<Duration, ValidationError> {
 pub fn parse_duration_list(s: &str) -> Result<Vec<Duration>, ValidationError> {
     let list = s.split(',').map(parse_duration).collect::<Result<Vec<_>, _>>()?;
     if list.is_empty() {
-        return Err(ValidationError::new("duration", "the list is empty; write for example `5m,15m,1h`"));
+        return Err(ValidationError::new(
+            "duration",
+            "the list is empty; write for example `5m,15m,1h`",
+        ));
     }
     Ok(list)
 }
@@ -56,7 +61,14 @@ mod tests {
     #[test]
     fn lists() {
         let l = parse_duration_list("5m, 15m,1h").unwrap();
-        assert_eq!(l, vec![Duration::from_secs(300), Duration::from_secs(900), Duration::from_secs(3600)]);
+        assert_eq!(
+            l,
+            vec![
+                Duration::from_secs(300),
+                Duration::from_secs(900),
+                Duration::from_secs(3600)
+            ]
+        );
         assert!(parse_duration_list("5m,,1h").is_err());
     }
 }

@@ -33,16 +33,19 @@ impl PageRequest {
         let before_id = match cursor {
             None | Some("") => None,
             Some(c) => {
-                let ok = c.strip_prefix(id_prefix).is_some_and(|rest| {
-                    rest.len() == 26 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-                });
+                let ok = c
+                    .strip_prefix(id_prefix)
+                    .is_some_and(|rest| rest.len() == 26 && rest.bytes().all(|b| b.is_ascii_alphanumeric()));
                 if !ok {
                     return Err(ValidationError::new(
                         "cursor",
                         "cursor is not one this list returned; pass the `next_cursor` of the previous page unchanged",
                     ));
                 }
-                Some(c.to_ascii_uppercase().replacen(&id_prefix.to_ascii_uppercase(), id_prefix, 1))
+                Some(
+                    c.to_ascii_uppercase()
+                        .replacen(&id_prefix.to_ascii_uppercase(), id_prefix, 1),
+                )
             }
         };
         Ok(Self { limit, before_id })
@@ -68,8 +71,15 @@ impl<T> Page<T> {
     pub fn from_rows(mut rows: Vec<T>, limit: u32, id_of: impl Fn(&T) -> &str) -> Self {
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
-        let next_cursor = if more { rows.last().map(|r| id_of(r).to_owned()) } else { None };
-        Self { data: rows, next_cursor }
+        let next_cursor = if more {
+            rows.last().map(|r| id_of(r).to_owned())
+        } else {
+            None
+        };
+        Self {
+            data: rows,
+            next_cursor,
+        }
     }
 }
 

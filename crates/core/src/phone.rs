@@ -11,19 +11,21 @@ pub struct PhoneNumber(String);
 
 impl PhoneNumber {
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
-        let compact: String =
-            s.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+        let compact: String = s
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+            .collect();
         let ok = compact.strip_prefix('+').is_some_and(|digits| {
-            (8..=15).contains(&digits.len())
-                && digits.bytes().all(|b| b.is_ascii_digit())
-                && !digits.starts_with('0')
+            (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
         });
         if ok {
             Ok(Self(compact))
         } else {
             Err(ValidationError::new(
                 "number",
-                format!("`{s}` is not a phone number in E.164 form; write it as `+` and the country code, for example `+15550100000`"),
+                format!(
+                    "`{s}` is not a phone number in E.164 form; write it as `+` and the country code, for example `+15550100000`"
+                ),
             ))
         }
     }
@@ -58,8 +60,18 @@ mod tests {
 
     #[test]
     fn e164() {
-        assert_eq!(PhoneNumber::parse("+1 (555) 010-0000").unwrap().as_str(), "+15550100000");
-        for bad in ["5550100000", "+0123456789", "+1555", "+1555abc0000", "", "+1234567890123456"] {
+        assert_eq!(
+            PhoneNumber::parse("+1 (555) 010-0000").unwrap().as_str(),
+            "+15550100000"
+        );
+        for bad in [
+            "5550100000",
+            "+0123456789",
+            "+1555",
+            "+1555abc0000",
+            "",
+            "+1234567890123456",
+        ] {
             assert!(PhoneNumber::parse(bad).is_err(), "{bad}");
         }
     }

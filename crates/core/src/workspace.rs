@@ -18,9 +18,13 @@ pub struct WorkspaceName(String);
 impl WorkspaceName {
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let ok_len = (1..=64).contains(&s.len());
-        let ok_first = s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-        let ok_chars =
-            s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        let ok_first = s
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let ok_chars = s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
         if ok_len && ok_first && ok_chars {
             Ok(Self(s.to_owned()))
         } else {

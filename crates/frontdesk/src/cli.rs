@@ -12,7 +12,12 @@ use crate::config::{Config, ConfigError};
 use crate::telemetry::{self, LogFormat};
 
 #[derive(Debug, Parser)]
-#[command(name = "frontdesk", version, about = "Frontdesk: a self-hosted AI phone receptionist", propagate_version = true)]
+#[command(
+    name = "frontdesk",
+    version,
+    about = "Frontdesk: a self-hosted AI phone receptionist",
+    propagate_version = true
+)]
 pub struct Cli {
     /// Configuration file (default: ./frontdesk.toml when it exists).
     #[arg(long, global = true, value_name = "FILE", env = "FRONTDESK_CONFIG")]
@@ -114,7 +119,11 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let loaded = Config::load(cli.config.as_deref())?;
     let config = loaded.config;
-    let format = cli.log_format.unwrap_or(if config.log_format == "json" { LogFormat::Json } else { LogFormat::Text });
+    let format = cli.log_format.unwrap_or(if config.log_format == "json" {
+        LogFormat::Json
+    } else {
+        LogFormat::Text
+    });
     telemetry::init(format, &config.log);
     for w in &loaded.warnings {
         tracing::warn!("{w}");

@@ -102,11 +102,19 @@ pub enum ConfigError {
     #[error("configuration could not be read: {0}")]
     Read(String),
     #[error("invalid setting `{setting}` (env FRONTDESK_{env}): {message}")]
-    Invalid { setting: &'static str, env: String, message: String },
+    Invalid {
+        setting: &'static str,
+        env: String,
+        message: String,
+    },
 }
 
 fn invalid(setting: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { setting, env: setting.to_ascii_uppercase(), message: message.into() }
+    ConfigError::Invalid {
+        setting,
+        env: setting.to_ascii_uppercase(),
+        message: message.into(),
+    }
 }
 
 /// The loaded configuration and anything worth warning about.
@@ -125,7 +133,10 @@ impl Config {
     }
 
     /// As [`Config::load`], with the environment given (for tests).
-    pub fn load_from(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Loaded, ConfigError> {
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Loaded, ConfigError> {
         let env: Vec<(String, String)> = env.into_iter().collect();
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         match file {
@@ -137,12 +148,16 @@ impl Config {
         let mut warnings = Vec::new();
         let mut vars = Vec::new();
         for (k, v) in &env {
-            let Some(name) = k.strip_prefix("FRONTDESK_") else { continue };
+            let Some(name) = k.strip_prefix("FRONTDESK_") else {
+                continue;
+            };
             let name = name.to_ascii_lowercase();
             if SETTINGS.contains(&name.as_str()) {
                 vars.push((name, v.clone()));
             } else if !OTHER_VARS.contains(&name.as_str()) {
-                warnings.push(format!("ignoring unknown environment variable {k}; the settings are listed in the README"));
+                warnings.push(format!(
+                    "ignoring unknown environment variable {k}; the settings are listed in the README"
+                ));
             }
         }
         // Settings are read from the given environment only, never the process's own,
@@ -150,7 +165,9 @@ impl Config {
         for (name, value) in vars {
             figment = figment.merge(EnvSetting { name, value });
         }
-        let config: Config = figment.extract().map_err(|e| ConfigError::Read(describe_figment_error(&e)))?;
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Read(describe_figment_error(&e)))?;
         config.validate()?;
         Ok(Loaded { config, warnings })
     }
@@ -168,12 +185,18 @@ impl Config {
         if let Some(url) = &self.public_url
             && !valid_http_url(url)
         {
-            return Err(invalid("public_url", format!("`{url}` is not an http(s) URL; write for example https://frontdesk.example.com")));
+            return Err(invalid(
+                "public_url",
+                format!("`{url}` is not an http(s) URL; write for example https://frontdesk.example.com"),
+            ));
         }
         if let Some(url) = &self.llm_base_url
             && !valid_http_url(url)
         {
-            return Err(invalid("llm_base_url", format!("`{url}` is not an http(s) URL; write for example http://127.0.0.1:11434/v1")));
+            return Err(invalid(
+                "llm_base_url",
+                format!("`{url}` is not an http(s) URL; write for example http://127.0.0.1:11434/v1"),
+            ));
         }
         self.retry_schedule()?;
         self.delivery_timeout()?;
@@ -181,17 +204,32 @@ impl Config {
             return Err(invalid("max_body_bytes", "must be at least 1024 bytes"));
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
-            return Err(invalid("log_format", format!("`{}` is not a log format; use `text` or `json`", self.log_format)));
+            return Err(invalid(
+                "log_format",
+                format!("`{}` is not a log format; use `text` or `json`", self.log_format),
+            ));
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
-            return Err(invalid("log", format!("`{}` is not a log filter; write for example `info` or `frontdesk_server=debug,info`", self.log)));
+            return Err(invalid(
+                "log",
+                format!(
+                    "`{}` is not a log filter; write for example `info` or `frontdesk_server=debug,info`",
+                    self.log
+                ),
+            ));
         }
         Ok(())
     }
 
     pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
         self.listen.parse().map_err(|_| {
-            invalid("listen", format!("`{}` is not an address; write IP:PORT, for example 127.0.0.1:8080", self.listen))
+            invalid(
+                "listen",
+                format!(
+                    "`{}` is not an address; write IP:PORT, for example 127.0.0.1:8080",
+                    self.listen
+                ),
+            )
         })
     }
 
@@ -212,7 +250,10 @@ impl Config {
         Ok(ServerSettings {
             listen: self.listen_addr()?,
             public_url: self.public_url.clone(),
-            rate_limit: RateLimitSettings { per_hour: self.rate_limit_per_hour, per_second: self.rate_limit_per_second },
+            rate_limit: RateLimitSettings {
+                per_hour: self.rate_limit_per_hour,
+                per_second: self.rate_limit_per_second,
+            },
             max_body_bytes: self.max_body_bytes,
         })
     }
@@ -227,7 +268,10 @@ struct EnvSetting {
 
 impl figment::Provider for EnvSetting {
     fn metadata(&self) -> figment::Metadata {
-        figment::Metadata::named(format!("environment variable FRONTDESK_{}", self.name.to_ascii_uppercase()))
+        figment::Metadata::named(format!(
+            "environment variable FRONTDESK_{}",
+            self.name.to_ascii_uppercase()
+        ))
     }
 
     fn data(&self) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
@@ -274,9 +318,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("fd.toml");
         std::fs::write(&f, "listen = \"0.0.0.0:9000\"\nrate_limit_per_hour = 5\n").unwrap();
-        let c = Config::load_from(Some(&f), env(&[("FRONTDESK_RATE_LIMIT_PER_HOUR", "7"), ("FRONTDESK_ALLOW_PRIVATE_TARGETS", "true")]))
-            .unwrap()
-            .config;
+        let c = Config::load_from(
+            Some(&f),
+            env(&[
+                ("FRONTDESK_RATE_LIMIT_PER_HOUR", "7"),
+                ("FRONTDESK_ALLOW_PRIVATE_TARGETS", "true"),
+            ]),
+        )
+        .unwrap()
+        .config;
         assert_eq!(c.listen, "0.0.0.0:9000");
         assert_eq!(c.rate_limit_per_hour, 7);
         assert!(c.allow_private_targets);
@@ -284,13 +334,27 @@ mod tests {
 
     #[test]
     fn bad_settings_are_named() {
-        let e = Config::load_from(None, env(&[("FRONTDESK_LISTEN", "nowhere")])).unwrap_err().to_string();
-        assert!(e.contains("`listen`") && e.contains("FRONTDESK_LISTEN") && e.contains("127.0.0.1:8080"), "{e}");
-        let e = Config::load_from(None, env(&[("FRONTDESK_RETRY_SCHEDULE", "5m,soon")])).unwrap_err().to_string();
+        let e = Config::load_from(None, env(&[("FRONTDESK_LISTEN", "nowhere")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`listen`") && e.contains("FRONTDESK_LISTEN") && e.contains("127.0.0.1:8080"),
+            "{e}"
+        );
+        let e = Config::load_from(None, env(&[("FRONTDESK_RETRY_SCHEDULE", "5m,soon")]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("FRONTDESK_RETRY_SCHEDULE"), "{e}");
-        let e = Config::load_from(None, env(&[("FRONTDESK_RATE_LIMIT_PER_HOUR", "lots")])).unwrap_err().to_string();
-        assert!(e.contains("rate_limit_per_hour") && e.contains("FRONTDESK_RATE_LIMIT_PER_HOUR"), "{e}");
-        let e = Config::load_from(None, env(&[("FRONTDESK_DATABASE_URL", "mysql://x")])).unwrap_err().to_string();
+        let e = Config::load_from(None, env(&[("FRONTDESK_RATE_LIMIT_PER_HOUR", "lots")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("rate_limit_per_hour") && e.contains("FRONTDESK_RATE_LIMIT_PER_HOUR"),
+            "{e}"
+        );
+        let e = Config::load_from(None, env(&[("FRONTDESK_DATABASE_URL", "mysql://x")]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("database_url"), "{e}");
     }
 

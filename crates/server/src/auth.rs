@@ -85,5 +85,8 @@ async fn authenticate(state: &AppState, header: Option<HeaderValue>) -> Result<C
             }
         });
     }
-    Ok(Caller { workspace_id: key.workspace_id, key_id: key.id })
+    Ok(Caller {
+        workspace_id: key.workspace_id,
+        key_id: key.id,
+    })
 }

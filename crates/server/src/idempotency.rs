@@ -34,26 +34,27 @@ pub async fn idempotent(State(state): State<AppState>, req: Request, next: Next)
     if req.method() != Method::POST || !req.headers().contains_key(HEADER) {
         return next.run(req).await;
     }
-    match run(state, req, next).await {
-        Ok(res) | Err(res) => res,
-    }
+    run(state, req, next).await.unwrap_or_else(IntoResponse::into_response)
 }
 
-fn validate_key(raw: &HeaderValue) -> Result<String, Response> {
+fn validate_key(raw: &HeaderValue) -> Result<String, ApiError> {
     let key = raw.to_str().ok().map(str::trim).unwrap_or_default();
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(ApiError::bad_request(
             "invalid_idempotency_key",
             "Idempotency-Key must be 1 to 255 visible ASCII characters, for example a UUID",
-        )
-        .into_response());
+        ));
     }
     Ok(key.to_owned())
 }
 
-async fn run(state: AppState, req: Request, next: Next) -> Result<Response, Response> {
+async fn run(state: AppState, req: Request, next: Next) -> Result<Response, ApiError> {
     let key = validate_key(&req.headers()[HEADER])?;
-    let caller = req.extensions().get::<Caller>().cloned().ok_or_else(|| ApiError::internal().into_response())?;
+    let caller = req
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .ok_or_else(ApiError::internal)?;
     let (parts, body) = req.into_parts();
     let bytes = to_bytes(body, state.settings.max_body_bytes).await.map_err(|_| {
         ApiError::new(
@@ -61,7 +62,6 @@ async fn run(state: AppState, req: Request, next: Next) -> Result<Response, Resp
             "payload_too_large",
             "the request body is larger than this server accepts (FRONTDESK_MAX_BODY_BYTES); send a smaller body",
         )
-        .into_response()
     })?;
     let mut hasher = Sha256::new();
     hasher.update(parts.method.as_str());
@@ -72,20 +72,21 @@ async fn run(state: AppState, req: Request, next: Next) -> Result<Response, Resp
     let digest = hex::encode(hasher.finalize());
 
     let ws = &caller.workspace_id;
-    let begin = state.store.idempotency_begin(ws, &key, &digest, Utc::now(), TTL, STALE_AFTER).await;
-    match begin.map_err(|e| ApiError::from(e).into_response())? {
+    let begin = state
+        .store
+        .idempotency_begin(ws, &key, &digest, Utc::now(), TTL, STALE_AFTER)
+        .await;
+    match begin? {
         IdempotencyBegin::InProgress => Err(ApiError::new(
             StatusCode::CONFLICT,
             "idempotency_key_in_use",
             "a request with this Idempotency-Key is still being processed; retry in a moment",
-        )
-        .into_response()),
+        )),
         IdempotencyBegin::Mismatch => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "idempotency_key_reused",
             "this Idempotency-Key was already used with a different request; use a new key for a new request",
-        )
-        .into_response()),
+        )),
         IdempotencyBegin::Completed(stored) => Ok(replay(stored)),
         IdempotencyBegin::Started => {
             let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
@@ -110,7 +111,11 @@ async fn finish(state: &AppState, caller: &Caller, key: &str, res: Response) -> 
     };
     let stored = StoredResponse {
         status: parts.status.as_u16(),
-        content_type: parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        content_type: parts
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
         body: bytes.to_vec(),
     };
     if let Err(e) = state.store.idempotency_complete(ws, key, &stored).await {
@@ -125,6 +130,7 @@ fn replay(stored: StoredResponse) -> Response {
     if let Some(ct) = stored.content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
         res.headers_mut().insert(CONTENT_TYPE, ct);
     }
-    res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    res.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
     res
 }

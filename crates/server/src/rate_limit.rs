@@ -38,8 +38,16 @@ pub struct RateLimiter {
 pub enum Decision {
     /// No limit is configured.
     Unlimited,
-    Allowed { limit: u32, remaining: u32, reset_in: Duration },
-    Limited { limit: u32, retry_after: Duration, reset_in: Duration },
+    Allowed {
+        limit: u32,
+        remaining: u32,
+        reset_in: Duration,
+    },
+    Limited {
+        limit: u32,
+        retry_after: Duration,
+        reset_in: Duration,
+    },
 }
 
 fn keyed(quota: Option<Quota>) -> Option<Keyed> {
@@ -51,12 +59,21 @@ impl RateLimiter {
     pub fn new(settings: RateLimitSettings) -> Self {
         let per_second = NonZeroU32::new(settings.per_second).map(Quota::per_second);
         let per_hour = NonZeroU32::new(settings.per_hour).map(Quota::per_hour);
-        Self { settings, per_second: keyed(per_second), per_hour: keyed(per_hour), clock: DefaultClock::default() }
+        Self {
+            settings,
+            per_second: keyed(per_second),
+            per_hour: keyed(per_hour),
+            clock: DefaultClock::default(),
+        }
     }
 
     /// Takes one request from `key`'s budgets.
     pub fn check(&self, key: &ApiKeyId) -> Decision {
-        let limit = if self.settings.per_hour > 0 { self.settings.per_hour } else { self.settings.per_second };
+        let limit = if self.settings.per_hour > 0 {
+            self.settings.per_hour
+        } else {
+            self.settings.per_second
+        };
         if limit == 0 {
             return Decision::Unlimited;
         }
@@ -64,7 +81,11 @@ impl RateLimiter {
         let limited = |n: NotUntil<_>| {
             let retry_after = n.wait_time_from(self.clock.now());
             let q = n.quota();
-            Decision::Limited { limit, retry_after, reset_in: full_reset(0, q).max(retry_after) }
+            Decision::Limited {
+                limit,
+                retry_after,
+                reset_in: full_reset(0, q).max(retry_after),
+            }
         };
         if let Some(l) = &self.per_second
             && let Err(n) = l.check_key(key)
@@ -75,12 +96,20 @@ impl RateLimiter {
             Some(l) => match l.check_key(key) {
                 Ok(s) => {
                     let remaining = s.remaining_burst_capacity();
-                    Decision::Allowed { limit, remaining, reset_in: full_reset(remaining, s.quota()) }
+                    Decision::Allowed {
+                        limit,
+                        remaining,
+                        reset_in: full_reset(remaining, s.quota()),
+                    }
                 }
                 Err(n) => limited(n),
             },
             // Only a per-second limit: report it.
-            None => Decision::Allowed { limit, remaining: limit.saturating_sub(1), reset_in: Duration::from_secs(1) },
+            None => Decision::Allowed {
+                limit,
+                remaining: limit.saturating_sub(1),
+                reset_in: Duration::from_secs(1),
+            },
         }
     }
 
@@ -113,12 +142,20 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
     };
     match state.limiter.check(&caller.key_id) {
         Decision::Unlimited => next.run(req).await,
-        Decision::Allowed { limit, remaining, reset_in } => {
+        Decision::Allowed {
+            limit,
+            remaining,
+            reset_in,
+        } => {
             let mut res = next.run(req).await;
             set_headers(res.headers_mut(), limit, remaining, reset_in);
             res
         }
-        Decision::Limited { limit, retry_after, reset_in } => {
+        Decision::Limited {
+            limit,
+            retry_after,
+            reset_in,
+        } => {
             let secs = ceil_secs(retry_after).max(1);
             let s = &state.settings.rate_limit;
             let mut res = ApiError::new(
@@ -143,7 +180,10 @@ mod tests {
 
     #[test]
     fn burst_then_limited() {
-        let l = RateLimiter::new(RateLimitSettings { per_hour: 1000, per_second: 3 });
+        let l = RateLimiter::new(RateLimitSettings {
+            per_hour: 1000,
+            per_second: 3,
+        });
         let k = ApiKeyId::generate();
         for i in 0..3 {
             match l.check(&k) {
@@ -161,7 +201,10 @@ mod tests {
 
     #[test]
     fn hourly_budget_runs_out() {
-        let l = RateLimiter::new(RateLimitSettings { per_hour: 2, per_second: 0 });
+        let l = RateLimiter::new(RateLimitSettings {
+            per_hour: 2,
+            per_second: 0,
+        });
         let k = ApiKeyId::generate();
         assert!(matches!(l.check(&k), Decision::Allowed { remaining: 1, .. }));
         assert!(matches!(l.check(&k), Decision::Allowed { remaining: 0, .. }));
@@ -175,7 +218,10 @@ mod tests {
 
     #[test]
     fn zero_is_off() {
-        let l = RateLimiter::new(RateLimitSettings { per_hour: 0, per_second: 0 });
+        let l = RateLimiter::new(RateLimitSettings {
+            per_hour: 0,
+            per_second: 0,
+        });
         assert_eq!(l.check(&ApiKeyId::generate()), Decision::Unlimited);
     }
 }

@@ -12,7 +12,10 @@ pub struct RateLimitSettings {
 
 impl Default for RateLimitSettings {
     fn default() -> Self {
-        Self { per_hour: 1000, per_second: 50 }
+        Self {
+            per_hour: 1000,
+            per_second: 50,
+        }
     }
 }
 

@@ -52,7 +52,11 @@ impl Application {
             settings: Arc::new(settings),
         };
         let router = router(state.clone());
-        Ok(Self { listener, router, state })
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
     }
 
     /// The address actually bound.
@@ -63,7 +67,9 @@ impl Application {
     /// Serves until `shutdown` completes, then finishes in-flight requests and returns.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let upkeep = tokio::spawn(upkeep(self.state.clone()));
-        let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        let result = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
         upkeep.abort();
         result
     }
@@ -104,7 +110,11 @@ async fn upkeep(state: AppState) {
     loop {
         tick.tick().await;
         state.limiter.prune();
-        match state.store.idempotency_prune(Utc::now() - crate::idempotency::TTL).await {
+        match state
+            .store
+            .idempotency_prune(Utc::now() - crate::idempotency::TTL)
+            .await
+        {
             Ok(n) if n > 0 => tracing::debug!(removed = n, "pruned expired idempotency keys"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not prune idempotency keys"),

@@ -73,7 +73,12 @@ pub trait Store: Send + Sync + 'static {
         stale_after: chrono::Duration,
     ) -> StoreResult<IdempotencyBegin>;
     /// Stores the response of a request started with [`Store::idempotency_begin`].
-    async fn idempotency_complete(&self, workspace: &WorkspaceId, key: &str, response: &StoredResponse) -> StoreResult<()>;
+    async fn idempotency_complete(
+        &self,
+        workspace: &WorkspaceId,
+        key: &str,
+        response: &StoredResponse,
+    ) -> StoreResult<()>;
     /// Forgets a started request (it failed in a way a retry may fix).
     async fn idempotency_abandon(&self, workspace: &WorkspaceId, key: &str) -> StoreResult<()>;
     /// Deletes records created before `before`; returns how many.

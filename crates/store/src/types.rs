@@ -15,7 +15,11 @@ pub struct NewApiKey {
 impl NewApiKey {
     #[must_use]
     pub fn new(name: &ApiKeyName, secret: &ApiKeySecret) -> Self {
-        Self { name: name.as_str().to_owned(), digest: secret.digest(), prefix: secret.display_prefix().to_owned() }
+        Self {
+            name: name.as_str().to_owned(),
+            digest: secret.digest(),
+            prefix: secret.display_prefix().to_owned(),
+        }
     }
 }
 

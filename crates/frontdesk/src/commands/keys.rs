@@ -15,7 +15,9 @@ use crate::config::Config;
 async fn workspace_id(store: &dyn Store, name: &str) -> anyhow::Result<frontdesk_core::id::WorkspaceId> {
     let name = WorkspaceName::parse(name).map_err(|e| UsageError(e.message))?;
     let ws = store.workspace_by_name(&name).await?.ok_or_else(|| {
-        UsageError(format!("no workspace named `{name}`; create it with `frontdesk workspaces create {name}`"))
+        UsageError(format!(
+            "no workspace named `{name}`; create it with `frontdesk workspaces create {name}`"
+        ))
     })?;
     Ok(ws.id)
 }
@@ -39,7 +41,12 @@ pub async fn run(config: &Config, out: Output, cmd: KeysCommand) -> anyhow::Resu
                 Some(name) => Some(workspace_id(&*store, &name).await?),
                 None => None,
             };
-            let names: HashMap<_, _> = store.list_workspaces().await?.into_iter().map(|w| (w.id, w.name)).collect();
+            let names: HashMap<_, _> = store
+                .list_workspaces()
+                .await?
+                .into_iter()
+                .map(|w| (w.id, w.name))
+                .collect();
             let mut keys = Vec::new();
             let mut page = PageRequest::first(MAX_LIMIT);
             loop {

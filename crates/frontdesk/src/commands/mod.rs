@@ -37,7 +37,10 @@ pub async fn open_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, usiz
     let store = frontdesk_store::open(&config.database_url)
         .await
         .with_context(|| format!("could not open the database {url}"))?;
-    let applied = store.migrate().await.with_context(|| format!("could not migrate the database {url}"))?;
+    let applied = store
+        .migrate()
+        .await
+        .with_context(|| format!("could not migrate the database {url}"))?;
     if applied > 0 {
         tracing::info!(applied, database = %url, "applied database migrations");
     }

@@ -32,11 +32,17 @@ pub async fn run(mut config: Config, listen: Option<String>) -> anyhow::Result<(
 
 fn print_first_start(first: &FirstStart, base: &str) {
     let c = &first.created;
-    println!("First start: created workspace `{}`, demo agent {} and demo number {} (provider sim).", c.workspace.name, c.agent.id, c.number.number);
+    println!(
+        "First start: created workspace `{}`, demo agent {} and demo number {} (provider sim).",
+        c.workspace.name, c.agent.id, c.number.number
+    );
     println!("Bootstrap API key (shown only this once; store it now):");
     println!("  {}", first.secret.expose());
     println!("Dashboard: {base}/  (sign in with the API key above)");
-    println!("Try it:    curl -H 'Authorization: Bearer {}' {base}/v1/api-keys", first.secret.expose());
+    println!(
+        "Try it:    curl -H 'Authorization: Bearer {}' {base}/v1/api-keys",
+        first.secret.expose()
+    );
 }
 
 async fn shutdown_signal() {

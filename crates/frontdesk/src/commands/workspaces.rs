@@ -18,7 +18,10 @@ pub async fn run(config: &Config, out: Output, cmd: WorkspacesCommand) -> anyhow
             let (store, _) = open_store(config).await?;
             let list = store.list_workspaces().await?;
             out.print(&list, |list| {
-                list.iter().map(|w| format!("{}  {}  {}", w.id, w.name, w.created_at.to_rfc3339())).collect::<Vec<_>>().join("\n")
+                list.iter()
+                    .map(|w| format!("{}  {}  {}", w.id, w.name, w.created_at.to_rfc3339()))
+                    .collect::<Vec<_>>()
+                    .join("\n")
             })
         }
     }

@@ -22,7 +22,9 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_keys, create_key)).routes(routes!(get_key, revoke_key))
+    OpenApiRouter::new()
+        .routes(routes!(list_keys, create_key))
+        .routes(routes!(get_key, revoke_key))
 }
 
 /// An API key, without its secret.
@@ -98,8 +100,14 @@ async fn list_keys(
     caller: Caller,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<List<ApiKeyView>>, ApiError> {
-    let page = state.store.list_api_keys(Some(&caller.workspace_id), &params.page(ApiKeyId::PREFIX)?).await?;
-    Ok(Json(List { data: page.data.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }))
+    let page = state
+        .store
+        .list_api_keys(Some(&caller.workspace_id), &params.page(ApiKeyId::PREFIX)?)
+        .await?;
+    Ok(Json(List {
+        data: page.data.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// Create an API key. The response holds the secret, shown this once only.
@@ -113,23 +121,44 @@ async fn create_key(
 ) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
     let name = ApiKeyName::parse(&body.name).map_err(|e| ApiError::invalid(&e))?;
     let secret = ApiKeySecret::generate();
-    let key = state.store.create_api_key(&caller.workspace_id, &NewApiKey::new(&name, &secret)).await?;
-    Ok((StatusCode::CREATED, Json(CreatedApiKey { api_key: key.into(), key: secret.expose().to_owned() })))
+    let key = state
+        .store
+        .create_api_key(&caller.workspace_id, &NewApiKey::new(&name, &secret))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedApiKey {
+            api_key: key.into(),
+            key: secret.expose().to_owned(),
+        }),
+    ))
 }
 
 /// Get one API key.
 #[utoipa::path(get, path = "/v1/api-keys/{id}", tag = "api-keys", params(("id" = String, Path)),
     responses((status = 200, body = ApiKeyView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_key(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<ApiKeyView>, ApiError> {
+async fn get_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ApiKeyView>, ApiError> {
     let key_id = parse_id(&id)?;
-    let key = state.store.get_api_key(&caller.workspace_id, &key_id).await?.ok_or_else(|| ApiError::not_found("API key", &id))?;
+    let key = state
+        .store
+        .get_api_key(&caller.workspace_id, &key_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("API key", &id))?;
     Ok(Json(key.into()))
 }
 
 /// Revoke an API key. It stops working at once; revoking twice is harmless.
 #[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "api-keys", params(("id" = String, Path)),
     responses((status = 200, body = ApiKeyView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn revoke_key(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<ApiKeyView>, ApiError> {
+async fn revoke_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ApiKeyView>, ApiError> {
     let key_id = parse_id(&id)?;
     let key = state
         .store

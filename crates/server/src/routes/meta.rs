@@ -48,7 +48,11 @@ async fn healthz() -> Json<Status> {
 async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
     state.store.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "the database does not answer; see the server log")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "the database does not answer; see the server log",
+        )
     })?;
     Ok(Json(Status { status: "ready" }))
 }
@@ -57,7 +61,10 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError>
 #[utoipa::path(get, path = "/metrics", tag = "meta", security(()),
     responses((status = 200, content_type = "text/plain", body = String)))]
 async fn metrics() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::metrics::render())
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::metrics::render(),
+    )
 }
 
 /// This document (OpenAPI 3.1).

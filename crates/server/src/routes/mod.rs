@@ -54,7 +54,10 @@ pub struct List<T: ToSchema> {
 
 impl<T: ToSchema> From<frontdesk_core::page::Page<T>> for List<T> {
     fn from(p: frontdesk_core::page::Page<T>) -> Self {
-        Self { data: p.data, next_cursor: p.next_cursor }
+        Self {
+            data: p.data,
+            next_cursor: p.next_cursor,
+        }
     }
 }
 
@@ -66,8 +69,10 @@ pub fn build(state: AppState) -> (Router, OpenApiDoc) {
         .route_layer(from_fn_with_state(state.clone(), idempotency::idempotent))
         .route_layer(from_fn_with_state(state.clone(), rate_limit::enforce))
         .route_layer(from_fn_with_state(state.clone(), auth::require_api_key));
-    let (router, doc) =
-        OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(v1).merge(meta::router()).split_for_parts();
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(v1)
+        .merge(meta::router())
+        .split_for_parts();
     let router = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -79,7 +84,10 @@ async fn not_found(method: Method, uri: Uri) -> ApiError {
     ApiError::new(
         axum::http::StatusCode::NOT_FOUND,
         "route_not_found",
-        format!("there is no route for {method} {}; the routes are listed at /v1/openapi.json", uri.path()),
+        format!(
+            "there is no route for {method} {}; the routes are listed at /v1/openapi.json",
+            uri.path()
+        ),
     )
 }
 
@@ -87,6 +95,9 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     ApiError::new(
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
-        format!("{} does not accept {method}; the Allow header lists the methods it does accept", uri.path()),
+        format!(
+            "{} does not accept {method}; the Allow header lists the methods it does accept",
+            uri.path()
+        ),
     )
 }

@@ -47,8 +47,10 @@ impl SqliteStore {
         if let Some(parent) = options.get_filename().parent()
             && !parent.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(parent)
-                .map_err(|source| StoreError::Folder { path: parent.display().to_string(), source })?;
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
+                path: parent.display().to_string(),
+                source,
+            })?;
         }
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
@@ -80,17 +82,15 @@ async fn insert_api_key(
     now: DateTime<Utc>,
 ) -> StoreResult<ApiKey> {
     let id = ApiKeyId::generate();
-    sqlx::query(
-        "INSERT INTO api_keys (id, workspace_id, name, prefix, digest, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(id.as_str())
-    .bind(workspace.as_str())
-    .bind(&key.name)
-    .bind(&key.prefix)
-    .bind(&key.digest)
-    .bind(ms(now))
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query("INSERT INTO api_keys (id, workspace_id, name, prefix, digest, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(id.as_str())
+        .bind(workspace.as_str())
+        .bind(&key.name)
+        .bind(&key.prefix)
+        .bind(&key.digest)
+        .bind(ms(now))
+        .execute(&mut **tx)
+        .await?;
     Ok(ApiKey {
         id,
         workspace_id: workspace.clone(),
@@ -111,7 +111,9 @@ impl Store for SqliteStore {
                 .fetch_one(&self.writer)
                 .await?;
         let applied_before: i64 = if has_table {
-            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&self.writer).await?
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+                .fetch_one(&self.writer)
+                .await?
         } else {
             0
         };
@@ -126,7 +128,9 @@ impl Store for SqliteStore {
 
     async fn bootstrap_if_empty(&self, key: &NewApiKey) -> StoreResult<Option<Bootstrapped>> {
         let mut tx = self.begin().await?;
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workspaces").fetch_one(&mut *tx).await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workspaces")
+            .fetch_one(&mut *tx)
+            .await?;
         if count > 0 {
             return Ok(None);
         }
@@ -184,11 +188,20 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(Some(Bootstrapped { workspace, api_key, agent, number }))
+        Ok(Some(Bootstrapped {
+            workspace,
+            api_key,
+            agent,
+            number,
+        }))
     }
 
     async fn create_workspace(&self, name: &WorkspaceName) -> StoreResult<Workspace> {
-        let ws = Workspace { id: WorkspaceId::generate(), name: name.as_str().to_owned(), created_at: rows::now_ms()? };
+        let ws = Workspace {
+            id: WorkspaceId::generate(),
+            name: name.as_str().to_owned(),
+            created_at: rows::now_ms()?,
+        };
         let res = sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)")
             .bind(ws.id.as_str())
             .bind(&ws.name)
@@ -197,9 +210,9 @@ impl Store for SqliteStore {
             .await;
         match res {
             Ok(_) => Ok(ws),
-            Err(e) if unique_violation(&e) => {
-                Err(StoreError::Conflict(format!("a workspace named `{name}` already exists")))
-            }
+            Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
+                "a workspace named `{name}` already exists"
+            ))),
             Err(e) => Err(e.into()),
         }
     }
@@ -230,12 +243,16 @@ impl Store for SqliteStore {
     }
 
     async fn api_key_by_digest(&self, digest: &str) -> StoreResult<Option<ApiKey>> {
-        sqlx::query(concat!("SELECT ", api_key_columns!(), " FROM api_keys WHERE digest = ?"))
-            .bind(digest)
-            .fetch_optional(&self.reader)
-            .await?
-            .map(|r| api_key_from_row(&r))
-            .transpose()
+        sqlx::query(concat!(
+            "SELECT ",
+            api_key_columns!(),
+            " FROM api_keys WHERE digest = ?"
+        ))
+        .bind(digest)
+        .fetch_optional(&self.reader)
+        .await?
+        .map(|r| api_key_from_row(&r))
+        .transpose()
     }
 
     async fn list_api_keys(&self, workspace: Option<&WorkspaceId>, page: &PageRequest) -> StoreResult<Page<ApiKey>> {
@@ -258,13 +275,17 @@ impl Store for SqliteStore {
     }
 
     async fn get_api_key(&self, workspace: &WorkspaceId, id: &ApiKeyId) -> StoreResult<Option<ApiKey>> {
-        sqlx::query(concat!("SELECT ", api_key_columns!(), " FROM api_keys WHERE id = ? AND workspace_id = ?"))
-            .bind(id.as_str())
-            .bind(workspace.as_str())
-            .fetch_optional(&self.reader)
-            .await?
-            .map(|r| api_key_from_row(&r))
-            .transpose()
+        sqlx::query(concat!(
+            "SELECT ",
+            api_key_columns!(),
+            " FROM api_keys WHERE id = ? AND workspace_id = ?"
+        ))
+        .bind(id.as_str())
+        .bind(workspace.as_str())
+        .fetch_optional(&self.reader)
+        .await?
+        .map(|r| api_key_from_row(&r))
+        .transpose()
     }
 
     async fn revoke_api_key(&self, workspace: Option<&WorkspaceId>, id: &ApiKeyId) -> StoreResult<Option<ApiKey>> {
@@ -377,15 +398,22 @@ impl Store for SqliteStore {
         Ok(IdempotencyBegin::Started)
     }
 
-    async fn idempotency_complete(&self, workspace: &WorkspaceId, key: &str, response: &StoredResponse) -> StoreResult<()> {
-        sqlx::query("UPDATE idempotency_keys SET status = ?, content_type = ?, body = ? WHERE workspace_id = ? AND key = ?")
-            .bind(i64::from(response.status))
-            .bind(response.content_type.as_deref())
-            .bind(&response.body)
-            .bind(workspace.as_str())
-            .bind(key)
-            .execute(&self.writer)
-            .await?;
+    async fn idempotency_complete(
+        &self,
+        workspace: &WorkspaceId,
+        key: &str,
+        response: &StoredResponse,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE idempotency_keys SET status = ?, content_type = ?, body = ? WHERE workspace_id = ? AND key = ?",
+        )
+        .bind(i64::from(response.status))
+        .bind(response.content_type.as_deref())
+        .bind(&response.body)
+        .bind(workspace.as_str())
+        .bind(key)
+        .execute(&self.writer)
+        .await?;
         Ok(())
     }
 

@@ -24,7 +24,11 @@ fn new_key(name: &str) -> NewApiKey {
 #[tokio::test]
 async fn bootstrap_happens_once() {
     let (s, _d) = store().await;
-    let b = s.bootstrap_if_empty(&new_key("bootstrap")).await.unwrap().expect("first start bootstraps");
+    let b = s
+        .bootstrap_if_empty(&new_key("bootstrap"))
+        .await
+        .unwrap()
+        .expect("first start bootstraps");
     assert_eq!(b.workspace.name, "default");
     assert_eq!(b.number.number, "+15550100000");
     assert!(s.bootstrap_if_empty(&new_key("again")).await.unwrap().is_none());
@@ -53,9 +57,18 @@ async fn keys_page_newest_first_and_stay_in_their_workspace() {
     }
     let other = s.create_api_key(&b.id, &new_key("other")).await.unwrap();
     let p1 = s.list_api_keys(Some(&a.id), &PageRequest::first(2)).await.unwrap();
-    assert_eq!(p1.data.iter().map(|k| k.id.clone()).collect::<Vec<_>>(), vec![ids[4].clone(), ids[3].clone()]);
+    assert_eq!(
+        p1.data.iter().map(|k| k.id.clone()).collect::<Vec<_>>(),
+        vec![ids[4].clone(), ids[3].clone()]
+    );
     let p2 = s
-        .list_api_keys(Some(&a.id), &PageRequest { limit: 10, before_id: p1.next_cursor.clone() })
+        .list_api_keys(
+            Some(&a.id),
+            &PageRequest {
+                limit: 10,
+                before_id: p1.next_cursor.clone(),
+            },
+        )
         .await
         .unwrap();
     assert_eq!(p2.data.len(), 3);
@@ -65,7 +78,10 @@ async fn keys_page_newest_first_and_stay_in_their_workspace() {
     let revoked = s.revoke_api_key(None, &other.id).await.unwrap().unwrap();
     assert!(revoked.is_revoked());
     let again = s.revoke_api_key(None, &other.id).await.unwrap().unwrap();
-    assert_eq!(again.revoked_at, revoked.revoked_at, "revoking twice keeps the first time");
+    assert_eq!(
+        again.revoked_at, revoked.revoked_at,
+        "revoking twice keeps the first time"
+    );
 }
 
 #[tokio::test]
@@ -74,10 +90,23 @@ async fn idempotency_lifecycle() {
     let ws = s.create_workspace(&WorkspaceName::parse("a").unwrap()).await.unwrap();
     let now = Utc::now();
     let (ttl, stale) = (Duration::hours(24), Duration::minutes(1));
-    assert_eq!(s.idempotency_begin(&ws.id, "k", "d1", now, ttl, stale).await.unwrap(), IdempotencyBegin::Started);
-    assert_eq!(s.idempotency_begin(&ws.id, "k", "d1", now, ttl, stale).await.unwrap(), IdempotencyBegin::InProgress);
-    assert_eq!(s.idempotency_begin(&ws.id, "k", "d2", now, ttl, stale).await.unwrap(), IdempotencyBegin::Mismatch);
-    let resp = StoredResponse { status: 201, content_type: Some("application/json".into()), body: b"{}".to_vec() };
+    assert_eq!(
+        s.idempotency_begin(&ws.id, "k", "d1", now, ttl, stale).await.unwrap(),
+        IdempotencyBegin::Started
+    );
+    assert_eq!(
+        s.idempotency_begin(&ws.id, "k", "d1", now, ttl, stale).await.unwrap(),
+        IdempotencyBegin::InProgress
+    );
+    assert_eq!(
+        s.idempotency_begin(&ws.id, "k", "d2", now, ttl, stale).await.unwrap(),
+        IdempotencyBegin::Mismatch
+    );
+    let resp = StoredResponse {
+        status: 201,
+        content_type: Some("application/json".into()),
+        body: b"{}".to_vec(),
+    };
     s.idempotency_complete(&ws.id, "k", &resp).await.unwrap();
     assert_eq!(
         s.idempotency_begin(&ws.id, "k", "d1", now, ttl, stale).await.unwrap(),
@@ -85,10 +114,19 @@ async fn idempotency_lifecycle() {
     );
     // A day later the key is free again.
     let later = now + Duration::hours(25);
-    assert_eq!(s.idempotency_begin(&ws.id, "k", "d2", later, ttl, stale).await.unwrap(), IdempotencyBegin::Started);
+    assert_eq!(
+        s.idempotency_begin(&ws.id, "k", "d2", later, ttl, stale).await.unwrap(),
+        IdempotencyBegin::Started
+    );
     // An abandoned in-progress record is taken over after `stale`.
-    assert_eq!(s.idempotency_begin(&ws.id, "j", "d", now, ttl, stale).await.unwrap(), IdempotencyBegin::Started);
+    assert_eq!(
+        s.idempotency_begin(&ws.id, "j", "d", now, ttl, stale).await.unwrap(),
+        IdempotencyBegin::Started
+    );
     let soon = now + Duration::minutes(2);
-    assert_eq!(s.idempotency_begin(&ws.id, "j", "d", soon, ttl, stale).await.unwrap(), IdempotencyBegin::Started);
+    assert_eq!(
+        s.idempotency_begin(&ws.id, "j", "d", soon, ttl, stale).await.unwrap(),
+        IdempotencyBegin::Started
+    );
     assert_eq!(s.idempotency_prune(later + Duration::seconds(1)).await.unwrap(), 2);
 }

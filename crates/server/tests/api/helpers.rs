@@ -1,0 +1,136 @@
+//! `spawn_app`: a server with its own temporary database and a bootstrap key.
+
+use std::sync::Arc;
+
+use frontdesk_core::api_key::{ApiKeyName, ApiKeySecret};
+use frontdesk_core::id::WorkspaceId;
+use frontdesk_core::workspace::WorkspaceName;
+use frontdesk_server::bootstrap::bootstrap;
+use frontdesk_server::{Application, RateLimitSettings, ServerSettings};
+use frontdesk_store::{NewApiKey, Store};
+use reqwest::{Client, RequestBuilder, Response};
+use serde_json::Value;
+
+pub struct TestApp {
+    pub address: String,
+    /// The bootstrap key of workspace `default`.
+    pub key: String,
+    pub store: Arc<dyn Store>,
+    pub client: Client,
+    _dir: tempfile::TempDir,
+}
+
+/// A server with rate limits off (tests that need them use [`spawn_app_with`]).
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|s| {
+        s.rate_limit = RateLimitSettings {
+            per_hour: 0,
+            per_second: 0,
+        }
+    })
+    .await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerSettings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/frontdesk.db", dir.path().display());
+    let store = frontdesk_store::open(&url).await.expect("open store");
+    store.migrate().await.expect("migrate");
+    let first = bootstrap(&*store)
+        .await
+        .expect("bootstrap")
+        .expect("fresh database bootstraps");
+    let mut settings = ServerSettings {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        ..ServerSettings::default()
+    };
+    configure(&mut settings);
+    let app = Application::build(settings, store.clone()).await.expect("build app");
+    let address = format!("http://{}", app.local_addr().expect("local addr"));
+    tokio::spawn(app.run_until(std::future::pending()));
+    TestApp {
+        address,
+        key: first.secret.expose().to_owned(),
+        store,
+        client: Client::new(),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.client.get(self.url(path)).bearer_auth(&self.key)
+    }
+
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.client.post(self.url(path)).bearer_auth(&self.key)
+    }
+
+    pub fn delete(&self, path: &str) -> RequestBuilder {
+        self.client.delete(self.url(path)).bearer_auth(&self.key)
+    }
+
+    /// Creates another workspace with a key of its own; returns its id and the key.
+    pub async fn other_workspace(&self, name: &str) -> (WorkspaceId, String) {
+        let ws = self
+            .store
+            .create_workspace(&WorkspaceName::parse(name).expect("name"))
+            .await
+            .expect("workspace");
+        let secret = ApiKeySecret::generate();
+        let label = ApiKeyName::parse("other").expect("label");
+        self.store
+            .create_api_key(&ws.id, &NewApiKey::new(&label, &secret))
+            .await
+            .expect("key");
+        (ws.id, secret.expose().to_owned())
+    }
+
+    /// Creates an API key through the API; returns (id, secret).
+    pub async fn create_key(&self, name: &str) -> (String, String) {
+        let res = self
+            .post("/v1/api-keys")
+            .json(&serde_json::json!({ "name": name }))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(res.status(), 201);
+        let body: Value = res.json().await.expect("json");
+        (
+            body["id"].as_str().expect("id").to_owned(),
+            body["key"].as_str().expect("key").to_owned(),
+        )
+    }
+}
+
+/// Asserts the SPEC error shape and returns (status, code, message).
+pub async fn error_of(res: Response) -> (u16, String, String) {
+    let status = res.status().as_u16();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        ct.starts_with("application/json"),
+        "error responses are JSON, got {ct:?}"
+    );
+    let body: Value = res.json().await.expect("error body is JSON");
+    let obj = body.as_object().expect("object");
+    assert_eq!(obj.len(), 1, "only `error` at the top: {body}");
+    let err = body["error"].as_object().expect("error object");
+    assert_eq!(err.len(), 2, "error has code and message: {body}");
+    let code = err["code"].as_str().expect("code").to_owned();
+    assert!(
+        code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+        "snake_case code: {code}"
+    );
+    let message = err["message"].as_str().expect("message").to_owned();
+    assert!(message.len() > 10, "a helpful message: {message}");
+    (status, code, message)
+}

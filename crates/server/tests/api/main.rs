@@ -1,0 +1,13 @@
+//! Integration tests: the real server on port 0 against a fresh SQLite database,
+//! driven over HTTP. One test binary (modules below) keeps link time down.
+
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly by design")]
+
+mod auth;
+mod errors;
+mod helpers;
+mod idempotency;
+mod isolation;
+mod meta;
+mod openapi;
+mod rate_limit;

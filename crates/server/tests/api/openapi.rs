@@ -1,0 +1,66 @@
+//! The OpenAPI document is generated from the routes and lists every one of them; and
+//! every documented operation is really routed.
+
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+const EXPECTED: &[(&str, &str)] = &[
+    ("/v1/api-keys", "get"),
+    ("/v1/api-keys", "post"),
+    ("/v1/api-keys/{id}", "get"),
+    ("/v1/api-keys/{id}", "delete"),
+    ("/v1/openapi.json", "get"),
+    ("/healthz", "get"),
+    ("/readyz", "get"),
+    ("/metrics", "get"),
+];
+
+async fn doc() -> (crate::helpers::TestApp, Value) {
+    let app = spawn_app().await;
+    let res = app.client.get(app.url("/v1/openapi.json")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.unwrap();
+    (app, doc)
+}
+
+#[tokio::test]
+async fn document_is_openapi_3_1_with_every_route() {
+    let (_, doc) = doc().await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for (path, method) in EXPECTED {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing from the document"
+        );
+    }
+    assert_eq!(doc["components"]["securitySchemes"]["api_key"]["scheme"], "bearer");
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_routed() {
+    let (app, doc) = doc().await;
+    let mut count = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let concrete = path.replace("{id}", "key_01ARZ3NDEKTSV4RRFFQ69G5FAV");
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let res = app
+                .client
+                .request(m, app.url(&concrete))
+                .bearer_auth(&app.key)
+                .json(&serde_json::json!({}))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let body = res.text().await.unwrap();
+            assert!(
+                !body.contains("route_not_found") && status != 405,
+                "{method} {path} is documented but not routed: {status}"
+            );
+            count += 1;
+        }
+    }
+    assert!(count >= EXPECTED.len());
+}
