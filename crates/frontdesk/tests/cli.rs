@@ -148,7 +148,10 @@ struct Server {
     addr: String,
 }
 
-#[allow(clippy::zombie_processes, reason = "the child is waited on by `terminate`; a failed start panics the test")]
+#[allow(
+    clippy::zombie_processes,
+    reason = "the child is waited on by `terminate`; a failed start panics the test"
+)]
 fn start_server(dir: &Path) -> Server {
     let mut child = frontdesk(dir)
         .args(["serve"])
