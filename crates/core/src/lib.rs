@@ -8,9 +8,14 @@ pub mod agent;
 pub mod api_key;
 pub mod duration;
 pub mod error;
+pub mod event;
 pub mod id;
+pub mod net;
 pub mod page;
 pub mod phone;
+pub mod retry;
+pub mod template;
+pub mod webhook;
 pub mod workspace;
 
 pub use error::ValidationError;
