@@ -17,13 +17,18 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use frontdesk_core::agent::{Agent, Number};
 use frontdesk_core::api_key::ApiKey;
-use frontdesk_core::id::{ApiKeyId, WorkspaceId};
+use frontdesk_core::event::NewEvent;
+use frontdesk_core::id::{ApiKeyId, DeliveryId, EventId, WebhookId, WorkspaceId};
 use frontdesk_core::page::{Page, PageRequest};
+use frontdesk_core::webhook::{Webhook, WebhookSecret, WebhookSpec};
 use frontdesk_core::workspace::{Workspace, WorkspaceName};
 
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
-pub use types::{Bootstrapped, IdempotencyBegin, NewApiKey, StoredResponse};
+pub use types::{
+    Attempt, AttemptResult, Bootstrapped, ClaimedDelivery, Delivery, DeliveryFilter, DeliveryStatus, EventFilter,
+    IdempotencyBegin, NewApiKey, NextStep, QueueStats, StoredEvent, StoredResponse, WebhookHealth,
+};
 
 /// Result of every storage operation.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -83,6 +88,93 @@ pub trait Store: Send + Sync + 'static {
     async fn idempotency_abandon(&self, workspace: &WorkspaceId, key: &str) -> StoreResult<()>;
     /// Deletes records created before `before`; returns how many.
     async fn idempotency_prune(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+
+    async fn create_webhook(
+        &self,
+        workspace: &WorkspaceId,
+        spec: &WebhookSpec,
+        secret: &WebhookSecret,
+    ) -> StoreResult<Webhook>;
+    async fn get_webhook(&self, workspace: &WorkspaceId, id: &WebhookId) -> StoreResult<Option<Webhook>>;
+    async fn list_webhooks(&self, workspace: &WorkspaceId, page: &PageRequest) -> StoreResult<Page<Webhook>>;
+    /// Replaces a webhook's configuration. Making it active again clears the reason it
+    /// was disabled and its run of failures.
+    async fn update_webhook(
+        &self,
+        workspace: &WorkspaceId,
+        id: &WebhookId,
+        spec: &WebhookSpec,
+    ) -> StoreResult<Option<Webhook>>;
+    /// Deletes a webhook with its deliveries; `false` when there was none.
+    async fn delete_webhook(&self, workspace: &WorkspaceId, id: &WebhookId) -> StoreResult<bool>;
+    /// Sets a new secret; the old one keeps signing until `previous_until`.
+    async fn rotate_webhook_secret(
+        &self,
+        workspace: &WorkspaceId,
+        id: &WebhookId,
+        secret: &WebhookSecret,
+        previous_until: DateTime<Utc>,
+    ) -> StoreResult<Option<Webhook>>;
+
+    /// Stores events and, in the same transaction, one pending delivery (due now, with
+    /// `retries` retries) per active webhook of the workspace whose filters match.
+    /// Returns how many deliveries were queued. Once this returns, nothing is lost.
+    async fn record_events(&self, workspace: &WorkspaceId, events: &[NewEvent], retries: u32) -> StoreResult<u64>;
+    async fn list_events(
+        &self,
+        workspace: &WorkspaceId,
+        filter: &EventFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<StoredEvent>>;
+    async fn get_event(&self, workspace: &WorkspaceId, id: &EventId) -> StoreResult<Option<StoredEvent>>;
+
+    /// Leases up to `limit` due deliveries (any workspace) until `now + lease`. A lease
+    /// that runs out (its worker died) makes the delivery claimable again.
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedDelivery>>;
+    /// When the next pending delivery falls due, if any.
+    async fn next_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Records attempts and their consequences (delivery state, webhook health), in one
+    /// transaction.
+    async fn record_attempts(&self, results: &[AttemptResult], now: DateTime<Utc>) -> StoreResult<()>;
+    async fn list_deliveries(
+        &self,
+        workspace: &WorkspaceId,
+        filter: &DeliveryFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Delivery>>;
+    async fn get_delivery(
+        &self,
+        workspace: &WorkspaceId,
+        id: &DeliveryId,
+    ) -> StoreResult<Option<(Delivery, Vec<Attempt>)>>;
+    /// Queues a finished delivery for one more attempt, now. [`StoreError::Conflict`]
+    /// when it is still pending.
+    async fn retry_delivery(
+        &self,
+        workspace: &WorkspaceId,
+        id: &DeliveryId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Delivery>>;
+    /// Queues a new delivery to the webhook for every event created in
+    /// `[since, until)` that its filters match, or, with `only_failed`, for every such
+    /// event whose delivery to it failed (and was not delivered since). Returns how many
+    /// were queued; [`StoreError::NotFound`] when the webhook does not exist.
+    async fn replay(
+        &self,
+        workspace: &WorkspaceId,
+        webhook: &WebhookId,
+        since: DateTime<Utc>,
+        until: Option<DateTime<Utc>>,
+        only_failed: bool,
+        retries: u32,
+    ) -> StoreResult<u64>;
+    /// Pending deliveries and the age of the oldest.
+    async fn queue_stats(&self) -> StoreResult<QueueStats>;
 }
 
 /// Opens the database a URL names: `sqlite://PATH` (created with its folder when

@@ -52,3 +52,139 @@ pub enum IdempotencyBegin {
     /// The first request finished: replay its response.
     Completed(StoredResponse),
 }
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub id: frontdesk_core::id::EventId,
+    pub workspace_id: frontdesk_core::id::WorkspaceId,
+    pub event: frontdesk_core::event::EventType,
+    pub call_id: Option<String>,
+    pub number: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The default body, exactly as sent and signed.
+    pub payload: String,
+    /// Template variables.
+    pub context: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Filters of `GET /v1/events`.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub event: Option<frontdesk_core::event::EventType>,
+    pub call_id: Option<String>,
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A delivery's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "succeeded" => Some(Self::Succeeded),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One event's delivery to one webhook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub id: frontdesk_core::id::DeliveryId,
+    pub workspace_id: frontdesk_core::id::WorkspaceId,
+    pub webhook_id: frontdesk_core::id::WebhookId,
+    pub event_id: frontdesk_core::id::EventId,
+    pub event: frontdesk_core::event::EventType,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    pub next_attempt_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_status_code: Option<u16>,
+    pub last_error: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// One HTTP attempt of a delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub attempted_at: chrono::DateTime<chrono::Utc>,
+    pub status_code: Option<u16>,
+    pub latency_ms: u32,
+    /// The first KiB of the response body.
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+    /// Remarks such as unknown template variables.
+    pub notes: Option<String>,
+}
+
+/// Filters of `GET /v1/deliveries`.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    pub webhook_id: Option<frontdesk_core::id::WebhookId>,
+    pub status: Option<DeliveryStatus>,
+    pub event: Option<frontdesk_core::event::EventType>,
+}
+
+/// A delivery a worker has leased, with what it needs to send it.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    pub id: frontdesk_core::id::DeliveryId,
+    pub attempts: u32,
+    pub retries_left: u32,
+    pub event: std::sync::Arc<StoredEvent>,
+    pub webhook: std::sync::Arc<frontdesk_core::webhook::Webhook>,
+}
+
+/// What happens to a delivery after an attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NextStep {
+    Succeeded,
+    RetryAt(chrono::DateTime<chrono::Utc>),
+    Failed,
+}
+
+/// What an attempt means for its webhook's health.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebhookHealth {
+    /// It answered 2xx: clear its failure run.
+    Healthy,
+    /// It failed: start a failure run if none is open.
+    Failing,
+    /// Disable it, with the reason (410 Gone, failing too long).
+    Disable(String),
+    /// The attempt says nothing about the endpoint (it was not sent).
+    Unchanged,
+}
+
+/// The outcome of one attempt, to record.
+#[derive(Debug, Clone)]
+pub struct AttemptResult {
+    pub delivery_id: frontdesk_core::id::DeliveryId,
+    pub webhook_id: frontdesk_core::id::WebhookId,
+    pub attempt: Attempt,
+    pub next: NextStep,
+    pub health: WebhookHealth,
+}
+
+/// Queue gauges.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    pub pending: u64,
+    pub oldest_pending: Option<chrono::DateTime<chrono::Utc>>,
+}

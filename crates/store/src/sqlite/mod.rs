@@ -7,6 +7,9 @@
 
 #[macro_use]
 mod rows;
+mod deliveries;
+mod events;
+mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -15,14 +18,19 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use frontdesk_core::agent::{self, Agent, Number};
 use frontdesk_core::api_key::ApiKey;
-use frontdesk_core::id::{AgentId, ApiKeyId, NumberId, WorkspaceId};
+use frontdesk_core::event::NewEvent;
+use frontdesk_core::id::{AgentId, ApiKeyId, DeliveryId, EventId, NumberId, WebhookId, WorkspaceId};
 use frontdesk_core::page::{Page, PageRequest};
+use frontdesk_core::webhook::{Webhook, WebhookSecret, WebhookSpec};
 use frontdesk_core::workspace::{DEFAULT_WORKSPACE, Workspace, WorkspaceName};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, Sqlite, Transaction};
 
 use self::rows::{agent_from_row, api_key_from_row, ms, number_from_row, workspace_from_row};
-use crate::{Bootstrapped, IdempotencyBegin, NewApiKey, Store, StoreError, StoreResult, StoredResponse};
+use crate::{
+    Attempt, AttemptResult, Bootstrapped, ClaimedDelivery, Delivery, DeliveryFilter, EventFilter, IdempotencyBegin,
+    NewApiKey, QueueStats, Store, StoreError, StoreResult, StoredEvent, StoredResponse,
+};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -432,6 +440,124 @@ impl Store for SqliteStore {
             .execute(&self.writer)
             .await?;
         Ok(res.rows_affected())
+    }
+
+    async fn create_webhook(
+        &self,
+        workspace: &WorkspaceId,
+        spec: &WebhookSpec,
+        secret: &WebhookSecret,
+    ) -> StoreResult<Webhook> {
+        self.create_webhook_impl(workspace, spec, secret).await
+    }
+
+    async fn get_webhook(&self, workspace: &WorkspaceId, id: &WebhookId) -> StoreResult<Option<Webhook>> {
+        self.get_webhook_impl(workspace, id).await
+    }
+
+    async fn list_webhooks(&self, workspace: &WorkspaceId, page: &PageRequest) -> StoreResult<Page<Webhook>> {
+        self.list_webhooks_impl(workspace, page).await
+    }
+
+    async fn update_webhook(
+        &self,
+        workspace: &WorkspaceId,
+        id: &WebhookId,
+        spec: &WebhookSpec,
+    ) -> StoreResult<Option<Webhook>> {
+        self.update_webhook_impl(workspace, id, spec).await
+    }
+
+    async fn delete_webhook(&self, workspace: &WorkspaceId, id: &WebhookId) -> StoreResult<bool> {
+        self.delete_webhook_impl(workspace, id).await
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        workspace: &WorkspaceId,
+        id: &WebhookId,
+        secret: &WebhookSecret,
+        previous_until: DateTime<Utc>,
+    ) -> StoreResult<Option<Webhook>> {
+        self.rotate_webhook_secret_impl(workspace, id, secret, previous_until)
+            .await
+    }
+
+    async fn record_events(&self, workspace: &WorkspaceId, events: &[NewEvent], retries: u32) -> StoreResult<u64> {
+        self.record_events_impl(workspace, events, retries).await
+    }
+
+    async fn list_events(
+        &self,
+        workspace: &WorkspaceId,
+        filter: &EventFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<StoredEvent>> {
+        self.list_events_impl(workspace, filter, page).await
+    }
+
+    async fn get_event(&self, workspace: &WorkspaceId, id: &EventId) -> StoreResult<Option<StoredEvent>> {
+        self.get_event_impl(workspace, id).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedDelivery>> {
+        self.claim_deliveries_impl(now, lease, limit).await
+    }
+
+    async fn next_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        self.next_due_impl().await
+    }
+
+    async fn record_attempts(&self, results: &[AttemptResult], now: DateTime<Utc>) -> StoreResult<()> {
+        self.record_attempts_impl(results, now).await
+    }
+
+    async fn list_deliveries(
+        &self,
+        workspace: &WorkspaceId,
+        filter: &DeliveryFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Delivery>> {
+        self.list_deliveries_impl(workspace, filter, page).await
+    }
+
+    async fn get_delivery(
+        &self,
+        workspace: &WorkspaceId,
+        id: &DeliveryId,
+    ) -> StoreResult<Option<(Delivery, Vec<Attempt>)>> {
+        self.get_delivery_impl(workspace, id).await
+    }
+
+    async fn retry_delivery(
+        &self,
+        workspace: &WorkspaceId,
+        id: &DeliveryId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Delivery>> {
+        self.retry_delivery_impl(workspace, id, now).await
+    }
+
+    async fn replay(
+        &self,
+        workspace: &WorkspaceId,
+        webhook: &WebhookId,
+        since: DateTime<Utc>,
+        until: Option<DateTime<Utc>>,
+        only_failed: bool,
+        retries: u32,
+    ) -> StoreResult<u64> {
+        self.replay_impl(workspace, webhook, since, until, only_failed, retries)
+            .await
+    }
+
+    async fn queue_stats(&self) -> StoreResult<QueueStats> {
+        self.queue_stats_impl().await
     }
 }
 

@@ -31,11 +31,15 @@ pub(super) fn now_ms() -> StoreResult<DateTime<Utc>> {
     from_ms(ms(Utc::now()))
 }
 
-fn opt_ms(v: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
+pub(super) fn opt_ms(v: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
     v.map(from_ms).transpose()
 }
 
-fn id<T>(row: &SqliteRow, col: &str, parse: fn(&str) -> Result<T, frontdesk_core::ValidationError>) -> StoreResult<T> {
+pub(super) fn id<T>(
+    row: &SqliteRow,
+    col: &str,
+    parse: fn(&str) -> Result<T, frontdesk_core::ValidationError>,
+) -> StoreResult<T> {
     let s: String = row.try_get(col)?;
     parse(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
@@ -81,5 +85,125 @@ pub(super) fn number_from_row(row: &SqliteRow) -> StoreResult<Number> {
         agent_id: id(row, "agent_id", AgentId::parse)?,
         provider: Provider::parse(&provider).ok_or_else(|| StoreError::Corrupt(format!("provider `{provider}`")))?,
         created_at: from_ms(row.try_get("created_at")?)?,
+    })
+}
+
+/// The columns [`webhook_from_row`] reads.
+macro_rules! webhook_columns {
+    () => {
+        "id, workspace_id, name, url, events, method, headers, body_template, numbers, active, secret, \
+         previous_secret, previous_secret_until, disabled_reason, failing_since, created_at, updated_at"
+    };
+}
+
+/// The columns [`event_from_row`] reads.
+macro_rules! event_columns {
+    () => {
+        "id, workspace_id, event, call_id, number, payload, context, created_at"
+    };
+}
+
+/// The columns [`delivery_from_row`] reads.
+macro_rules! delivery_columns {
+    () => {
+        "id, workspace_id, webhook_id, event_id, event, status, attempts, next_attempt_at, last_status_code, \
+         last_error, created_at, updated_at"
+    };
+}
+
+fn json_col<T: serde::de::DeserializeOwned>(row: &SqliteRow, col: &str) -> StoreResult<T> {
+    let s: String = row.try_get(col)?;
+    serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
+fn event_type(row: &SqliteRow, col: &str) -> StoreResult<frontdesk_core::event::EventType> {
+    let s: String = row.try_get(col)?;
+    frontdesk_core::event::EventType::parse(&s).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(super) fn webhook_from_row(row: &SqliteRow) -> StoreResult<frontdesk_core::webhook::Webhook> {
+    use frontdesk_core::webhook::{HttpMethod, Webhook, WebhookSecret, WebhookSpec};
+    let events: Vec<String> = json_col(row, "events")?;
+    let events = events
+        .iter()
+        .map(|e| frontdesk_core::event::EventType::parse(e))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let method: String = row.try_get("method")?;
+    let body_template: Option<String> = row.try_get("body_template")?;
+    let secret = |s: String| WebhookSecret::parse(&s).map_err(|e| StoreError::Corrupt(e.to_string()));
+    let previous: Option<String> = row.try_get("previous_secret")?;
+    let previous_until: Option<i64> = row.try_get("previous_secret_until")?;
+    let previous_secret = match (previous, previous_until) {
+        (Some(s), Some(until)) => Some((secret(s)?, from_ms(until)?)),
+        _ => None,
+    };
+    Ok(Webhook {
+        id: id(row, "id", frontdesk_core::id::WebhookId::parse)?,
+        workspace_id: id(row, "workspace_id", WorkspaceId::parse)?,
+        spec: WebhookSpec {
+            name: row.try_get("name")?,
+            url: row.try_get("url")?,
+            events,
+            method: HttpMethod::parse(&method).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            headers: json_col(row, "headers")?,
+            body_template: body_template
+                .map(|t| serde_json::from_str(&t))
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("body_template: {e}")))?,
+            numbers: json_col(row, "numbers")?,
+            active: row.try_get::<i64, _>("active")? != 0,
+        },
+        secret: secret(row.try_get("secret")?)?,
+        previous_secret,
+        disabled_reason: row.try_get("disabled_reason")?,
+        failing_since: opt_ms(row.try_get("failing_since")?)?,
+        created_at: from_ms(row.try_get("created_at")?)?,
+        updated_at: from_ms(row.try_get("updated_at")?)?,
+    })
+}
+
+pub(super) fn event_from_row(row: &SqliteRow) -> StoreResult<crate::StoredEvent> {
+    Ok(crate::StoredEvent {
+        id: id(row, "id", frontdesk_core::id::EventId::parse)?,
+        workspace_id: id(row, "workspace_id", WorkspaceId::parse)?,
+        event: event_type(row, "event")?,
+        call_id: row.try_get("call_id")?,
+        number: row.try_get("number")?,
+        payload: row.try_get("payload")?,
+        context: json_col(row, "context")?,
+        created_at: from_ms(row.try_get("created_at")?)?,
+    })
+}
+
+pub(super) fn delivery_from_row(row: &SqliteRow) -> StoreResult<crate::Delivery> {
+    let status: String = row.try_get("status")?;
+    let code: Option<i64> = row.try_get("last_status_code")?;
+    Ok(crate::Delivery {
+        id: id(row, "id", frontdesk_core::id::DeliveryId::parse)?,
+        workspace_id: id(row, "workspace_id", WorkspaceId::parse)?,
+        webhook_id: id(row, "webhook_id", frontdesk_core::id::WebhookId::parse)?,
+        event_id: id(row, "event_id", frontdesk_core::id::EventId::parse)?,
+        event: event_type(row, "event")?,
+        status: crate::DeliveryStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("status `{status}`")))?,
+        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(0),
+        next_attempt_at: opt_ms(row.try_get("next_attempt_at")?)?,
+        last_status_code: code.and_then(|c| u16::try_from(c).ok()),
+        last_error: row.try_get("last_error")?,
+        created_at: from_ms(row.try_get("created_at")?)?,
+        updated_at: from_ms(row.try_get("updated_at")?)?,
+    })
+}
+
+pub(super) fn attempt_from_row(row: &SqliteRow) -> StoreResult<crate::Attempt> {
+    let code: Option<i64> = row.try_get("status_code")?;
+    Ok(crate::Attempt {
+        attempted_at: from_ms(row.try_get("attempted_at")?)?,
+        status_code: code.and_then(|c| u16::try_from(c).ok()),
+        latency_ms: u32::try_from(row.try_get::<i64, _>("latency_ms")?).unwrap_or(0),
+        response_body: row.try_get("response_body")?,
+        error: row.try_get("error")?,
+        notes: row.try_get("notes")?,
     })
 }

@@ -1,0 +1,173 @@
+//! Events and the outbox: recording events with their deliveries in one transaction.
+
+use chrono::Utc;
+use frontdesk_core::event::NewEvent;
+use frontdesk_core::id::{DeliveryId, EventId, WorkspaceId};
+use frontdesk_core::page::{Page, PageRequest};
+use frontdesk_core::webhook::Webhook;
+use sqlx::{QueryBuilder, Sqlite, Transaction};
+
+use super::SqliteStore;
+use super::rows::{event_from_row, ms, webhook_from_row};
+use crate::{EventFilter, StoreResult, StoredEvent};
+
+/// Rows per multi-row INSERT (SQLite allows 32766 bound parameters).
+const CHUNK: usize = 500;
+
+/// A delivery row to insert.
+pub(super) struct NewDelivery<'a> {
+    pub webhook: &'a str,
+    pub event_id: &'a str,
+    pub event: &'static str,
+}
+
+/// Inserts pending deliveries, due at once, in multi-row statements.
+pub(super) async fn insert_deliveries(
+    tx: &mut Transaction<'static, Sqlite>,
+    workspace: &WorkspaceId,
+    rows: &[NewDelivery<'_>],
+    retries: u32,
+) -> StoreResult<u64> {
+    let now = ms(Utc::now());
+    for chunk in rows.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, event, status, attempts, retries_left, \
+             next_attempt_at, created_at, updated_at) ",
+        );
+        q.push_values(chunk, |mut b, d| {
+            b.push_bind(DeliveryId::generate().to_string())
+                .push_bind(workspace.as_str().to_owned())
+                .push_bind(d.webhook.to_owned())
+                .push_bind(d.event_id.to_owned())
+                .push_bind(d.event)
+                .push_bind("pending")
+                .push_bind(0_i64)
+                .push_bind(i64::from(retries))
+                .push_bind(now)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(rows.len() as u64)
+}
+
+pub(super) async fn active_webhooks(
+    tx: &mut Transaction<'static, Sqlite>,
+    workspace: &WorkspaceId,
+) -> StoreResult<Vec<Webhook>> {
+    sqlx::query(concat!(
+        "SELECT ",
+        webhook_columns!(),
+        " FROM webhooks WHERE workspace_id = ? AND active = 1"
+    ))
+    .bind(workspace.as_str())
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(webhook_from_row)
+    .collect()
+}
+
+impl SqliteStore {
+    pub(super) async fn record_events_impl(
+        &self,
+        workspace: &WorkspaceId,
+        events: &[NewEvent],
+        retries: u32,
+    ) -> StoreResult<u64> {
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let contexts: Vec<String> = events
+            .iter()
+            .map(|e| serde_json::Value::from(e.context.clone()).to_string())
+            .collect();
+        let mut tx = self.begin().await?;
+        for (chunk, ctx_chunk) in events.chunks(CHUNK).zip(contexts.chunks(CHUNK)) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO events (id, workspace_id, event, call_id, number, payload, context, created_at) ",
+            );
+            q.push_values(chunk.iter().zip(ctx_chunk), |mut b, (e, ctx)| {
+                b.push_bind(e.id.as_str().to_owned())
+                    .push_bind(workspace.as_str().to_owned())
+                    .push_bind(e.event.as_str())
+                    .push_bind(e.call_id.clone())
+                    .push_bind(e.number.clone())
+                    .push_bind(e.payload.clone())
+                    .push_bind(ctx.clone())
+                    .push_bind(ms(e.created_at));
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        let hooks = active_webhooks(&mut tx, workspace).await?;
+        let mut rows = Vec::new();
+        for e in events {
+            for h in &hooks {
+                if h.spec.matches(e.event, e.number.as_deref()) {
+                    rows.push(NewDelivery {
+                        webhook: h.id.as_str(),
+                        event_id: e.id.as_str(),
+                        event: e.event.as_str(),
+                    });
+                }
+            }
+        }
+        let queued = insert_deliveries(&mut tx, workspace, &rows, retries).await?;
+        tx.commit().await?;
+        Ok(queued)
+    }
+
+    pub(super) async fn list_events_impl(
+        &self,
+        workspace: &WorkspaceId,
+        filter: &EventFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<StoredEvent>> {
+        let mut q = QueryBuilder::<Sqlite>::new(concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events WHERE workspace_id = "
+        ));
+        q.push_bind(workspace.as_str().to_owned());
+        if let Some(e) = filter.event {
+            q.push(" AND event = ").push_bind(e.as_str());
+        }
+        if let Some(c) = &filter.call_id {
+            q.push(" AND call_id = ").push_bind(c.clone());
+        }
+        if let Some(s) = filter.since {
+            q.push(" AND created_at >= ").push_bind(ms(s));
+        }
+        if let Some(b) = &page.before_id {
+            q.push(" AND id < ").push_bind(b.clone());
+        }
+        q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(page.limit) + 1);
+        let rows = q
+            .build()
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(event_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_rows(rows, page.limit, |e| e.id.as_str()))
+    }
+
+    pub(super) async fn get_event_impl(
+        &self,
+        workspace: &WorkspaceId,
+        id: &EventId,
+    ) -> StoreResult<Option<StoredEvent>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events WHERE id = ? AND workspace_id = ?"
+        ))
+        .bind(id.as_str())
+        .bind(workspace.as_str())
+        .fetch_optional(&self.reader)
+        .await?
+        .map(|r| event_from_row(&r))
+        .transpose()
+    }
+}

@@ -1,0 +1,158 @@
+//! Webhook endpoints in SQLite.
+
+use chrono::{DateTime, Utc};
+use frontdesk_core::id::{WebhookId, WorkspaceId};
+use frontdesk_core::page::{Page, PageRequest};
+use frontdesk_core::webhook::{Webhook, WebhookSecret, WebhookSpec};
+
+use super::SqliteStore;
+use super::rows::{ms, webhook_from_row};
+use crate::StoreResult;
+
+/// A spec's JSON columns: events, headers, body_template, numbers.
+fn spec_json(spec: &WebhookSpec) -> (String, String, Option<String>, String) {
+    let events: Vec<&str> = spec.events.iter().map(|e| e.as_str()).collect();
+    (
+        serde_json::Value::from(events).to_string(),
+        serde_json::to_string(&spec.headers).unwrap_or_else(|_| "{}".into()),
+        spec.body_template.as_ref().map(ToString::to_string),
+        serde_json::Value::from(spec.numbers.clone()).to_string(),
+    )
+}
+
+impl SqliteStore {
+    pub(super) async fn create_webhook_impl(
+        &self,
+        workspace: &WorkspaceId,
+        spec: &WebhookSpec,
+        secret: &WebhookSecret,
+    ) -> StoreResult<Webhook> {
+        let (events, headers, body_template, numbers) = spec_json(spec);
+        let now = ms(Utc::now());
+        let row = sqlx::query(concat!(
+            "INSERT INTO webhooks (id, workspace_id, name, url, events, method, headers, body_template, numbers, \
+             active, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ",
+            webhook_columns!()
+        ))
+        .bind(WebhookId::generate().as_str())
+        .bind(workspace.as_str())
+        .bind(&spec.name)
+        .bind(&spec.url)
+        .bind(events)
+        .bind(spec.method.as_str())
+        .bind(headers)
+        .bind(body_template)
+        .bind(numbers)
+        .bind(i64::from(spec.active))
+        .bind(secret.expose())
+        .bind(now)
+        .bind(now)
+        .fetch_one(&self.writer)
+        .await?;
+        webhook_from_row(&row)
+    }
+
+    pub(super) async fn get_webhook_impl(
+        &self,
+        workspace: &WorkspaceId,
+        id: &WebhookId,
+    ) -> StoreResult<Option<Webhook>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            webhook_columns!(),
+            " FROM webhooks WHERE id = ? AND workspace_id = ?"
+        ))
+        .bind(id.as_str())
+        .bind(workspace.as_str())
+        .fetch_optional(&self.reader)
+        .await?
+        .map(|r| webhook_from_row(&r))
+        .transpose()
+    }
+
+    pub(super) async fn list_webhooks_impl(
+        &self,
+        workspace: &WorkspaceId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Webhook>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            webhook_columns!(),
+            " FROM webhooks WHERE workspace_id = ?1 AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3"
+        ))
+        .bind(workspace.as_str())
+        .bind(page.before_id.as_deref())
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(webhook_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_rows(rows, page.limit, |w| w.id.as_str()))
+    }
+
+    pub(super) async fn update_webhook_impl(
+        &self,
+        workspace: &WorkspaceId,
+        id: &WebhookId,
+        spec: &WebhookSpec,
+    ) -> StoreResult<Option<Webhook>> {
+        let (events, headers, body_template, numbers) = spec_json(spec);
+        sqlx::query(concat!(
+            "UPDATE webhooks SET name = ?1, url = ?2, events = ?3, method = ?4, headers = ?5, body_template = ?6, \
+             numbers = ?7, updated_at = ?9, \
+             disabled_reason = CASE WHEN ?8 = 1 THEN NULL ELSE disabled_reason END, \
+             failing_since = CASE WHEN ?8 = 1 AND active = 0 THEN NULL ELSE failing_since END, \
+             active = ?8 \
+             WHERE id = ?10 AND workspace_id = ?11 RETURNING ",
+            webhook_columns!()
+        ))
+        .bind(&spec.name)
+        .bind(&spec.url)
+        .bind(events)
+        .bind(spec.method.as_str())
+        .bind(headers)
+        .bind(body_template)
+        .bind(numbers)
+        .bind(i64::from(spec.active))
+        .bind(ms(Utc::now()))
+        .bind(id.as_str())
+        .bind(workspace.as_str())
+        .fetch_optional(&self.writer)
+        .await?
+        .map(|r| webhook_from_row(&r))
+        .transpose()
+    }
+
+    pub(super) async fn delete_webhook_impl(&self, workspace: &WorkspaceId, id: &WebhookId) -> StoreResult<bool> {
+        let res = sqlx::query("DELETE FROM webhooks WHERE id = ? AND workspace_id = ?")
+            .bind(id.as_str())
+            .bind(workspace.as_str())
+            .execute(&self.writer)
+            .await?;
+        Ok(res.rows_affected() > 0)
+    }
+
+    pub(super) async fn rotate_webhook_secret_impl(
+        &self,
+        workspace: &WorkspaceId,
+        id: &WebhookId,
+        secret: &WebhookSecret,
+        previous_until: DateTime<Utc>,
+    ) -> StoreResult<Option<Webhook>> {
+        sqlx::query(concat!(
+            "UPDATE webhooks SET previous_secret = secret, previous_secret_until = ?1, secret = ?2, updated_at = ?3 \
+             WHERE id = ?4 AND workspace_id = ?5 RETURNING ",
+            webhook_columns!()
+        ))
+        .bind(ms(previous_until))
+        .bind(secret.expose())
+        .bind(ms(Utc::now()))
+        .bind(id.as_str())
+        .bind(workspace.as_str())
+        .fetch_optional(&self.writer)
+        .await?
+        .map(|r| webhook_from_row(&r))
+        .transpose()
+    }
+}
