@@ -36,9 +36,12 @@ fn v4_reason(ip: Ipv4Addr) -> Option<&'static str> {
         Some("a link-local address (cloud metadata lives here)")
     } else if ip.is_multicast() {
         Some("a multicast address")
-    } else if ip.is_broadcast() || o[0] >= 240 {
-        Some("a reserved address")
-    } else if ip.is_documentation() || (o[0] == 198 && (o[1] & 0xfe) == 18) || (o[0] == 192 && o[1] == 0 && o[2] == 0) {
+    } else if ip.is_broadcast()
+        || o[0] >= 240
+        || ip.is_documentation()
+        || (o[0] == 198 && (o[1] & 0xfe) == 18)
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+    {
         Some("a reserved address")
     } else {
         None
@@ -51,10 +54,8 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     let tail = Ipv4Addr::new(o[12], o[13], o[14], o[15]);
     if let Some(v4) = ip.to_ipv4_mapped() {
         Some(v4)
-    } else if s[..6] == [0, 0, 0, 0, 0, 0] {
-        Some(tail) // IPv4-compatible (deprecated)
-    } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        Some(tail) // NAT64
+    } else if s[..6] == [0, 0, 0, 0, 0, 0] || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        Some(tail) // IPv4-compatible (deprecated) or NAT64
     } else if s[0] == 0x2002 {
         Some(Ipv4Addr::new(o[2], o[3], o[4], o[5])) // 6to4
     } else {
