@@ -1,0 +1,184 @@
+//! The HTTP client for customer URLs, and the one place the SSRF guard is enforced.
+//!
+//! Names are resolved by [`GuardedResolver`], which drops every address the
+//! [`TargetPolicy`] refuses, so the connection can only go to an address that was checked
+//! (no DNS-rebinding window between check and connect). URLs with a literal IP never
+//! reach a resolver, so they are checked before sending. Redirects are not followed (a
+//! 3xx is a failed attempt), and proxies from the environment are ignored.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Once};
+use std::time::{Duration, Instant};
+
+use frontdesk_core::net::TargetPolicy;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+/// Largest part of a response body kept for the attempt log.
+pub const RESPONSE_PREFIX: usize = 1024;
+
+/// Resolves names, keeping only addresses the policy allows.
+#[derive(Debug, Clone)]
+pub struct GuardedResolver {
+    policy: Arc<TargetPolicy>,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = self.policy.clone();
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let mut refusal = None;
+            let allowed: Vec<SocketAddr> = addrs
+                .into_iter()
+                .filter(|a| match policy.check(a.ip()) {
+                    Ok(()) => true,
+                    Err(why) => {
+                        refusal.get_or_insert(why);
+                        false
+                    }
+                })
+                .collect();
+            if allowed.is_empty() {
+                let why = refusal.unwrap_or_else(|| "it has no address".into());
+                return Err(format!("refused to connect to {host}: {why}").into());
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// A request to send.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub method: reqwest::Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// What came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
+    /// The first KiB of the body, lossily decoded.
+    pub body_prefix: String,
+    pub latency: Duration,
+}
+
+/// Why no response came.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SendError {
+    pub message: String,
+    pub latency: Duration,
+}
+
+/// The guarded client.
+#[derive(Debug, Clone)]
+pub struct GuardedClient {
+    http: reqwest::Client,
+    policy: Arc<TargetPolicy>,
+    timeout: Duration,
+}
+
+fn install_crypto() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Fails only when another provider is installed already, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// A client could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("could not build the HTTP client: {0}")]
+pub struct BuildError(#[from] reqwest::Error);
+
+impl GuardedClient {
+    /// A client with a total per-attempt `timeout`.
+    pub fn new(policy: TargetPolicy, timeout: Duration) -> Result<Self, BuildError> {
+        install_crypto();
+        let policy = Arc::new(policy);
+        let http = reqwest::Client::builder()
+            .dns_resolver(GuardedResolver { policy: policy.clone() })
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(256)
+            .user_agent(concat!("Frontdesk/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self { http, policy, timeout })
+    }
+
+    pub fn policy(&self) -> &TargetPolicy {
+        &self.policy
+    }
+
+    /// Sends one request. A response of any status is `Ok`; only the absence of a
+    /// response (refused by the guard, DNS, connect, timeout) is an error.
+    pub async fn send(&self, req: Outgoing) -> Result<Response, SendError> {
+        let start = Instant::now();
+        let fail = |message: String| SendError {
+            message,
+            latency: start.elapsed(),
+        };
+        let url =
+            url::Url::parse(&req.url).map_err(|e| fail(format!("the rendered URL `{}` is invalid: {e}", req.url)))?;
+        let literal: Option<IpAddr> = match url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(ip.into()),
+            Some(url::Host::Ipv6(ip)) => Some(ip.into()),
+            _ => None,
+        };
+        if let Some(ip) = literal {
+            self.policy
+                .check(ip)
+                .map_err(|why| fail(format!("refused to connect: {why}")))?;
+        }
+        let mut builder = self.http.request(req.method, url).body(req.body);
+        for (k, v) in &req.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let mut res = builder.send().await.map_err(|e| fail(describe(&e, self.timeout)))?;
+        let status = res.status().as_u16();
+        let retry_after = res
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(frontdesk_core::retry::parse_retry_after);
+        let mut prefix = Vec::new();
+        while prefix.len() < RESPONSE_PREFIX {
+            match res.chunk().await {
+                Ok(Some(c)) => prefix.extend_from_slice(&c[..c.len().min(RESPONSE_PREFIX - prefix.len())]),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        Ok(Response {
+            status,
+            retry_after,
+            body_prefix: String::from_utf8_lossy(&prefix).into_owned(),
+            latency: start.elapsed(),
+        })
+    }
+}
+
+/// A readable, single-line reason for a failed send.
+fn describe(e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        return format!("no response within {} ms (the delivery timeout)", timeout.as_millis());
+    }
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg = format!("{msg}: {s}");
+        source = s.source();
+    }
+    if e.is_connect() && !msg.contains("refused to connect") {
+        format!("could not connect: {msg}")
+    } else {
+        msg
+    }
+}

@@ -1,0 +1,359 @@
+//! The dispatcher: the loop that turns pending deliveries into HTTP attempts.
+//!
+//! It wakes at once when events are recorded ([`Dispatcher::emit`] is the one path for
+//! that), otherwise when the next retry falls due (checked at least every second, which
+//! also picks up work another node left). It leases a batch of due deliveries, sends them
+//! with bounded concurrency, and hands results to a recorder task that writes them in
+//! batches. A delivery leased by a worker that died is claimed again when its lease runs
+//! out, so delivery is at least once: nothing the store accepted is lost.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use frontdesk_core::event::NewEvent;
+use frontdesk_core::id::WorkspaceId;
+use frontdesk_core::net::TargetPolicy;
+use frontdesk_core::retry::{RetryPolicy, Verdict, classify};
+use frontdesk_core::webhook::Webhook;
+use frontdesk_store::{
+    Attempt, AttemptResult, ClaimedDelivery, NextStep, Store, StoreResult, StoredEvent, WebhookHealth,
+};
+use rand::Rng;
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
+
+use crate::client::{BuildError, GuardedClient};
+use crate::request;
+
+/// Largest batch claimed at once.
+const BATCH: usize = 256;
+/// Longest idle wait: pending work from other nodes or clocks is found this fast.
+const MAX_IDLE: Duration = Duration::from_secs(1);
+
+/// How deliveries are made.
+#[derive(Debug, Clone)]
+pub struct DeliverySettings {
+    pub retry: RetryPolicy,
+    /// A 2xx must arrive within this.
+    pub timeout: Duration,
+    pub policy: TargetPolicy,
+    /// Attempts in flight at once.
+    pub concurrency: usize,
+    /// A webhook failing without a success for longer than this is disabled.
+    pub disable_after: Duration,
+    /// How long the previous secret keeps signing after a rotation.
+    pub rotation_window: Duration,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            timeout: Duration::from_secs(5),
+            policy: TargetPolicy::default(),
+            concurrency: 256,
+            disable_after: Duration::from_secs(5 * 86_400),
+            rotation_window: Duration::from_secs(86_400),
+        }
+    }
+}
+
+/// The delivery engine of one node.
+pub struct Dispatcher {
+    store: Arc<dyn Store>,
+    client: GuardedClient,
+    settings: DeliverySettings,
+    wake: Notify,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Dispatcher {
+    pub fn new(store: Arc<dyn Store>, settings: DeliverySettings) -> Result<Arc<Self>, BuildError> {
+        let client = GuardedClient::new(settings.policy.clone(), settings.timeout)?;
+        Ok(Arc::new(Self {
+            store,
+            client,
+            settings,
+            wake: Notify::new(),
+        }))
+    }
+
+    pub fn settings(&self) -> &DeliverySettings {
+        &self.settings
+    }
+
+    /// Records events with their deliveries (one transaction) and wakes the loop. This is
+    /// the only way events enter the system; once it returns, they will be delivered.
+    pub async fn emit(&self, workspace: &WorkspaceId, events: &[NewEvent]) -> StoreResult<u64> {
+        let queued = self
+            .store
+            .record_events(workspace, events, self.settings.retry.retries())
+            .await?;
+        metrics::counter!("frontdesk_events_total").increment(events.len() as u64);
+        if queued > 0 {
+            self.wake.notify_one();
+        }
+        Ok(queued)
+    }
+
+    /// Wakes the loop (after a manual retry or a replay).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Sends `event` to `webhook` now, outside the queue (the webhook test endpoint).
+    pub async fn send_once(&self, webhook: &Webhook, event: &StoredEvent, delivery_id: &str) -> Attempt {
+        let now = Utc::now();
+        match request::prepare(webhook, event, delivery_id, now) {
+            Err(e) => not_sent(now, e),
+            Ok(p) => self.send(p.outgoing, p.notes, now).await.0,
+        }
+    }
+
+    /// Sends a request and logs it as an attempt, with the response's `Retry-After`.
+    async fn send(
+        &self,
+        out: crate::client::Outgoing,
+        notes: Option<String>,
+        now: chrono::DateTime<Utc>,
+    ) -> (Attempt, Option<Duration>) {
+        let sent = self.client.send(out).await;
+        let (status_code, response_body, error, latency, retry_after) = match sent {
+            Ok(r) => {
+                let err = (!(200..300).contains(&r.status)).then(|| status_error(r.status));
+                (Some(r.status), Some(r.body_prefix), err, r.latency, r.retry_after)
+            }
+            Err(e) => (None, None, Some(e.message), e.latency, None),
+        };
+        metrics::histogram!("frontdesk_webhook_attempt_duration_seconds").record(latency.as_secs_f64());
+        let attempt = Attempt {
+            attempted_at: now,
+            status_code,
+            latency_ms: u32::try_from(latency.as_millis()).unwrap_or(u32::MAX),
+            response_body,
+            error,
+            notes,
+        };
+        (attempt, retry_after)
+    }
+
+    /// One attempt of a claimed delivery, and what follows from it.
+    async fn attempt(&self, c: ClaimedDelivery) -> AttemptResult {
+        let now = Utc::now();
+        let hook = &c.webhook;
+        let result = |attempt, next, health| AttemptResult {
+            delivery_id: c.id.clone(),
+            webhook_id: hook.id.clone(),
+            attempt,
+            next,
+            health,
+        };
+        if !hook.spec.active {
+            let why = hook
+                .disabled_reason
+                .clone()
+                .unwrap_or_else(|| "it was turned off".into());
+            return result(
+                not_sent(now, format!("not sent: the webhook is disabled ({why})")),
+                NextStep::Failed,
+                WebhookHealth::Unchanged,
+            );
+        }
+        let prepared = match request::prepare(hook, &c.event, c.id.as_str(), now) {
+            Ok(p) => p,
+            Err(e) => return result(not_sent(now, e), NextStep::Failed, WebhookHealth::Unchanged),
+        };
+        let (attempt, retry_after) = self.send(prepared.outgoing, prepared.notes, now).await;
+        let verdict = classify(attempt.status_code, retry_after);
+        let (next, health) = match verdict {
+            Verdict::Delivered => (
+                NextStep::Succeeded,
+                if hook.failing_since.is_some() {
+                    WebhookHealth::Healthy
+                } else {
+                    WebhookHealth::Unchanged
+                },
+            ),
+            Verdict::Gone => (
+                NextStep::Failed,
+                WebhookHealth::Disable(format!("the endpoint answered 410 Gone at {}", now.to_rfc3339())),
+            ),
+            Verdict::Retry { retry_after } => {
+                let next = if c.retries_left > 0 {
+                    let n = self.settings.retry.retries().saturating_sub(c.retries_left) as usize;
+                    let delay = self.settings.retry.delay(n, retry_after, rand::rng().random::<f64>());
+                    NextStep::RetryAt(now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1)))
+                } else {
+                    NextStep::Failed
+                };
+                let limit =
+                    chrono::Duration::from_std(self.settings.disable_after).unwrap_or(chrono::Duration::days(5));
+                let health = match hook.failing_since {
+                    None => WebhookHealth::Failing,
+                    Some(since) if now - since > limit => WebhookHealth::Disable(format!(
+                        "every attempt has failed since {} (longer than the {} s allowed)",
+                        since.to_rfc3339(),
+                        self.settings.disable_after.as_secs()
+                    )),
+                    Some(_) => WebhookHealth::Unchanged,
+                };
+                (next, health)
+            }
+        };
+        result(attempt, next, health)
+    }
+
+    /// Runs until `stop` turns true, then finishes the attempts in flight.
+    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let (tx, rx) = mpsc::unbounded_channel::<AttemptResult>();
+        let recorder = tokio::spawn(record_loop(self.store.clone(), rx));
+        let gauges = tokio::spawn(gauge_loop(self.store.clone()));
+        let concurrency = self.settings.concurrency.max(1);
+        let sem = Arc::new(Semaphore::new(concurrency));
+        let lease = chrono::Duration::from_std(self.settings.timeout + Duration::from_secs(30))
+            .unwrap_or(chrono::Duration::minutes(1));
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            let available = sem.available_permits();
+            if available == 0 {
+                tokio::select! {
+                    p = sem.clone().acquire_owned() => drop(p),
+                    _ = stop.changed() => break,
+                }
+                continue;
+            }
+            let now = Utc::now();
+            let limit = u32::try_from(available.min(BATCH)).unwrap_or(1);
+            let claimed = match self.store.claim_deliveries(now, lease, limit).await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not claim deliveries; retrying in a second");
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {},
+                        _ = stop.changed() => break,
+                    }
+                    continue;
+                }
+            };
+            if claimed.is_empty() {
+                let wait = match self.store.next_due().await {
+                    Ok(Some(due)) => (due - now)
+                        .to_std()
+                        .unwrap_or(Duration::ZERO)
+                        .clamp(Duration::from_millis(5), MAX_IDLE),
+                    _ => MAX_IDLE,
+                };
+                tokio::select! {
+                    () = self.wake.notified() => {},
+                    () = tokio::time::sleep(wait) => {},
+                    _ = stop.changed() => break,
+                }
+                continue;
+            }
+            for c in claimed {
+                let Ok(permit) = sem.clone().acquire_owned().await else {
+                    break;
+                };
+                let me = self.clone();
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let r = me.attempt(c).await;
+                    let _ = tx.send(r);
+                    drop(permit);
+                });
+            }
+        }
+        // Let attempts in flight finish and be recorded; leases cover any that do not.
+        let drain = self.settings.timeout + Duration::from_secs(2);
+        let all = u32::try_from(concurrency).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(drain, sem.acquire_many(all)).await;
+        drop(tx);
+        let _ = recorder.await;
+        gauges.abort();
+    }
+}
+
+fn not_sent(now: chrono::DateTime<Utc>, error: String) -> Attempt {
+    Attempt {
+        attempted_at: now,
+        status_code: None,
+        latency_ms: 0,
+        response_body: None,
+        error: Some(error),
+        notes: None,
+    }
+}
+
+fn status_error(status: u16) -> String {
+    match status {
+        300..=399 => format!(
+            "the endpoint answered HTTP {status}; redirects are not followed, point the webhook at the final URL"
+        ),
+        410 => "the endpoint answered HTTP 410 Gone; the webhook was disabled".to_owned(),
+        _ => format!("the endpoint answered HTTP {status}"),
+    }
+}
+
+/// Writes attempt results in batches, retrying a failed write; a batch that cannot be
+/// written is left to the leases (those deliveries are attempted again).
+async fn record_loop(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<AttemptResult>) {
+    let mut batch = Vec::with_capacity(512);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        while batch.len() < 512 {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        let mut tries = 0u32;
+        loop {
+            match store.record_attempts(&batch, Utc::now()).await {
+                Ok(()) => break,
+                Err(e) if tries < 5 => {
+                    tracing::warn!(error = %e, "could not record attempts; retrying");
+                    tokio::time::sleep(Duration::from_millis(100 << tries)).await;
+                    tries += 1;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, n = batch.len(), "could not record attempts; they will be retried when their leases end");
+                    break;
+                }
+            }
+        }
+        for r in &batch {
+            let outcome = match r.next {
+                NextStep::Succeeded => "succeeded",
+                NextStep::RetryAt(_) => "retrying",
+                NextStep::Failed => "failed",
+            };
+            metrics::counter!("frontdesk_webhook_deliveries_total", "outcome" => outcome).increment(1);
+        }
+        batch.clear();
+    }
+}
+
+/// Keeps the queue gauges current.
+async fn gauge_loop(store: Arc<dyn Store>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        if let Ok(stats) = store.queue_stats().await {
+            #[allow(clippy::cast_precision_loss)]
+            metrics::gauge!("frontdesk_webhook_queue_depth").set(stats.pending as f64);
+            let age = stats
+                .oldest_pending
+                .map_or(0.0, |t| (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0);
+            metrics::gauge!("frontdesk_webhook_oldest_pending_seconds").set(age);
+        }
+    }
+}
