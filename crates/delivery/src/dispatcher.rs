@@ -234,7 +234,10 @@ impl Dispatcher {
             let now = Utc::now();
             let limit = u32::try_from(available.min(BATCH)).unwrap_or(1);
             let claimed = match self.store.claim_deliveries(now, lease, limit).await {
-                Ok(c) => c,
+                Ok(c) => {
+                    tracing::trace!(claimed = c.len(), "claimed deliveries");
+                    c
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "could not claim deliveries; retrying in a second");
                     tokio::select! {

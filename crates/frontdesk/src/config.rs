@@ -9,6 +9,9 @@ use std::time::Duration;
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use frontdesk_core::duration::{parse_duration, parse_duration_list};
+use frontdesk_core::net::TargetPolicy;
+use frontdesk_core::retry::RetryPolicy;
+use frontdesk_server::settings::DeliverySettings;
 use frontdesk_server::{RateLimitSettings, ServerSettings};
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +34,12 @@ pub struct Config {
     pub delivery_timeout: String,
     /// Allow webhook and tool targets on private, loopback and link-local addresses.
     pub allow_private_targets: bool,
+    /// Networks (comma-separated CIDRs) allowed as targets even though not public.
+    pub allowed_target_cidrs: String,
+    /// Webhook attempts in flight at once.
+    pub delivery_concurrency: usize,
+    /// A webhook failing without a success for longer than this is disabled.
+    pub webhook_disable_after: String,
     pub llm_base_url: Option<String>,
     pub llm_model: Option<String>,
     pub llm_api_key: Option<String>,
@@ -58,6 +67,9 @@ impl Default for Config {
             retry_schedule: "5m,15m,1h".into(),
             delivery_timeout: "5s".into(),
             allow_private_targets: false,
+            allowed_target_cidrs: String::new(),
+            delivery_concurrency: 256,
+            webhook_disable_after: "5d".into(),
             llm_base_url: None,
             llm_model: None,
             llm_api_key: None,
@@ -79,6 +91,9 @@ const SETTINGS: &[&str] = &[
     "retry_schedule",
     "delivery_timeout",
     "allow_private_targets",
+    "allowed_target_cidrs",
+    "delivery_concurrency",
+    "webhook_disable_after",
     "llm_base_url",
     "llm_model",
     "llm_api_key",
@@ -200,6 +215,11 @@ impl Config {
         }
         self.retry_schedule()?;
         self.delivery_timeout()?;
+        self.allowed_cidrs()?;
+        self.disable_after()?;
+        if self.delivery_concurrency == 0 || self.delivery_concurrency > 10_000 {
+            return Err(invalid("delivery_concurrency", "must be between 1 and 10000"));
+        }
         if self.max_body_bytes < 1024 {
             return Err(invalid("max_body_bytes", "must be at least 1024 bytes"));
         }
@@ -245,6 +265,14 @@ impl Config {
         Ok(d)
     }
 
+    pub fn allowed_cidrs(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        TargetPolicy::parse_cidrs(&self.allowed_target_cidrs).map_err(|e| invalid("allowed_target_cidrs", e.message))
+    }
+
+    pub fn disable_after(&self) -> Result<Duration, ConfigError> {
+        parse_duration(&self.webhook_disable_after).map_err(|e| invalid("webhook_disable_after", e.message))
+    }
+
     /// The server's settings.
     pub fn server_settings(&self) -> Result<ServerSettings, ConfigError> {
         Ok(ServerSettings {
@@ -255,6 +283,20 @@ impl Config {
                 per_second: self.rate_limit_per_second,
             },
             max_body_bytes: self.max_body_bytes,
+            delivery: DeliverySettings {
+                retry: RetryPolicy {
+                    schedule: self.retry_schedule()?,
+                    ..RetryPolicy::default()
+                },
+                timeout: self.delivery_timeout()?,
+                policy: TargetPolicy {
+                    allow_private: self.allow_private_targets,
+                    allowed: self.allowed_cidrs()?,
+                },
+                concurrency: self.delivery_concurrency,
+                disable_after: self.disable_after()?,
+                ..DeliverySettings::default()
+            },
         })
     }
 }

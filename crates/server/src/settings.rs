@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 
+pub use frontdesk_delivery::DeliverySettings;
+
 /// Per-key rate limits. Zero turns a limit off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimitSettings {
@@ -29,6 +31,8 @@ pub struct ServerSettings {
     pub rate_limit: RateLimitSettings,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Webhook delivery.
+    pub delivery: DeliverySettings,
 }
 
 /// Default request body limit: 1 MiB.
@@ -41,6 +45,7 @@ impl Default for ServerSettings {
             public_url: None,
             rate_limit: RateLimitSettings::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            delivery: DeliverySettings::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ use axum::http::{HeaderName, Request};
 use axum::response::IntoResponse;
 use axum::{Extension, middleware};
 use chrono::Utc;
+use frontdesk_delivery::Dispatcher;
 use frontdesk_store::Store;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -45,10 +46,12 @@ pub struct Application {
 impl Application {
     /// Binds the listener and assembles the routes. Port 0 picks a free port.
     pub async fn build(settings: ServerSettings, store: Arc<dyn Store>) -> std::io::Result<Self> {
+        let dispatcher = Dispatcher::new(store.clone(), settings.delivery.clone()).map_err(std::io::Error::other)?;
         let listener = TcpListener::bind(settings.listen).await?;
         let state = AppState {
             store,
             limiter: Arc::new(RateLimiter::new(settings.rate_limit)),
+            dispatcher,
             settings: Arc::new(settings),
         };
         let router = router(state.clone());
@@ -64,12 +67,18 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests and returns.
+    /// Serves until `shutdown` completes, then finishes in-flight requests and webhook
+    /// attempts, and returns.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let upkeep = tokio::spawn(upkeep(self.state.clone()));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let dispatcher = tokio::spawn(self.state.dispatcher.clone().run(stopped));
         let result = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
+        // Then let webhook attempts in flight finish and be recorded.
+        let _ = stop.send(true);
+        let _ = dispatcher.await;
         upkeep.abort();
         result
     }

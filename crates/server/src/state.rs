@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use frontdesk_delivery::Dispatcher;
 use frontdesk_store::Store;
 
 use crate::ServerSettings;
@@ -13,4 +14,6 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub settings: Arc<ServerSettings>,
     pub limiter: Arc<RateLimiter>,
+    /// Webhook delivery; events enter the system through [`Dispatcher::emit`].
+    pub dispatcher: Arc<Dispatcher>,
 }

@@ -83,13 +83,12 @@ pub struct ListParams {
 
 impl ListParams {
     pub fn page(&self, prefix: &str) -> Result<PageRequest, ApiError> {
-        PageRequest::parse(self.limit, self.cursor.as_deref(), prefix)
-            .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))
+        super::page(self.limit, self.cursor.as_deref(), prefix)
     }
 }
 
 fn parse_id(id: &str) -> Result<ApiKeyId, ApiError> {
-    ApiKeyId::parse(id).map_err(|_| ApiError::not_found("API key", id))
+    super::path_id(id, ApiKeyId::parse, "API key")
 }
 
 /// List the workspace's API keys, newest first.

@@ -3,7 +3,11 @@
 //! from the same route definitions (so the document cannot miss a route).
 
 pub mod api_keys;
+pub mod deliveries;
+pub mod events;
 pub mod meta;
+pub mod sim;
+pub mod webhooks;
 
 use axum::Router;
 use axum::http::{Method, Uri};
@@ -30,6 +34,10 @@ use crate::{ApiError, auth, idempotency, rate_limit};
     components(schemas(ErrorBody)),
     tags(
         (name = "api-keys", description = "API keys of the caller's workspace"),
+        (name = "webhooks", description = "Endpoints that receive events: signed, templated, retried"),
+        (name = "deliveries", description = "Each event's delivery to each webhook, with its attempts"),
+        (name = "events", description = "Stored events"),
+        (name = "simulator", description = "Try the system without a phone line"),
         (name = "meta", description = "Health, readiness, metrics and this document")
     )
 )]
@@ -61,10 +69,45 @@ impl<T: ToSchema> From<frontdesk_core::page::Page<T>> for List<T> {
     }
 }
 
+/// Validates `limit` and `cursor` of a list request.
+pub fn page(
+    limit: Option<u32>,
+    cursor: Option<&str>,
+    prefix: &str,
+) -> Result<frontdesk_core::page::PageRequest, ApiError> {
+    frontdesk_core::page::PageRequest::parse(limit, cursor, prefix)
+        .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))
+}
+
+/// Parses a path id; an id that cannot exist is a 404 like any unknown id.
+pub fn path_id<T>(
+    id: &str,
+    parse: fn(&str) -> Result<T, frontdesk_core::ValidationError>,
+    what: &str,
+) -> Result<T, ApiError> {
+    parse(id).map_err(|_| ApiError::not_found(what, id))
+}
+
+/// Parses an RFC 3339 time from a query or body field.
+pub fn parse_time(field: &str, value: &str) -> Result<chrono::DateTime<chrono::Utc>, frontdesk_core::ValidationError> {
+    chrono::DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| {
+            frontdesk_core::ValidationError::new(
+                field,
+                format!("`{value}` is not an RFC 3339 time; write for example 2026-01-02T15:30:00Z"),
+            )
+        })
+}
+
 /// Builds every route, returning the router (state applied) and the OpenAPI document.
 pub fn build(state: AppState) -> (Router, OpenApiDoc) {
     let v1 = OpenApiRouter::new()
         .merge(api_keys::router())
+        .merge(webhooks::router())
+        .merge(deliveries::router())
+        .merge(events::router())
+        .merge(sim::router())
         // Layers run outside in: auth, then rate limits, then idempotency.
         .route_layer(from_fn_with_state(state.clone(), idempotency::idempotent))
         .route_layer(from_fn_with_state(state.clone(), rate_limit::enforce))

@@ -1,6 +1,7 @@
 //! `spawn_app`: a server with its own temporary database and a bootstrap key.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use frontdesk_core::api_key::{ApiKeyName, ApiKeySecret};
 use frontdesk_core::id::WorkspaceId;
@@ -42,8 +43,16 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerSettings)) -> Test
         .expect("fresh database bootstraps");
     let mut settings = ServerSettings {
         listen: "127.0.0.1:0".parse().expect("addr"),
+        rate_limit: RateLimitSettings {
+            per_hour: 0,
+            per_second: 0,
+        },
         ..ServerSettings::default()
     };
+    settings.delivery.policy.allow_private = true;
+    settings.delivery.retry.schedule = vec![Duration::from_millis(100); 3];
+    settings.delivery.retry.jitter = 0.0;
+    settings.delivery.timeout = Duration::from_secs(2);
     configure(&mut settings);
     let app = Application::build(settings, store.clone()).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("local addr"));

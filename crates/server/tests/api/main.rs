@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, reason = "test helpers fail loudly by design")]
 
 mod auth;
+mod delivery;
 mod errors;
 mod helpers;
 mod idempotency;
@@ -11,3 +12,5 @@ mod isolation;
 mod meta;
 mod openapi;
 mod rate_limit;
+mod receiver;
+mod webhooks;

@@ -1,0 +1,207 @@
+//! `/v1/deliveries`: every event's delivery to every webhook, with its attempt log, and
+//! retry by hand.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use frontdesk_core::event::EventType;
+use frontdesk_core::id::{DeliveryId, WebhookId};
+use frontdesk_store::{Attempt, Delivery, DeliveryFilter, DeliveryStatus};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{List, page, path_id};
+use crate::ApiError;
+use crate::auth::Caller;
+use crate::error::ErrorBody;
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_deliveries))
+        .routes(routes!(get_delivery))
+        .routes(routes!(retry_delivery))
+}
+
+/// A delivery.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryView {
+    #[schema(example = "dlv_01JD3Q2W8M6Y7Z0ABCDEF12345")]
+    pub id: String,
+    pub webhook_id: String,
+    pub event_id: String,
+    #[schema(example = "call.ended")]
+    pub event: String,
+    /// `pending`, `succeeded` or `failed`.
+    #[schema(example = "succeeded")]
+    pub status: String,
+    /// Attempts made so far.
+    pub attempt_count: u32,
+    /// When the next attempt is due, while pending.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_status_code: Option<u16>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Delivery> for DeliveryView {
+    fn from(d: Delivery) -> Self {
+        Self {
+            id: d.id.to_string(),
+            webhook_id: d.webhook_id.to_string(),
+            event_id: d.event_id.to_string(),
+            event: d.event.as_str().to_owned(),
+            status: d.status.as_str().to_owned(),
+            attempt_count: d.attempts,
+            next_attempt_at: d.next_attempt_at,
+            last_status_code: d.last_status_code,
+            last_error: d.last_error,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+/// One HTTP attempt.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptView {
+    pub attempted_at: DateTime<Utc>,
+    /// Null when no response came (timeout, connection refused, refused by the guard).
+    pub status_code: Option<u16>,
+    pub latency_ms: u32,
+    /// The first KiB of the response body.
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+    /// For example unknown template variables that rendered empty.
+    pub notes: Option<String>,
+}
+
+impl From<Attempt> for AttemptView {
+    fn from(a: Attempt) -> Self {
+        Self {
+            attempted_at: a.attempted_at,
+            status_code: a.status_code,
+            latency_ms: a.latency_ms,
+            response_body: a.response_body,
+            error: a.error,
+            notes: a.notes,
+        }
+    }
+}
+
+/// A delivery with its attempts, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryDetail {
+    #[serde(flatten)]
+    pub delivery: DeliveryView,
+    pub attempts: Vec<AttemptView>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListDeliveries {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub webhook_id: Option<String>,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: Option<String>,
+    /// An event name, for example `call.ended`.
+    pub event: Option<String>,
+}
+
+fn query_error(e: &frontdesk_core::ValidationError) -> ApiError {
+    ApiError::bad_request("invalid_query", e.to_string())
+}
+
+/// List deliveries, newest first.
+#[utoipa::path(get, path = "/v1/deliveries", tag = "deliveries", params(ListDeliveries),
+    responses((status = 200, body = List<DeliveryView>), (status = 400, body = ErrorBody)))]
+async fn list_deliveries(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ListDeliveries>,
+) -> Result<Json<List<DeliveryView>>, ApiError> {
+    let filter = DeliveryFilter {
+        webhook_id: q
+            .webhook_id
+            .as_deref()
+            .map(WebhookId::parse)
+            .transpose()
+            .map_err(|e| query_error(&e.for_field("webhook_id")))?,
+        status: q
+            .status
+            .as_deref()
+            .map(|s| {
+                DeliveryStatus::parse(s).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_query",
+                        format!("status: `{s}` is not a status; use pending, succeeded or failed"),
+                    )
+                })
+            })
+            .transpose()?,
+        event: q
+            .event
+            .as_deref()
+            .map(EventType::parse)
+            .transpose()
+            .map_err(|e| query_error(&e))?,
+    };
+    let p = state
+        .store
+        .list_deliveries(
+            &caller.workspace_id,
+            &filter,
+            &page(q.limit, q.cursor.as_deref(), DeliveryId::PREFIX)?,
+        )
+        .await?;
+    Ok(Json(List {
+        data: p.data.into_iter().map(Into::into).collect(),
+        next_cursor: p.next_cursor,
+    }))
+}
+
+/// Get a delivery with its attempts.
+#[utoipa::path(get, path = "/v1/deliveries/{id}", tag = "deliveries", params(("id" = String, Path)),
+    responses((status = 200, body = DeliveryDetail), (status = 404, body = ErrorBody)))]
+async fn get_delivery(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<DeliveryDetail>, ApiError> {
+    let did = path_id(&id, DeliveryId::parse, "delivery")?;
+    let (d, attempts) = state
+        .store
+        .get_delivery(&caller.workspace_id, &did)
+        .await?
+        .ok_or_else(|| ApiError::not_found("delivery", &id))?;
+    Ok(Json(DeliveryDetail {
+        delivery: d.into(),
+        attempts: attempts.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Retry a finished (failed or succeeded) delivery now, once. A pending delivery is a
+/// 409: it is already on its way.
+#[utoipa::path(post, path = "/v1/deliveries/{id}/retry", tag = "deliveries", params(("id" = String, Path)),
+    responses((status = 202, body = DeliveryView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn retry_delivery(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<DeliveryView>), ApiError> {
+    let did = path_id(&id, DeliveryId::parse, "delivery")?;
+    let d = state
+        .store
+        .retry_delivery(&caller.workspace_id, &did, Utc::now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("delivery", &id))?;
+    state.dispatcher.wake();
+    Ok((StatusCode::ACCEPTED, Json(d.into())))
+}
