@@ -83,7 +83,10 @@ pub struct GuardedClient {
     timeout: Duration,
 }
 
-fn install_crypto() {
+/// Installs the TLS crypto provider (ring) for every reqwest client in the process.
+/// Idempotent; called by [`GuardedClient::new`], and by anything else that builds a
+/// reqwest client (tests, tools) before one exists.
+pub fn install_crypto() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // Fails only when another provider is installed already, which is fine.

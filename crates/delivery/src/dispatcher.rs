@@ -217,7 +217,8 @@ impl Dispatcher {
         let gauges = tokio::spawn(gauge_loop(self.store.clone()));
         let concurrency = self.settings.concurrency.max(1);
         let sem = Arc::new(Semaphore::new(concurrency));
-        let lease = chrono::Duration::from_std(self.settings.timeout + Duration::from_secs(30))
+        // Longer than any attempt can take (the timeout) plus the time to record it.
+        let lease = chrono::Duration::from_std(self.settings.timeout * 2 + Duration::from_secs(5))
             .unwrap_or(chrono::Duration::minutes(1));
         loop {
             if *stop.borrow() {
@@ -231,6 +232,12 @@ impl Dispatcher {
                 }
                 continue;
             }
+            // Under load, claim in batches rather than one freed slot at a time (each
+            // claim is a write): give a nearly full pipeline a moment to drain.
+            if available < (concurrency / 4).max(1) {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            let available = sem.available_permits();
             let now = Utc::now();
             let limit = u32::try_from(available.min(BATCH)).unwrap_or(1);
             let claimed = match self.store.claim_deliveries(now, lease, limit).await {

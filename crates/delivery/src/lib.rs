@@ -11,5 +11,5 @@ pub mod dispatcher;
 pub mod request;
 pub mod signer;
 
-pub use client::{GuardedClient, Response, SendError};
+pub use client::{GuardedClient, Response, SendError, install_crypto};
 pub use dispatcher::{DeliverySettings, Dispatcher};

@@ -44,6 +44,21 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Run a local webhook receiver that verifies signatures and prints each event.
+    Listen(ListenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 9000)]
+    pub port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// The webhook's signing secret, `whsec_...`.
+    #[arg(long, env = "FRONTDESK_WEBHOOK_SECRET")]
+    pub secret: String,
 }
 
 #[derive(Debug, Args)]
@@ -134,5 +149,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => commands::migrate::run(&config, out).await,
         Command::Workspaces(cmd) => commands::workspaces::run(&config, out, cmd).await,
         Command::Keys(cmd) => commands::keys::run(&config, out, cmd).await,
+        Command::Listen(args) => commands::listen::run(args, out).await,
     }
 }

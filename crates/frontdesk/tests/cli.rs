@@ -247,3 +247,67 @@ fn json_logs() {
     let v: serde_json::Value = serde_json::from_str(line).expect("JSON log line");
     assert_eq!(v["level"], "INFO");
 }
+
+#[test]
+fn listen_verifies_signatures_and_prints_events() {
+    use frontdesk_core::webhook::WebhookSecret;
+    use frontdesk_delivery::signer;
+
+    let dir = tempfile::tempdir().unwrap();
+    let secret = WebhookSecret::generate();
+    let mut child = frontdesk(dir.path())
+        .args(["listen", "--port", "0", "--json", "--secret", secret.expose()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let url: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let addr = url["listening"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+
+    let post = |body: &str, id: &str, ts: i64, sig: String, simple: String| -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            s,
+            "POST /hook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+             webhook-id: {id}\r\nwebhook-timestamp: {ts}\r\nwebhook-signature: {sig}\r\nx-frontdesk-signature: {simple}\r\n\
+             x-frontdesk-event: call.ended\r\nx-frontdesk-delivery: dlv_1\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut res = String::new();
+        s.read_to_string(&mut res).unwrap();
+        res
+    };
+    let body = r#"{"id":"evt_1","event":"call.ended","data":{}}"#;
+    let now = chrono::Utc::now().timestamp();
+    let good = signer::standard_signature(&[&secret], "evt_1", now, body.as_bytes());
+    let simple = signer::simple_signature(&secret, body.as_bytes());
+    assert!(post(body, "evt_1", now, good.clone(), simple.clone()).starts_with("HTTP/1.1 200"));
+    let mut printed = String::new();
+    out.read_line(&mut printed).unwrap();
+    let printed: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(printed["verified"], true);
+    assert_eq!(printed["event"], "call.ended");
+    assert_eq!(printed["body"]["id"], "evt_1");
+
+    // Tampered body, wrong secret, stale timestamp: 401.
+    assert!(post(r#"{"id":"evt_2"}"#, "evt_1", now, good.clone(), simple.clone()).starts_with("HTTP/1.1 401"));
+    let other = WebhookSecret::generate();
+    let bad = signer::standard_signature(&[&other], "evt_1", now, body.as_bytes());
+    assert!(post(body, "evt_1", now, bad, simple.clone()).starts_with("HTTP/1.1 401"));
+    let old = now - 600;
+    let stale = signer::standard_signature(&[&secret], "evt_1", old, body.as_bytes());
+    let res = post(body, "evt_1", old, stale, simple);
+    assert!(res.starts_with("HTTP/1.1 401") && res.contains("seconds"), "{res}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -2,6 +2,7 @@
 //! configuration and apply migrations first, so any command works on a fresh database.
 
 pub mod keys;
+pub mod listen;
 pub mod migrate;
 pub mod serve;
 pub mod workspaces;

@@ -61,7 +61,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerSettings)) -> Test
         address,
         key: first.secret.expose().to_owned(),
         store,
-        client: Client::new(),
+        client: {
+            frontdesk_delivery::install_crypto();
+            Client::new()
+        },
         _dir: dir,
     }
 }
