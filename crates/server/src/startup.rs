@@ -113,20 +113,26 @@ pub fn router(state: AppState) -> Router {
         )
 }
 
-/// Periodic housekeeping: forget idle rate-limit state, drop expired idempotency keys.
+/// Periodic housekeeping: store maintenance every second; every minute, forget idle
+/// rate-limit state and drop expired idempotency keys.
 async fn upkeep(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    let mut second = tokio::time::interval(Duration::from_secs(1));
+    let mut minute = tokio::time::interval(Duration::from_secs(60));
     loop {
-        tick.tick().await;
-        state.limiter.prune();
-        match state
-            .store
-            .idempotency_prune(Utc::now() - crate::idempotency::TTL)
-            .await
-        {
-            Ok(n) if n > 0 => tracing::debug!(removed = n, "pruned expired idempotency keys"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "could not prune idempotency keys"),
+        tokio::select! {
+            _ = second.tick() => {
+                if let Err(e) = state.store.housekeeping().await {
+                    tracing::warn!(error = %e, "store housekeeping failed");
+                }
+            }
+            _ = minute.tick() => {
+                state.limiter.prune();
+                match state.store.idempotency_prune(Utc::now() - crate::idempotency::TTL).await {
+                    Ok(n) if n > 0 => tracing::debug!(removed = n, "pruned expired idempotency keys"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not prune idempotency keys"),
+                }
+            }
         }
     }
 }

@@ -27,7 +27,7 @@ pub use error::StoreError;
 pub use sqlite::SqliteStore;
 pub use types::{
     Attempt, AttemptResult, Bootstrapped, ClaimedDelivery, Delivery, DeliveryFilter, DeliveryStatus, EventFilter,
-    IdempotencyBegin, NewApiKey, NextStep, QueueStats, StoredEvent, StoredResponse, WebhookHealth,
+    IdempotencyBegin, NewApiKey, NextStep, QueueStats, RecordedEvents, StoredEvent, StoredResponse, WebhookHealth,
 };
 
 /// Result of every storage operation.
@@ -117,9 +117,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<Webhook>>;
 
     /// Stores events and, in the same transaction, one pending delivery (due now, with
-    /// `retries` retries) per active webhook of the workspace whose filters match.
-    /// Returns how many deliveries were queued. Once this returns, nothing is lost.
-    async fn record_events(&self, workspace: &WorkspaceId, events: &[NewEvent], retries: u32) -> StoreResult<u64>;
+    /// `retries` retries) per active webhook of the workspace whose filters match. Up to
+    /// `lease.1` of those deliveries are leased to the caller until `lease.0` and
+    /// returned, ready to send (the hot path needs no separate claim); the rest wait to
+    /// be claimed. Once this returns, nothing is lost.
+    async fn record_events(
+        &self,
+        workspace: &WorkspaceId,
+        events: &[NewEvent],
+        retries: u32,
+        lease: (DateTime<Utc>, usize),
+    ) -> StoreResult<RecordedEvents>;
     async fn list_events(
         &self,
         workspace: &WorkspaceId,
@@ -175,6 +183,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<u64>;
     /// Pending deliveries and the age of the oldest.
     async fn queue_stats(&self) -> StoreResult<QueueStats>;
+
+    /// Periodic maintenance, run about every second (SQLite: WAL checkpoints off the
+    /// write path).
+    async fn housekeeping(&self) -> StoreResult<()>;
 }
 
 /// Opens the database a URL names: `sqlite://PATH` (created with its folder when

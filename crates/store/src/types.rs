@@ -182,6 +182,15 @@ pub struct AttemptResult {
     pub health: WebhookHealth,
 }
 
+/// What [`crate::Store::record_events`] did.
+#[derive(Debug, Clone, Default)]
+pub struct RecordedEvents {
+    /// Deliveries queued.
+    pub queued: u64,
+    /// Those of them leased to the caller, to send now.
+    pub leased: Vec<ClaimedDelivery>,
+}
+
 /// Queue gauges.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueStats {

@@ -17,6 +17,9 @@ use crate::{
     WebhookHealth,
 };
 
+/// The values an attempt sets on its delivery: status, next attempt, status code, error.
+type UpdateKey<'a> = (&'static str, Option<i64>, Option<i64>, Option<&'a str>);
+
 impl SqliteStore {
     pub(super) async fn claim_deliveries_impl(
         &self,
@@ -129,25 +132,45 @@ impl SqliteStore {
             });
             q.build().execute(&mut *tx).await?;
         }
+        // One UPDATE per group of results that set the same values (typically: every
+        // success answered 200), not one per delivery.
+        let mut groups: HashMap<UpdateKey<'_>, Vec<&str>> = HashMap::new();
         for r in results {
             let (status, next_at) = match &r.next {
                 NextStep::Succeeded => ("succeeded", None),
                 NextStep::RetryAt(t) => ("pending", Some(ms(*t))),
                 NextStep::Failed => ("failed", None),
             };
-            sqlx::query(
-                "UPDATE deliveries SET status = ?1, next_attempt_at = ?2, lease_until = NULL, attempts = attempts + 1, \
-                 retries_left = CASE WHEN ?1 = 'pending' AND retries_left > 0 THEN retries_left - 1 ELSE retries_left END, \
-                 last_status_code = ?3, last_error = ?4, updated_at = ?5 WHERE id = ?6",
-            )
-            .bind(status)
-            .bind(next_at)
-            .bind(r.attempt.status_code.map(i64::from))
-            .bind(r.attempt.error.as_deref())
-            .bind(now_ms)
-            .bind(r.delivery_id.as_str())
-            .execute(&mut *tx)
-            .await?;
+            let key = (
+                status,
+                next_at,
+                r.attempt.status_code.map(i64::from),
+                r.attempt.error.as_deref(),
+            );
+            groups.entry(key).or_default().push(r.delivery_id.as_str());
+        }
+        for ((status, next_at, code, error), ids) in groups {
+            for chunk in ids.chunks(500) {
+                let mut q = QueryBuilder::<Sqlite>::new("UPDATE deliveries SET status = ");
+                q.push_bind(status)
+                    .push(", next_attempt_at = ")
+                    .push_bind(next_at)
+                    .push(", lease_until = NULL, attempts = attempts + 1, retries_left = CASE WHEN ")
+                    .push_bind(status)
+                    .push(" = 'pending' AND retries_left > 0 THEN retries_left - 1 ELSE retries_left END, last_status_code = ")
+                    .push_bind(code)
+                    .push(", last_error = ")
+                    .push_bind(error.map(str::to_owned))
+                    .push(", updated_at = ")
+                    .push_bind(now_ms)
+                    .push(" WHERE id IN (");
+                let mut sep = q.separated(", ");
+                for id in chunk {
+                    sep.push_bind((*id).to_owned());
+                }
+                q.push(")");
+                q.build().execute(&mut *tx).await?;
+            }
         }
         // Webhook health: the last verdict per webhook in this batch wins.
         let mut health: Vec<(&WebhookId, &WebhookHealth)> = Vec::new();
@@ -343,9 +366,11 @@ impl SqliteStore {
         let new: Vec<NewDelivery<'_>> = picked
             .iter()
             .map(|(e, name)| NewDelivery {
+                id: DeliveryId::generate(),
                 webhook: hook.id.as_str(),
                 event_id: e,
                 event: name,
+                lease_until: None,
             })
             .collect();
         let queued = insert_deliveries(&mut tx, workspace, &new, retries).await?;

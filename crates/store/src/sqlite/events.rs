@@ -1,6 +1,8 @@
 //! Events and the outbox: recording events with their deliveries in one transaction.
 
-use chrono::Utc;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 use frontdesk_core::event::NewEvent;
 use frontdesk_core::id::{DeliveryId, EventId, WorkspaceId};
 use frontdesk_core::page::{Page, PageRequest};
@@ -9,16 +11,19 @@ use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use super::SqliteStore;
 use super::rows::{event_from_row, ms, webhook_from_row};
-use crate::{EventFilter, StoreResult, StoredEvent};
+use crate::{ClaimedDelivery, EventFilter, RecordedEvents, StoreResult, StoredEvent};
 
 /// Rows per multi-row INSERT (SQLite allows 32766 bound parameters).
 const CHUNK: usize = 500;
 
 /// A delivery row to insert.
 pub(super) struct NewDelivery<'a> {
+    pub id: DeliveryId,
     pub webhook: &'a str,
     pub event_id: &'a str,
     pub event: &'static str,
+    /// Leased to the caller at creation until then (milliseconds).
+    pub lease_until: Option<i64>,
 }
 
 /// Inserts pending deliveries, due at once, in multi-row statements.
@@ -32,10 +37,10 @@ pub(super) async fn insert_deliveries(
     for chunk in rows.chunks(CHUNK) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, event, status, attempts, retries_left, \
-             next_attempt_at, created_at, updated_at) ",
+             next_attempt_at, lease_until, created_at, updated_at) ",
         );
         q.push_values(chunk, |mut b, d| {
-            b.push_bind(DeliveryId::generate().to_string())
+            b.push_bind(d.id.as_str().to_owned())
                 .push_bind(workspace.as_str().to_owned())
                 .push_bind(d.webhook.to_owned())
                 .push_bind(d.event_id.to_owned())
@@ -44,6 +49,7 @@ pub(super) async fn insert_deliveries(
                 .push_bind(0_i64)
                 .push_bind(i64::from(retries))
                 .push_bind(now)
+                .push_bind(d.lease_until)
                 .push_bind(now)
                 .push_bind(now);
         });
@@ -69,15 +75,30 @@ pub(super) async fn active_webhooks(
     .collect()
 }
 
+/// The stored form of a new event (as it reads back).
+fn stored_event(workspace: &WorkspaceId, e: &NewEvent) -> StoredEvent {
+    StoredEvent {
+        id: e.id.clone(),
+        workspace_id: workspace.clone(),
+        event: e.event,
+        call_id: e.call_id.clone(),
+        number: e.number.clone(),
+        created_at: e.created_at,
+        payload: e.payload.clone(),
+        context: e.context.clone(),
+    }
+}
+
 impl SqliteStore {
     pub(super) async fn record_events_impl(
         &self,
         workspace: &WorkspaceId,
         events: &[NewEvent],
         retries: u32,
-    ) -> StoreResult<u64> {
+        lease: (DateTime<Utc>, usize),
+    ) -> StoreResult<RecordedEvents> {
         if events.is_empty() {
-            return Ok(0);
+            return Ok(RecordedEvents::default());
         }
         let contexts: Vec<String> = events
             .iter()
@@ -100,22 +121,47 @@ impl SqliteStore {
             });
             q.build().execute(&mut *tx).await?;
         }
-        let hooks = active_webhooks(&mut tx, workspace).await?;
+        let hooks: Vec<Arc<Webhook>> = active_webhooks(&mut tx, workspace)
+            .await?
+            .into_iter()
+            .map(Arc::new)
+            .collect();
+        let (lease_until, mut budget) = (ms(lease.0), lease.1);
         let mut rows = Vec::new();
+        let mut leased = Vec::new();
         for e in events {
+            let mut stored: Option<Arc<StoredEvent>> = None;
             for h in &hooks {
-                if h.spec.matches(e.event, e.number.as_deref()) {
-                    rows.push(NewDelivery {
-                        webhook: h.id.as_str(),
-                        event_id: e.id.as_str(),
-                        event: e.event.as_str(),
+                if !h.spec.matches(e.event, e.number.as_deref()) {
+                    continue;
+                }
+                let id = DeliveryId::generate();
+                let lease_until = (budget > 0).then_some(lease_until);
+                if lease_until.is_some() {
+                    budget -= 1;
+                    let event = stored
+                        .get_or_insert_with(|| Arc::new(stored_event(workspace, e)))
+                        .clone();
+                    leased.push(ClaimedDelivery {
+                        id: id.clone(),
+                        attempts: 0,
+                        retries_left: retries,
+                        event,
+                        webhook: h.clone(),
                     });
                 }
+                rows.push(NewDelivery {
+                    id,
+                    webhook: h.id.as_str(),
+                    event_id: e.id.as_str(),
+                    event: e.event.as_str(),
+                    lease_until,
+                });
             }
         }
         let queued = insert_deliveries(&mut tx, workspace, &rows, retries).await?;
         tx.commit().await?;
-        Ok(queued)
+        Ok(RecordedEvents { queued, leased })
     }
 
     pub(super) async fn list_events_impl(

@@ -29,7 +29,7 @@ use sqlx::{Row, Sqlite, Transaction};
 use self::rows::{agent_from_row, api_key_from_row, ms, number_from_row, workspace_from_row};
 use crate::{
     Attempt, AttemptResult, Bootstrapped, ClaimedDelivery, Delivery, DeliveryFilter, EventFilter, IdempotencyBegin,
-    NewApiKey, QueueStats, Store, StoreError, StoreResult, StoredEvent, StoredResponse,
+    NewApiKey, QueueStats, RecordedEvents, Store, StoreError, StoreResult, StoredEvent, StoredResponse,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -39,6 +39,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// One connection for WAL checkpoints.
+    maintenance: SqlitePool,
 }
 
 impl SqliteStore {
@@ -51,7 +53,9 @@ impl SqliteStore {
             // (kill -9); only an OS crash or power loss can drop the last few.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Checkpoints run from `housekeeping`; this is only the backstop (~40 MB).
+            .pragma("wal_autocheckpoint", "10000");
         if let Some(parent) = options.get_filename().parent()
             && !parent.as_os_str().is_empty()
         {
@@ -68,9 +72,17 @@ impl SqliteStore {
         let readers = std::thread::available_parallelism().map_or(4, |n| n.get().clamp(2, 8) * 2);
         let reader = SqlitePoolOptions::new()
             .max_connections(u32::try_from(readers).unwrap_or(4))
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await?;
-        Ok(Self { writer, reader })
+        let maintenance = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        Ok(Self {
+            writer,
+            reader,
+            maintenance,
+        })
     }
 
     async fn begin(&self) -> StoreResult<Transaction<'static, Sqlite>> {
@@ -483,8 +495,14 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn record_events(&self, workspace: &WorkspaceId, events: &[NewEvent], retries: u32) -> StoreResult<u64> {
-        self.record_events_impl(workspace, events, retries).await
+    async fn record_events(
+        &self,
+        workspace: &WorkspaceId,
+        events: &[NewEvent],
+        retries: u32,
+        lease: (DateTime<Utc>, usize),
+    ) -> StoreResult<RecordedEvents> {
+        self.record_events_impl(workspace, events, retries, lease).await
     }
 
     async fn list_events(
@@ -558,6 +576,15 @@ impl Store for SqliteStore {
 
     async fn queue_stats(&self) -> StoreResult<QueueStats> {
         self.queue_stats_impl().await
+    }
+
+    async fn housekeeping(&self) -> StoreResult<()> {
+        // A passive checkpoint copies what it can from the WAL into the database without
+        // blocking the writer, so commits on the hot path do not pay for it.
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.maintenance)
+            .await?;
+        Ok(())
     }
 }
 

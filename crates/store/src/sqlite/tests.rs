@@ -204,9 +204,11 @@ mod queue {
                 &ws.id,
                 &[event(EventType::CallEnded), event(EventType::CallAnswered)],
                 3,
+                (Utc::now(), 0),
             )
             .await
-            .unwrap();
+            .unwrap()
+            .queued;
         assert_eq!(queued, 3, "all: 2, ended-only: 1, other number and inactive: 0");
         assert_eq!(
             s.list_events(&ws.id, &EventFilter::default(), &PageRequest::first(10))
@@ -326,17 +328,50 @@ mod queue {
     }
 
     #[tokio::test]
+    async fn recording_can_lease_to_the_caller() {
+        let (s, _d) = store().await;
+        let ws = s.create_workspace(&WorkspaceName::parse("a").unwrap()).await.unwrap();
+        s.create_webhook(&ws.id, &spec(vec![], vec![]), &WebhookSecret::generate())
+            .await
+            .unwrap();
+        let now = Utc::now();
+        let events = [
+            event(EventType::CallEnded),
+            event(EventType::CallAnswered),
+            event(EventType::CallEnded),
+        ];
+        let r = s
+            .record_events(&ws.id, &events, 3, (now + Duration::seconds(30), 2))
+            .await
+            .unwrap();
+        assert_eq!((r.queued, r.leased.len()), (3, 2), "leased up to the budget");
+        assert_eq!(r.leased[0].event.id, events[0].id);
+        assert_eq!(r.leased[0].event.payload, events[0].payload);
+        let claimed = s.claim_deliveries(Utc::now(), Duration::seconds(30), 10).await.unwrap();
+        assert_eq!(claimed.len(), 1, "the leased ones are not claimable");
+        assert_eq!(claimed[0].event.id, events[2].id);
+        let later = s
+            .claim_deliveries(now + Duration::seconds(31), Duration::seconds(30), 10)
+            .await
+            .unwrap();
+        assert_eq!(later.len(), 3, "every lease has ended by then");
+    }
+
+    #[tokio::test]
     async fn replay_covers_old_events_and_failed_only() {
         let (s, _d) = store().await;
         let ws = s.create_workspace(&WorkspaceName::parse("a").unwrap()).await.unwrap();
         let t0 = Utc::now() - Duration::seconds(10);
-        s.record_events(
-            &ws.id,
-            &[event(EventType::CallEnded), event(EventType::CallAnswered)],
-            3,
-        )
-        .await
-        .unwrap();
+        let _ = s
+            .record_events(
+                &ws.id,
+                &[event(EventType::CallEnded), event(EventType::CallAnswered)],
+                3,
+                (Utc::now(), 0),
+            )
+            .await
+            .unwrap()
+            .queued;
         // The webhook is created after the events.
         let hook = s
             .create_webhook(
