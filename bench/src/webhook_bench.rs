@@ -180,10 +180,19 @@ async fn main() {
         handles.push(tokio::spawn(async move {
             let body = json!({"events": [{"event": "data.collected", "data": {"field": "n", "value": i}}]});
             let sent = Instant::now();
-            let res = http.post(format!("{server}/v1/sim/events")).bearer_auth(&key).json(&body).send().await.unwrap();
+            let res = http
+                .post(format!("{server}/v1/sim/events"))
+                .bearer_auth(&key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
             let at = Instant::now();
             let v: Value = res.json().await.unwrap();
-            acked.lock().unwrap().push((v["events"][0].as_str().unwrap().to_owned(), sent, at));
+            acked
+                .lock()
+                .unwrap()
+                .push((v["events"][0].as_str().unwrap().to_owned(), sent, at));
         }));
     }
     for h in handles {
@@ -197,14 +206,23 @@ async fn main() {
     let first = seen.first.lock().unwrap();
     let acked = acked.lock().unwrap();
     let latencies = |from: fn(&(String, Instant, Instant)) -> Instant| {
-        let mut v: Vec<Duration> =
-            acked.iter().filter_map(|a| first.get(&a.0).map(|arrived| arrived.saturating_duration_since(from(a)))).collect();
+        let mut v: Vec<Duration> = acked
+            .iter()
+            .filter_map(|a| {
+                first
+                    .get(&a.0)
+                    .map(|arrived| arrived.saturating_duration_since(from(a)))
+            })
+            .collect();
         v.sort();
         v
     };
     let lat = latencies(|a| a.2);
     let from_sent = latencies(|a| a.1);
-    println!("steady: {total} events at {offered:.0}/s offered; {} first attempts arrived", lat.len());
+    println!(
+        "steady: {total} events at {offered:.0}/s offered; {} first attempts arrived",
+        lat.len()
+    );
     let report = |name: &str, v: &[Duration]| {
         println!(
             "steady: {name} p50 {:.2} ms   p99 {:.2} ms   max {:.2} ms",

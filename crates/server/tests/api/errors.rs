@@ -166,6 +166,14 @@ async fn a_barrage_of_garbage_never_gets_a_5xx() {
         "/v1/%00",
         "/healthz",
         "/v1/openapi.json",
+        "/v1/webhooks",
+        "/v1/webhooks/wh_x",
+        "/v1/webhooks/wh_01ARZ3NDEKTSV4RRFFQ69G5FAV/replay",
+        "/v1/webhooks/wh_x/test",
+        "/v1/deliveries?status=%ff",
+        "/v1/deliveries/dlv_x/retry",
+        "/v1/events?since=%ff",
+        "/v1/sim/events",
     ];
     for m in &methods {
         for p in paths {

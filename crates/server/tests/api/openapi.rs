@@ -14,6 +14,20 @@ const EXPECTED: &[(&str, &str)] = &[
     ("/healthz", "get"),
     ("/readyz", "get"),
     ("/metrics", "get"),
+    ("/v1/webhooks", "get"),
+    ("/v1/webhooks", "post"),
+    ("/v1/webhooks/{id}", "get"),
+    ("/v1/webhooks/{id}", "patch"),
+    ("/v1/webhooks/{id}", "delete"),
+    ("/v1/webhooks/{id}/test", "post"),
+    ("/v1/webhooks/{id}/rotate-secret", "post"),
+    ("/v1/webhooks/{id}/replay", "post"),
+    ("/v1/deliveries", "get"),
+    ("/v1/deliveries/{id}", "get"),
+    ("/v1/deliveries/{id}/retry", "post"),
+    ("/v1/events", "get"),
+    ("/v1/events/{id}", "get"),
+    ("/v1/sim/events", "post"),
 ];
 
 async fn doc() -> (crate::helpers::TestApp, Value) {
