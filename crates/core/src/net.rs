@@ -71,6 +71,8 @@ fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
         Some("a loopback address")
     } else if let Some(v4) = embedded_v4(ip) {
         v4_reason(v4)
+    } else if ip.segments()[..6] == [0, 0, 0, 0, 0xffff, 0] || ip.segments()[..3] == [0x64, 0xff9b, 1] {
+        Some("an IPv4-translation address")
     } else if (s0 & 0xfe00) == 0xfc00 {
         Some("a unique-local (private) address")
     } else if (s0 & 0xffc0) == 0xfe80 || (s0 & 0xffc0) == 0xfec0 {
@@ -115,7 +117,24 @@ impl TargetPolicy {
             .collect()
     }
 
-    /// `Ok` when the address may be connected to; else why not.
+    /// `Ok` when the address may be connected to; else the kind of address it is
+    /// (`"a loopback address"`), without the address itself.
+    pub fn check_kind(&self, ip: IpAddr) -> Result<(), &'static str> {
+        if self.allow_private {
+            return Ok(());
+        }
+        let canonical = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        if self.allowed.iter().any(|n| n.contains(&ip) || n.contains(&canonical)) {
+            return Ok(());
+        }
+        non_global_reason(ip).map_or(Ok(()), Err)
+    }
+
+    /// `Ok` when the address may be connected to; else why not, naming the address (for
+    /// addresses the user wrote themselves).
     pub fn check(&self, ip: IpAddr) -> Result<(), String> {
         if self.allow_private {
             return Ok(());
@@ -177,6 +196,8 @@ mod tests {
             "ff02::1",
             "2001:db8::1",
             "2001::1",
+            "::ffff:0:a00:1",
+            "64:ff9b:1::a00:1",
         ] {
             assert!(refused(ip), "{ip} must be refused");
         }

@@ -202,10 +202,10 @@ pub fn validate_headers(headers: &BTreeMap<String, String>) -> Result<(), Valida
                 format!("`{name}` is set by Frontdesk and cannot be overridden"),
             ));
         }
-        if value.len() > 8192 || value.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
+        if value.len() > 8192 || value.chars().any(|c| c.is_control() && c != '\t') {
             return Err(ValidationError::new(
                 "headers",
-                format!("the value of `{name}` must be at most 8 KiB without line breaks"),
+                format!("the value of `{name}` must be at most 8 KiB without line breaks or control characters"),
             ));
         }
     }
@@ -302,6 +302,9 @@ mod tests {
         assert!(validate_headers(&h("webhook-signature", "x")).is_err());
         assert!(validate_headers(&h("bad name", "x")).is_err());
         assert!(validate_headers(&h("X-A", "a\r\nInjected: 1")).is_err());
+        assert!(validate_headers(&h("X-A", "a\u{1}b")).is_err());
+        assert!(validate_headers(&h("X-A", "a\u{7f}b")).is_err());
+        assert!(validate_headers(&h("X-A", "a\tb")).is_ok());
     }
 
     #[test]

@@ -31,16 +31,27 @@ impl Resolve for GuardedResolver {
             let mut refusal = None;
             let allowed: Vec<SocketAddr> = addrs
                 .into_iter()
-                .filter(|a| match policy.check(a.ip()) {
+                .filter(|a| match policy.check_kind(a.ip()) {
                     Ok(()) => true,
-                    Err(why) => {
-                        refusal.get_or_insert(why);
+                    Err(kind) => {
+                        // The address stays in the server log: attempt errors are shown to
+                        // API users, who must not learn what internal names resolve to.
+                        tracing::warn!(host = %host, ip = %a.ip(), "refused a webhook target address");
+                        refusal.get_or_insert(kind);
                         false
                     }
                 })
                 .collect();
             if allowed.is_empty() {
-                let why = refusal.unwrap_or_else(|| "it has no address".into());
+                let why = refusal.map_or_else(
+                    || "it has no address".to_owned(),
+                    |kind| {
+                        format!(
+                            "it resolves to {kind}; webhook targets must be public addresses \
+                             (FRONTDESK_ALLOW_PRIVATE_TARGETS or FRONTDESK_ALLOWED_TARGET_CIDRS allow others)"
+                        )
+                    },
+                );
                 return Err(format!("refused to connect to {host}: {why}").into());
             }
             Ok(Box::new(allowed.into_iter()) as Addrs)
@@ -151,7 +162,7 @@ impl GuardedClient {
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(frontdesk_core::retry::parse_retry_after);
+            .and_then(|v| frontdesk_core::retry::parse_retry_after(v, chrono::Utc::now()));
         let mut prefix = Vec::new();
         while prefix.len() < RESPONSE_PREFIX {
             match res.chunk().await {

@@ -133,12 +133,26 @@ impl Dispatcher {
 
     /// Makes one attempt in the background, within the concurrency limit, and hands its
     /// result to the recorder.
+    ///
+    /// An attempt starts only if it can finish within its lease; otherwise (it waited too
+    /// long for a permit) it is left alone, and whoever claims it after the lease ends
+    /// sends it. So two workers never send the same delivery at once.
     fn spawn_attempt(self: &Arc<Self>, c: ClaimedDelivery) {
         let me = self.clone();
+        let ready = self.permits.clone().try_acquire_owned().ok();
         tokio::spawn(async move {
-            let Ok(permit) = me.permits.clone().acquire_owned().await else {
-                return;
+            let permit = match ready {
+                Some(p) => p,
+                None => match me.permits.clone().acquire_owned().await {
+                    Ok(p) => p,
+                    Err(_) => return,
+                },
             };
+            let deadline = chrono::Duration::from_std(me.settings.timeout).unwrap_or(chrono::Duration::minutes(1));
+            if Utc::now() + deadline >= c.lease_until {
+                tracing::debug!(delivery = %c.id, "lease too short to attempt; it will be claimed again");
+                return;
+            }
             let r = me.attempt(c).await;
             let _ = me.results.send(r);
             drop(permit);

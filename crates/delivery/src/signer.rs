@@ -76,7 +76,7 @@ pub fn verify_standard(
     let ts_text = timestamp.ok_or(VerifyError::Missing("webhook-timestamp"))?;
     let sigs = signature.ok_or(VerifyError::Missing("webhook-signature"))?;
     let ts: i64 = ts_text.trim().parse().map_err(|_| VerifyError::BadTimestamp)?;
-    if (now - ts).abs() > tolerance {
+    if now.abs_diff(ts) > tolerance.unsigned_abs() {
         return Err(VerifyError::Stale(tolerance));
     }
     let expected = mac(
@@ -148,6 +148,11 @@ mod tests {
         let sig = standard_signature(&[&s], "evt_1", 100, b"{}");
         assert_eq!(
             verify_standard(&s, Some("evt_1"), Some("100"), Some(&sig), b"{}", 401, 300),
+            Err(VerifyError::Stale(300))
+        );
+        let min = i64::MIN.to_string();
+        assert_eq!(
+            verify_standard(&s, Some("evt_1"), Some(&min), Some(&sig), b"{}", i64::MAX, 300),
             Err(VerifyError::Stale(300))
         );
         assert_eq!(

@@ -15,6 +15,21 @@ use frontdesk_server::settings::DeliverySettings;
 use frontdesk_server::{RateLimitSettings, ServerSettings};
 use serde::{Deserialize, Serialize};
 
+/// Upper bounds that keep time arithmetic far from overflow.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(30 * 86_400);
+const MAX_DELIVERY_TIMEOUT: Duration = Duration::from_secs(600);
+const MAX_DISABLE_AFTER: Duration = Duration::from_secs(365 * 86_400);
+
+/// Settings whose values are numbers or booleans; every other setting is text, taken
+/// as written (a numeric-looking API key stays a string).
+const TYPED_SETTINGS: &[&str] = &[
+    "allow_private_targets",
+    "delivery_concurrency",
+    "rate_limit_per_hour",
+    "rate_limit_per_second",
+    "max_body_bytes",
+];
+
 /// The default configuration file, read from the working directory when present.
 pub const DEFAULT_FILE: &str = "frontdesk.toml";
 
@@ -254,13 +269,20 @@ impl Config {
     }
 
     pub fn retry_schedule(&self) -> Result<Vec<Duration>, ConfigError> {
-        parse_duration_list(&self.retry_schedule).map_err(|e| invalid("retry_schedule", e.message))
+        let list = parse_duration_list(&self.retry_schedule).map_err(|e| invalid("retry_schedule", e.message))?;
+        if list.len() > 50 || list.iter().any(|d| *d > MAX_RETRY_DELAY) {
+            return Err(invalid("retry_schedule", "at most 50 delays, each at most 30d"));
+        }
+        Ok(list)
     }
 
     pub fn delivery_timeout(&self) -> Result<Duration, ConfigError> {
         let d = parse_duration(&self.delivery_timeout).map_err(|e| invalid("delivery_timeout", e.message))?;
-        if d.is_zero() {
-            return Err(invalid("delivery_timeout", "must be more than zero, for example 5s"));
+        if d.is_zero() || d > MAX_DELIVERY_TIMEOUT {
+            return Err(invalid(
+                "delivery_timeout",
+                "must be more than zero and at most 10m, for example 5s",
+            ));
         }
         Ok(d)
     }
@@ -270,7 +292,11 @@ impl Config {
     }
 
     pub fn disable_after(&self) -> Result<Duration, ConfigError> {
-        parse_duration(&self.webhook_disable_after).map_err(|e| invalid("webhook_disable_after", e.message))
+        let d = parse_duration(&self.webhook_disable_after).map_err(|e| invalid("webhook_disable_after", e.message))?;
+        if d > MAX_DISABLE_AFTER {
+            return Err(invalid("webhook_disable_after", "must be at most 365d"));
+        }
+        Ok(d)
     }
 
     /// The server's settings.
@@ -317,7 +343,11 @@ impl figment::Provider for EnvSetting {
     }
 
     fn data(&self) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
-        let value: figment::value::Value = self.value.parse().unwrap_or_else(|_| self.value.clone().into());
+        let value: figment::value::Value = if TYPED_SETTINGS.contains(&self.name.as_str()) {
+            self.value.parse().unwrap_or_else(|_| self.value.clone().into())
+        } else {
+            self.value.clone().into()
+        };
         let mut dict = figment::value::Dict::new();
         dict.insert(self.name.clone(), value);
         Ok(figment::Profile::Default.collect(dict))
@@ -410,6 +440,26 @@ mod tests {
         let l = Config::load_from(None, env(&[("FRONTDESK_LISTN", "x"), ("FRONTDESK_API_KEY", "k")])).unwrap();
         assert_eq!(l.warnings.len(), 1);
         assert!(l.warnings[0].contains("FRONTDESK_LISTN"));
+    }
+
+    #[test]
+    fn numeric_looking_secrets_stay_text_and_huge_durations_are_refused() {
+        let c = Config::load_from(
+            None,
+            env(&[("FRONTDESK_LLM_API_KEY", "1234"), ("FRONTDESK_MASTER_KEY", "true")]),
+        )
+        .unwrap()
+        .config;
+        assert_eq!(c.llm_api_key.as_deref(), Some("1234"));
+        assert_eq!(c.master_key.as_deref(), Some("true"));
+        for (k, v) in [
+            ("FRONTDESK_DELIVERY_TIMEOUT", "200000000000000d"),
+            ("FRONTDESK_RETRY_SCHEDULE", "1s,100000000d"),
+            ("FRONTDESK_WEBHOOK_DISABLE_AFTER", "9999d"),
+        ] {
+            let e = Config::load_from(None, env(&[(k, v)])).unwrap_err().to_string();
+            assert!(e.contains(k), "{e}");
+        }
     }
 
     #[test]

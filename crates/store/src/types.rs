@@ -145,6 +145,8 @@ pub struct DeliveryFilter {
 #[derive(Debug, Clone)]
 pub struct ClaimedDelivery {
     pub id: frontdesk_core::id::DeliveryId,
+    /// The lease: nobody else takes this delivery before then.
+    pub lease_until: chrono::DateTime<chrono::Utc>,
     pub attempts: u32,
     pub retries_left: u32,
     pub event: std::sync::Arc<StoredEvent>,

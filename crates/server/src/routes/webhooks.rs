@@ -234,7 +234,11 @@ async fn create_webhook(
 ) -> Result<(StatusCode, Json<WebhookWithSecret>), ApiError> {
     let invalid = |e: ValidationError| ApiError::invalid(&e);
     let spec = WebhookSpec {
-        name: webhook::validate_name(body.name.as_deref().unwrap_or(&body.url)).map_err(invalid)?,
+        name: match body.name.as_deref() {
+            Some(n) => webhook::validate_name(n).map_err(invalid)?,
+            // Defaults to the URL, shortened to the length a name may have.
+            None => body.url.trim().chars().take(100).collect(),
+        },
         url: body.url.trim().to_owned(),
         events: parse_events(&body.events).map_err(invalid)?,
         method: parse_method(body.method.as_deref())?,

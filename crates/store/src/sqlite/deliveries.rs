@@ -1,7 +1,7 @@
 //! The delivery queue in SQLite: claims with leases, attempt recording, listing, manual
 //! retry and replay.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -86,6 +86,7 @@ impl SqliteStore {
                 let e: String = r.try_get("event_id")?;
                 Ok(ClaimedDelivery {
                     id: id(r, "id", DeliveryId::parse)?,
+                    lease_until: from_ms(now_ms + lease.num_milliseconds())?,
                     attempts: u32::try_from(r.try_get::<i64, _>("attempts")?).unwrap_or(0),
                     retries_left: u32::try_from(r.try_get::<i64, _>("retries_left")?).unwrap_or(0),
                     webhook: webhooks
@@ -116,6 +117,28 @@ impl SqliteStore {
         }
         let now_ms = ms(now);
         let mut tx = self.begin().await?;
+        // A delivery deleted meanwhile (its webhook was deleted) has nothing left to
+        // record; skipping it keeps the rest of the batch from failing on its key.
+        let mut existing: HashSet<String> = HashSet::with_capacity(results.len());
+        for chunk in results.chunks(500) {
+            let mut q = QueryBuilder::<Sqlite>::new("SELECT id FROM deliveries WHERE id IN (");
+            let mut sep = q.separated(", ");
+            for r in chunk {
+                sep.push_bind(r.delivery_id.as_str().to_owned());
+            }
+            q.push(")");
+            for row in q.build().fetch_all(&mut *tx).await? {
+                existing.insert(row.try_get("id")?);
+            }
+        }
+        let results: Vec<&AttemptResult> = results
+            .iter()
+            .filter(|r| existing.contains(r.delivery_id.as_str()))
+            .collect();
+        if results.is_empty() {
+            tx.commit().await?;
+            return Ok(());
+        }
         for chunk in results.chunks(500) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO attempts (delivery_id, attempted_at, status_code, latency_ms, response_body, error, notes) ",
@@ -135,7 +158,7 @@ impl SqliteStore {
         // One UPDATE per group of results that set the same values (typically: every
         // success answered 200), not one per delivery.
         let mut groups: HashMap<UpdateKey<'_>, Vec<&str>> = HashMap::new();
-        for r in results {
+        for r in &results {
             let (status, next_at) = match &r.next {
                 NextStep::Succeeded => ("succeeded", None),
                 NextStep::RetryAt(t) => ("pending", Some(ms(*t))),

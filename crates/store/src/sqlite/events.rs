@@ -144,6 +144,7 @@ impl SqliteStore {
                         .clone();
                     leased.push(ClaimedDelivery {
                         id: id.clone(),
+                        lease_until: lease.0,
                         attempts: 0,
                         retries_left: retries,
                         event,

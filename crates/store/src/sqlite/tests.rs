@@ -328,6 +328,40 @@ mod queue {
     }
 
     #[tokio::test]
+    async fn a_deleted_webhook_does_not_spoil_the_batch() {
+        let (s, _d) = store().await;
+        let ws = s.create_workspace(&WorkspaceName::parse("a").unwrap()).await.unwrap();
+        let keep = s
+            .create_webhook(&ws.id, &spec(vec![], vec![]), &WebhookSecret::generate())
+            .await
+            .unwrap();
+        let gone = s
+            .create_webhook(&ws.id, &spec(vec![], vec![]), &WebhookSecret::generate())
+            .await
+            .unwrap();
+        s.record_events(&ws.id, &[event(EventType::CallEnded)], 3, (Utc::now(), 0))
+            .await
+            .unwrap();
+        let claimed = s.claim_deliveries(Utc::now(), Duration::seconds(30), 10).await.unwrap();
+        assert_eq!(claimed.len(), 2);
+        assert!(s.delete_webhook(&ws.id, &gone.id).await.unwrap());
+        let results: Vec<_> = claimed
+            .iter()
+            .map(|c| AttemptResult {
+                delivery_id: c.id.clone(),
+                webhook_id: c.webhook.id.clone(),
+                attempt: attempt(200),
+                next: NextStep::Succeeded,
+                health: WebhookHealth::Unchanged,
+            })
+            .collect();
+        s.record_attempts(&results, Utc::now()).await.unwrap();
+        let kept = claimed.iter().find(|c| c.webhook.id == keep.id).unwrap();
+        let (d, attempts) = s.get_delivery(&ws.id, &kept.id).await.unwrap().unwrap();
+        assert_eq!((d.status, attempts.len()), (DeliveryStatus::Succeeded, 1));
+    }
+
+    #[tokio::test]
     async fn recording_can_lease_to_the_caller() {
         let (s, _d) = store().await;
         let ws = s.create_workspace(&WorkspaceName::parse("a").unwrap()).await.unwrap();
