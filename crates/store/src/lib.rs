@@ -97,13 +97,15 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Webhook>;
     async fn get_webhook(&self, workspace: &WorkspaceId, id: &WebhookId) -> StoreResult<Option<Webhook>>;
     async fn list_webhooks(&self, workspace: &WorkspaceId, page: &PageRequest) -> StoreResult<Page<Webhook>>;
-    /// Replaces a webhook's configuration. Making it active again clears the reason it
-    /// was disabled and its run of failures.
+    /// Replaces a webhook's configuration. `active` is written only when `set_active`
+    /// (so an edit of other fields cannot undo a concurrent auto-disable); making it
+    /// active again clears the reason it was disabled and its run of failures.
     async fn update_webhook(
         &self,
         workspace: &WorkspaceId,
         id: &WebhookId,
         spec: &WebhookSpec,
+        set_active: bool,
     ) -> StoreResult<Option<Webhook>>;
     /// Deletes a webhook with its deliveries; `false` when there was none.
     async fn delete_webhook(&self, workspace: &WorkspaceId, id: &WebhookId) -> StoreResult<bool>;

@@ -312,7 +312,7 @@ async fn update_webhook(
     validate(&spec, &state)?;
     let w = state
         .store
-        .update_webhook(&caller.workspace_id, &current.id, &spec)
+        .update_webhook(&caller.workspace_id, &current.id, &spec, body.active.is_some())
         .await?
         .ok_or_else(|| ApiError::not_found("webhook", &id))?;
     Ok(Json(w.into()))

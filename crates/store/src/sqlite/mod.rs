@@ -476,8 +476,9 @@ impl Store for SqliteStore {
         workspace: &WorkspaceId,
         id: &WebhookId,
         spec: &WebhookSpec,
+        set_active: bool,
     ) -> StoreResult<Option<Webhook>> {
-        self.update_webhook_impl(workspace, id, spec).await
+        self.update_webhook_impl(workspace, id, spec, set_active).await
     }
 
     async fn delete_webhook(&self, workspace: &WorkspaceId, id: &WebhookId) -> StoreResult<bool> {

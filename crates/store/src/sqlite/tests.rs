@@ -323,7 +323,9 @@ mod queue {
         // Reactivating clears the reason.
         let mut re = w.spec.clone();
         re.active = true;
-        let w = s.update_webhook(&ws.id, &w.id, &re).await.unwrap().unwrap();
+        let untouched = s.update_webhook(&ws.id, &w.id, &re, false).await.unwrap().unwrap();
+        assert!(!untouched.spec.active, "active is written only when asked");
+        let w = s.update_webhook(&ws.id, &w.id, &re, true).await.unwrap().unwrap();
         assert!(w.disabled_reason.is_none() && w.failing_since.is_none());
     }
 

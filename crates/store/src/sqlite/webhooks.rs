@@ -96,14 +96,15 @@ impl SqliteStore {
         workspace: &WorkspaceId,
         id: &WebhookId,
         spec: &WebhookSpec,
+        set_active: bool,
     ) -> StoreResult<Option<Webhook>> {
         let (events, headers, body_template, numbers) = spec_json(spec);
         sqlx::query(concat!(
             "UPDATE webhooks SET name = ?1, url = ?2, events = ?3, method = ?4, headers = ?5, body_template = ?6, \
              numbers = ?7, updated_at = ?9, \
-             disabled_reason = CASE WHEN ?8 = 1 THEN NULL ELSE disabled_reason END, \
-             failing_since = CASE WHEN ?8 = 1 AND active = 0 THEN NULL ELSE failing_since END, \
-             active = ?8 \
+             disabled_reason = CASE WHEN ?12 = 1 AND ?8 = 1 THEN NULL ELSE disabled_reason END, \
+             failing_since = CASE WHEN ?12 = 1 AND ?8 = 1 AND active = 0 THEN NULL ELSE failing_since END, \
+             active = CASE WHEN ?12 = 1 THEN ?8 ELSE active END \
              WHERE id = ?10 AND workspace_id = ?11 RETURNING ",
             webhook_columns!()
         ))
@@ -118,6 +119,7 @@ impl SqliteStore {
         .bind(ms(Utc::now()))
         .bind(id.as_str())
         .bind(workspace.as_str())
+        .bind(set_active)
         .fetch_optional(&self.writer)
         .await?
         .map(|r| webhook_from_row(&r))
