@@ -9,6 +9,7 @@ pub mod api_key;
 pub mod duration;
 pub mod error;
 pub mod event;
+pub mod fields;
 pub mod id;
 pub mod net;
 pub mod page;
