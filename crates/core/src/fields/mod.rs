@@ -352,21 +352,7 @@ mod tests {
     /// Odd input never panics, whatever the type.
     #[test]
     fn odd_input() {
-        let opts = FieldType::Enum {
-            options: vec!["a".into(), "b c".into()],
-        };
-        let types = [
-            FieldType::String,
-            FieldType::Name,
-            FieldType::Email,
-            FieldType::Phone,
-            FieldType::Number,
-            FieldType::Money,
-            FieldType::Date,
-            FieldType::Time,
-            FieldType::Boolean,
-            opts,
-        ];
+        let types = every_type(&["a", "b c"]);
         let odd = [
             "",
             " ",
@@ -479,20 +465,7 @@ mod tests {
             caller_number: Some("+15551230000".into()),
             today: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
         };
-        let types = [
-            FieldType::String,
-            FieldType::Name,
-            FieldType::Email,
-            FieldType::Phone,
-            FieldType::Number,
-            FieldType::Money,
-            FieldType::Date,
-            FieldType::Time,
-            FieldType::Boolean,
-            FieldType::Enum {
-                options: vec!["kitchen remodel".into(), "日本".into(), "x".into()],
-            },
-        ];
+        let types = every_type(&["kitchen remodel", "日本", "x"]);
         let mut rng = StdRng::seed_from_u64(7);
         for _ in 0..3000 {
             let n = rng.random_range(0..12);
@@ -503,5 +476,23 @@ mod tests {
                 let _ = normalize(t, &text, &ctx);
             }
         }
+    }
+
+    /// Every field type, the enum with these options.
+    fn every_type(options: &[&str]) -> Vec<FieldType> {
+        vec![
+            FieldType::String,
+            FieldType::Name,
+            FieldType::Email,
+            FieldType::Phone,
+            FieldType::Number,
+            FieldType::Money,
+            FieldType::Date,
+            FieldType::Time,
+            FieldType::Boolean,
+            FieldType::Enum {
+                options: options.iter().map(|o| (*o).to_owned()).collect(),
+            },
+        ]
     }
 }

@@ -182,6 +182,14 @@ fn parse_method(m: Option<&str>) -> Result<HttpMethod, ApiError> {
         .map_err(|e| ApiError::invalid(&e))
 }
 
+/// The secret a client supplied, checked, or a new random one.
+fn secret_or_new(supplied: Option<&str>) -> Result<WebhookSecret, ApiError> {
+    supplied.map_or_else(
+        || Ok(WebhookSecret::generate()),
+        |s| WebhookSecret::parse(s).map_err(|e| ApiError::invalid(&e)),
+    )
+}
+
 fn webhook_id(id: &str) -> Result<WebhookId, ApiError> {
     path_id(id, WebhookId::parse, "webhook")
 }
@@ -248,10 +256,7 @@ async fn create_webhook(
         active: body.active.unwrap_or(true),
     };
     validate(&spec, &state)?;
-    let secret = match body.secret {
-        Some(s) => WebhookSecret::parse(&s).map_err(invalid)?,
-        None => WebhookSecret::generate(),
-    };
+    let secret = secret_or_new(body.secret.as_deref())?;
     let w = state.store.create_webhook(&caller.workspace_id, &spec, &secret).await?;
     Ok((
         StatusCode::CREATED,
@@ -413,10 +418,7 @@ async fn rotate_secret(
     OptionalJson(body): OptionalJson<RotateSecret>,
 ) -> Result<Json<WebhookWithSecret>, ApiError> {
     let wid = webhook_id(&id)?;
-    let secret = match body.secret {
-        Some(s) => WebhookSecret::parse(&s).map_err(|e| ApiError::invalid(&e))?,
-        None => WebhookSecret::generate(),
-    };
+    let secret = secret_or_new(body.secret.as_deref())?;
     let window =
         chrono::Duration::from_std(state.settings.delivery.rotation_window).unwrap_or(chrono::Duration::days(1));
     let w = state
