@@ -136,22 +136,11 @@ impl TargetPolicy {
     /// `Ok` when the address may be connected to; else why not, naming the address (for
     /// addresses the user wrote themselves).
     pub fn check(&self, ip: IpAddr) -> Result<(), String> {
-        if self.allow_private {
-            return Ok(());
-        }
-        let canonical = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            v4 => v4,
-        };
-        if self.allowed.iter().any(|n| n.contains(&ip) || n.contains(&canonical)) {
-            return Ok(());
-        }
-        match non_global_reason(ip) {
-            None => Ok(()),
-            Some(reason) => Err(format!(
+        self.check_kind(ip).map_err(|reason| {
+            format!(
                 "{ip} is {reason}; webhook targets must be public addresses (set FRONTDESK_ALLOW_PRIVATE_TARGETS=true or FRONTDESK_ALLOWED_TARGET_CIDRS to allow it)"
-            )),
-        }
+            )
+        })
     }
 }
 

@@ -68,6 +68,23 @@ pub struct StoredEvent {
     pub context: serde_json::Map<String, serde_json::Value>,
 }
 
+impl StoredEvent {
+    /// A new event as it reads back once recorded in `workspace`.
+    #[must_use]
+    pub fn from_new(workspace: &frontdesk_core::id::WorkspaceId, e: &frontdesk_core::event::NewEvent) -> Self {
+        Self {
+            id: e.id.clone(),
+            workspace_id: workspace.clone(),
+            event: e.event,
+            call_id: e.call_id.clone(),
+            number: e.number.clone(),
+            created_at: e.created_at,
+            payload: e.payload.clone(),
+            context: e.context.clone(),
+        }
+    }
+}
+
 /// Filters of `GET /v1/events`.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {

@@ -378,16 +378,7 @@ async fn test_webhook(
         Some(e) => EventType::parse(e).map_err(|e| ApiError::invalid(&e))?,
     };
     let event = NewEvent::new(kind, sample_call_ended_data(), &Business::default(), Utc::now());
-    let stored = StoredEvent {
-        id: event.id,
-        workspace_id: caller.workspace_id.clone(),
-        event: event.event,
-        call_id: event.call_id,
-        number: event.number,
-        created_at: event.created_at,
-        payload: event.payload,
-        context: event.context,
-    };
+    let stored = StoredEvent::from_new(&caller.workspace_id, &event);
     let a = state.dispatcher.send_once(&hook, &stored, "dlv_test").await;
     Ok(Json(TestResult {
         success: a.status_code.is_some_and(|c| (200..300).contains(&c)),

@@ -75,20 +75,6 @@ pub(super) async fn active_webhooks(
     .collect()
 }
 
-/// The stored form of a new event (as it reads back).
-fn stored_event(workspace: &WorkspaceId, e: &NewEvent) -> StoredEvent {
-    StoredEvent {
-        id: e.id.clone(),
-        workspace_id: workspace.clone(),
-        event: e.event,
-        call_id: e.call_id.clone(),
-        number: e.number.clone(),
-        created_at: e.created_at,
-        payload: e.payload.clone(),
-        context: e.context.clone(),
-    }
-}
-
 impl SqliteStore {
     pub(super) async fn record_events_impl(
         &self,
@@ -140,7 +126,7 @@ impl SqliteStore {
                 if lease_until.is_some() {
                     budget -= 1;
                     let event = stored
-                        .get_or_insert_with(|| Arc::new(stored_event(workspace, e)))
+                        .get_or_insert_with(|| Arc::new(StoredEvent::from_new(workspace, e)))
                         .clone();
                     leased.push(ClaimedDelivery {
                         id: id.clone(),
