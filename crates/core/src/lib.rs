@@ -6,6 +6,7 @@
 
 pub mod agent;
 pub mod api_key;
+pub mod call;
 pub mod duration;
 pub mod error;
 pub mod event;
