@@ -314,7 +314,10 @@ mod tests {
                 .with_timezone(&Utc),
         };
         let v = serde_json::to_value(&t).unwrap();
-        assert_eq!(v, json!({"speaker": "caller", "text": "hi", "at": "2026-01-02T03:04:05.006Z"}));
+        assert_eq!(
+            v,
+            json!({"speaker": "caller", "text": "hi", "at": "2026-01-02T03:04:05.006Z"})
+        );
         assert_eq!(serde_json::from_value::<Turn>(v).unwrap(), t);
     }
 }

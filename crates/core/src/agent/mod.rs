@@ -1,8 +1,11 @@
 //! Agents (receptionist configurations) and the numbers that route calls to them.
 //!
-//! The full configuration model and its validation arrive with the receptionist; this
-//! foundation stores a configuration as JSON and knows the demo agent created on
-//! first start.
+//! [`config`] holds the configuration model and its validation; this module the stored
+//! records and the demo agent created on first start.
+
+pub mod config;
+
+pub use config::AgentConfig;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
