@@ -32,25 +32,11 @@ pub const CALL_VARIABLES: [&str; 8] = [
 /// Business details an agent's templates may use.
 pub const BUSINESS_VARIABLES: [&str; 4] = ["owner_name", "website", "booking_url", "hours"];
 
-/// Names a collected field may not take: they mean something else in templates and
-/// events (`message` is what `awaiting_field` says while a message is taken).
-const RESERVED_FIELDS: [&str; 15] = [
-    "message",
-    "call_id",
-    "call_type",
-    "caller_number",
-    "caller_name",
-    "caller_email",
-    "receiving_number",
-    "owner_name",
-    "website",
-    "booking_url",
-    "event",
-    "timestamp",
-    "duration_seconds",
-    "summary",
-    "transcript",
-];
+/// Names a collected field may not take: `message` is what `awaiting_field` says while a
+/// message is taken, and the message's own template variable. (A field may take any other
+/// name, `owner_name` included: in the agent's speech a collected field wins over a
+/// business detail of the same name.)
+const RESERVED_FIELDS: [&str; 1] = ["message"];
 
 const MAX_FIELDS: usize = 50;
 const MAX_CALL_TYPES: usize = 50;

@@ -230,6 +230,20 @@ pub fn option(s: &str, options: &[String]) -> Option<String> {
     }
 }
 
+/// The option said word for word (after stemming) somewhere in `s`, when exactly one
+/// is: the conservative match for a field the caller volunteers unasked.
+#[must_use]
+pub fn mentioned(s: &str, options: &[String]) -> Option<String> {
+    let said = content_stems(s);
+    let mut hits = options.iter().filter(|o| {
+        let words = content_stems(o);
+        !words.is_empty() && said.windows(words.len()).any(|w| w == words.as_slice())
+    });
+    let first = hits.next()?;
+    // "roof repair" inside "roof repair and inspection" is still ambiguous: give up.
+    hits.next().is_none().then(|| first.clone())
+}
+
 /// An option's score against the answer's words, and the first answer word matched;
 /// `None` when nothing matches. The whole option said in order scores above any overlap.
 fn score(said: &[String], option: &[String]) -> Option<(f64, usize)> {

@@ -135,6 +135,19 @@ pub fn normalize(field: &FieldType, utterance: &str, ctx: &Context) -> Option<Va
     }
 }
 
+/// The enum option named word for word in a longer utterance, when exactly one is (for
+/// fields the caller volunteers before being asked).
+#[must_use]
+pub fn option_mentioned(utterance: &str, options: &[String]) -> Option<String> {
+    choice::mentioned(utterance, options)
+}
+
+/// Whether the answer is a clear yes (`Some(true)`), a clear no, or neither.
+#[must_use]
+pub fn yes_no(utterance: &str) -> Option<bool> {
+    choice::boolean(utterance)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

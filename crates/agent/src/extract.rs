@@ -1,0 +1,457 @@
+//! Fields the caller gives unasked, and the part of an answer that belongs to each field.
+//!
+//! Callers say several things at once: "Hi, my name is Aisha Bello, ... you can email me
+//! at aisha.bello@gmail.com". A field is taken from such an utterance only on a clear
+//! cue, so nothing is invented: an introduction for a name (`my name is`, `this is`,
+//! `I'm`), an `@` or `email me at` for an email, `my number is` / `reach me at` for a
+//! phone, `<field label> is` for any field (`my date of birth is ...`), and, for enum
+//! fields, an option said word for word. The utterance is cut into segments at those cues
+//! so that each normaliser sees only its own part.
+
+use frontdesk_core::agent::config::{AgentConfig, FieldSpec};
+use frontdesk_core::fields::{Context, FieldType, normalize, option_mentioned};
+use serde_json::Value;
+
+/// A cue: where it starts and where its value starts (byte offsets in the lower-cased
+/// text), and the field it introduces.
+#[derive(Debug, Clone)]
+struct Cue {
+    at: usize,
+    value_at: usize,
+    field: usize,
+}
+
+const NAME_CUES: &[&str] = &[
+    "my name is",
+    "my name's",
+    "the name is",
+    "name's",
+    "this is",
+    "i'm",
+    "i am",
+];
+const EMAIL_CUES: &[&str] = &[
+    "my email address is",
+    "email address is",
+    "my email is",
+    "email is",
+    "e-mail is",
+    "email me at",
+    "e-mail me at",
+    "my email",
+    "email address",
+    "reach me by email at",
+];
+const PHONE_CUES: &[&str] = &[
+    "my phone number is",
+    "phone number is",
+    "my number is",
+    "number is",
+    "my cell is",
+    "cell is",
+    "reach me at",
+    "call me back at",
+    "call me at",
+    "text me at",
+    "callback number is",
+    "best number is",
+    "my number",
+];
+
+/// Words after `this is` / `I'm` that are not a name.
+const NOT_NAME_START: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "calling",
+    "looking",
+    "going",
+    "interested",
+    "not",
+    "just",
+    "trying",
+    "so",
+    "having",
+    "wondering",
+    "in",
+    "on",
+    "with",
+    "from",
+    "here",
+    "about",
+    "really",
+    "very",
+    "sure",
+    "good",
+    "fine",
+    "great",
+    "ok",
+    "okay",
+    "urgent",
+    "my",
+    "your",
+    "for",
+    "regarding",
+    "still",
+    "also",
+    "hoping",
+    "thinking",
+    "new",
+    "an",
+    "at",
+    "out",
+    "available",
+    "free",
+    "done",
+    "all",
+    "actually",
+    "getting",
+    "planning",
+    "moving",
+    "selling",
+    "buying",
+    "ready",
+    "currently",
+    "usually",
+    "no",
+    "yes",
+    "that",
+    "it",
+    "this",
+    "what",
+    "when",
+    "because",
+    "like",
+    "kind",
+    "sorry",
+    "afraid",
+    "worried",
+    "concerned",
+    "happy",
+    "glad",
+    "unable",
+    "able",
+    "pretty",
+    "quite",
+    "retired",
+    "married",
+    "divorced",
+    "single",
+    "renting",
+    "behind",
+    "late",
+    "calling",
+    "following",
+    "returning",
+    "responding",
+    "wanting",
+    "needing",
+    "the",
+    "one",
+    "two",
+    "three",
+    "over",
+    "under",
+    "around",
+    "about",
+    "between",
+    "almost",
+    "nearly",
+];
+
+fn word_boundary(text: &str, at: usize, len: usize) -> bool {
+    let before = text[..at].chars().next_back();
+    let after = text[at + len..].chars().next();
+    before.is_none_or(|c| !c.is_alphanumeric() && c != '\'') && after.is_none_or(|c| !c.is_alphanumeric() && c != '\'')
+}
+
+fn find_all(text: &str, phrase: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = text[from..].find(phrase) {
+        let at = from + i;
+        if word_boundary(text, at, phrase.len()) {
+            out.push(at);
+        }
+        from = at + phrase.len().max(1);
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    out
+}
+
+/// The label a field goes by in speech: `date_of_birth` -> `date of birth`.
+fn label(f: &FieldSpec) -> String {
+    f.field.replace('_', " ").to_lowercase()
+}
+
+fn cues(lower: &str, fields: &[FieldSpec]) -> Vec<Cue> {
+    let mut out: Vec<Cue> = Vec::new();
+    let mut push = |at: usize, len: usize, field: usize| {
+        let mut value_at = at + len;
+        // "my email is: x", "number is, uh, 555"
+        while lower[value_at..].starts_with([':', ' ', ',']) {
+            value_at += 1;
+        }
+        out.push(Cue { at, value_at, field });
+    };
+    for (i, f) in fields.iter().enumerate() {
+        let list: &[&str] = match f.kind {
+            FieldType::Name => NAME_CUES,
+            FieldType::Email => EMAIL_CUES,
+            FieldType::Phone => PHONE_CUES,
+            _ => &[],
+        };
+        for c in list {
+            for at in find_all(lower, c) {
+                push(at, c.len(), i);
+            }
+        }
+        let l = label(f);
+        for suffix in [" is", "'s", " was", " would be", " will be"] {
+            let phrase = format!("{l}{suffix}");
+            for at in find_all(lower, &phrase) {
+                push(at, phrase.len(), i);
+            }
+        }
+    }
+    // An address with @ anywhere is an email cue of its own.
+    if let Some(i) = fields.iter().position(|f| f.kind == FieldType::Email)
+        && let Some(at_sign) = lower.find('@')
+    {
+        let start = lower[..at_sign].rfind(char::is_whitespace).map_or(0, |p| p + 1);
+        push(start, 0, i);
+    }
+    out.sort_by_key(|c| (c.at, std::cmp::Reverse(c.value_at)));
+    // A cue inside another's value span of the same field (e.g. "my email" inside "my email is").
+    out.dedup_by(|b, a| a.at == b.at || (a.field == b.field && b.at < a.value_at));
+    out
+}
+
+/// The segment a cue introduces: to the next cue of another field, or the end of the
+/// sentence for names.
+fn segment<'a>(text: &'a str, cues: &[Cue], k: usize, kind: &FieldType) -> &'a str {
+    let c = &cues[k];
+    let mut end = cues[k + 1..]
+        .iter()
+        .find(|n| n.field != c.field && n.at >= c.value_at)
+        .map_or(text.len(), |n| n.at);
+    if matches!(
+        kind,
+        FieldType::Name | FieldType::Enum { .. } | FieldType::Boolean | FieldType::Number
+    ) {
+        // A name ends with its clause: "Priya Patel, I'd like an estimate".
+        let rest = &text[c.value_at..end];
+        if let Some(p) = rest.find(['?', '!', ';']).or_else(|| sentence_end(rest)) {
+            end = c.value_at + p;
+        }
+    } else if let Some(p) = text[c.value_at..end].find(['?', '!']) {
+        end = c.value_at + p;
+    }
+    text.get(c.value_at..end).unwrap_or("")
+}
+
+fn sentence_end(s: &str) -> Option<usize> {
+    s.char_indices()
+        .find(|&(i, ch)| {
+            ch == '.' && s[i + 1..].chars().next().is_none_or(char::is_whitespace) && {
+                // "Dr. Shah", "Ms. Harper": not a sentence end.
+                let before: String = s[..i].chars().rev().take_while(|c| c.is_alphabetic()).collect();
+                !matches!(before.as_str(), "rd" | "rm" | "srm" | "sm" | "tps" | "rj" | "rs")
+            }
+        })
+        .map(|(i, _)| i)
+}
+
+/// Whether the words after a weak name cue ("this is", "I'm") can start a name.
+fn plausible_name(seg: &str) -> bool {
+    let first = seg
+        .split_whitespace()
+        .next()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'')
+                .to_lowercase()
+        })
+        .unwrap_or_default();
+    !first.is_empty() && !NOT_NAME_START.contains(&first.as_str()) && !first.chars().any(|c| c.is_ascii_digit())
+}
+
+fn capitalised(seg: &str) -> bool {
+    seg.split_whitespace()
+        .next()
+        .and_then(|w| w.chars().next())
+        .is_some_and(char::is_uppercase)
+}
+
+/// Fields volunteered in `text`, skipping those `done` says are settled. With `enums`,
+/// enum options said word for word count too (for openings, not for answers to other
+/// questions, where "monday" may belong to something else).
+pub fn volunteered(
+    cfg: &AgentConfig,
+    text: &str,
+    ctx: &Context,
+    done: &dyn Fn(&str) -> bool,
+    enums: bool,
+) -> Vec<(String, Value)> {
+    let lower = text.to_lowercase().replace('\u{2019}', "'");
+    if lower.len() != text.len() {
+        return Vec::new();
+    }
+    let fields = &cfg.data_to_collect;
+    let cues = cues(&lower, fields);
+    let mut out: Vec<(String, Value)> = Vec::new();
+    for (k, c) in cues.iter().enumerate() {
+        let f = &fields[c.field];
+        if done(&f.field) || out.iter().any(|(n, _)| *n == f.field) {
+            continue;
+        }
+        let seg = segment(text, &cues, k, &f.kind);
+        let cue = lower[c.at..c.value_at.min(lower.len())].trim();
+        if f.kind == FieldType::Name && matches!(cue, "this is" | "i'm" | "i am") && !plausible_name(seg) {
+            continue;
+        }
+        // "I'm locked out": after "I'm", only a capitalised name counts.
+        if f.kind == FieldType::Name && matches!(cue, "i'm" | "i am") && !capitalised(seg) {
+            continue;
+        }
+        if let Some(v) = normalize(&f.kind, seg, ctx) {
+            out.push((f.field.clone(), v));
+        }
+    }
+    if enums {
+        for f in fields {
+            if let FieldType::Enum { options } = &f.kind
+                && !done(&f.field)
+                && !out.iter().any(|(n, _)| *n == f.field)
+                && let Some(o) = option_mentioned(text, options)
+            {
+                out.push((f.field.clone(), Value::String(o)));
+            }
+        }
+    }
+    out
+}
+
+/// The part of an answer to `field` that is not introduced as another field's value:
+/// "It's John Smith, and my email is john@x.com" -> "It's John Smith, and".
+pub fn answer_part<'a>(cfg: &AgentConfig, field: &str, text: &'a str) -> &'a str {
+    let lower = text.to_lowercase().replace('\u{2019}', "'");
+    if lower.len() != text.len() {
+        return text;
+    }
+    let cues = cues(&lower, &cfg.data_to_collect);
+    let own = cfg.data_to_collect.iter().position(|f| f.field == field);
+    // Cut before the first strong cue of another field that is not at the very start.
+    let cut = cues
+        .iter()
+        .filter(|c| Some(c.field) != own && c.at > 0)
+        .filter(|c| {
+            let cue = lower[c.at..c.value_at.min(lower.len())].trim();
+            !matches!(cue, "this is" | "i'm" | "i am" | "")
+        })
+        .map(|c| c.at)
+        .next();
+    match cut {
+        Some(at) => {
+            let head = &text[..at];
+            let trim = |s: &'a str| s.trim_end_matches(|c: char| c.is_whitespace() || c == ',');
+            let trimmed = trim(head);
+            let trimmed = trim(trimmed.strip_suffix(" and").unwrap_or(trimmed));
+            if trimmed.trim().is_empty() { text } else { trimmed }
+        }
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use serde_json::json;
+
+    use super::*;
+
+    fn cfg() -> AgentConfig {
+        AgentConfig::parse(&json!({
+            "name": "t",
+            "data_to_collect": [
+                {"field": "full_name", "type": "name"},
+                {"field": "email", "type": "email"},
+                {"field": "phone", "type": "phone"},
+                {"field": "service_type", "type": "enum", "options": ["roof repair", "kitchen remodel", "bathroom remodel"]},
+                {"field": "date_of_birth", "type": "date"}
+            ]
+        }))
+        .unwrap()
+        .config
+    }
+
+    fn ctx() -> Context {
+        Context {
+            caller_number: Some("+15551230002".into()),
+            today: NaiveDate::from_ymd_opt(2026, 1, 2).unwrap(),
+        }
+    }
+
+    fn got(text: &str) -> Vec<(String, Value)> {
+        volunteered(&cfg(), text, &ctx(), &|_| false, true)
+    }
+
+    #[test]
+    fn openings() {
+        assert_eq!(
+            got(
+                "Hi, my name is Aisha Bello and I'm going through a divorce, I'd like a consultation. You can email me at aisha.bello@gmail.com."
+            ),
+            vec![
+                ("full_name".into(), json!("Aisha Bello")),
+                ("email".into(), json!("aisha.bello@gmail.com"))
+            ]
+        );
+        assert_eq!(
+            got(
+                "Yeah I need an estimate. My name's Carlos, Carlos Mendez, number is 555 313 9090 and I need a new roof put on."
+            ),
+            vec![
+                ("full_name".into(), json!("Carlos Mendez")),
+                ("phone".into(), json!("+15553139090"))
+            ]
+        );
+        assert_eq!(
+            got(
+                "Hi, this is Priya Patel, I'd like an estimate for a bathroom remodel. My email is priya.patel@yahoo.com."
+            ),
+            vec![
+                ("full_name".into(), json!("Priya Patel")),
+                ("email".into(), json!("priya.patel@yahoo.com")),
+                ("service_type".into(), json!("bathroom remodel"))
+            ]
+        );
+        assert_eq!(
+            got("Hey, how much would it cost to fix a leaky roof? My name is Maria Garcia by the way."),
+            vec![("full_name".into(), json!("Maria Garcia"))]
+        );
+        assert_eq!(got("I'm calling about my bill, this is urgent"), vec![]);
+        assert_eq!(
+            got("my date of birth is march 4th 1990"),
+            vec![("date_of_birth".into(), json!("1990-03-04"))]
+        );
+        assert_eq!(
+            got("I'm calling for an update on my case, my attorney is Ms. Harper."),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn answer_parts() {
+        let c = cfg();
+        assert_eq!(
+            answer_part(&c, "full_name", "It's John Smith, and my email is john@x.com"),
+            "It's John Smith"
+        );
+        assert_eq!(
+            answer_part(&c, "email", "john dot smith at gmail dot com"),
+            "john dot smith at gmail dot com"
+        );
+    }
+}

@@ -1,0 +1,301 @@
+//! Answers to callers' questions from the agent's knowledge entries and business details.
+//!
+//! Retrieval is a small weighted overlap: each entry's question (and, at half weight, its
+//! answer) is reduced to content stems expanded with synonyms (`open` ~ `hours`, `park`
+//! ~ `parking`, `cost` ~ `price` ~ `fee`); a caller's question matches the entry whose
+//! words it covers best, weighting rare words over common ones, when at least half of
+//! the entry's question weight is covered or a rare topic word matches. Business details
+//! answer the usual questions no entry covers (hours, website, booking).
+
+use frontdesk_core::agent::config::{BusinessInfo, KnowledgeEntry};
+
+use crate::nlu::{Words, is_question};
+
+/// Groups of words that ask about the same thing.
+const SYNONYMS: &[&[&str]] = &[
+    &["hour", "open", "close", "closed", "opening", "closing", "schedule"],
+    &[
+        "located",
+        "location",
+        "address",
+        "where",
+        "directions",
+        "office",
+        "find",
+    ],
+    &["parking", "park", "garage"],
+    &[
+        "insurance",
+        "insured",
+        "insure",
+        "plan",
+        "coverage",
+        "aetna",
+        "cigna",
+        "delta",
+        "metlife",
+        "ppo",
+        "medicaid",
+        "medicare",
+    ],
+    &[
+        "cost",
+        "price",
+        "fee",
+        "charge",
+        "much",
+        "expensive",
+        "rate",
+        "pricing",
+        "pay",
+    ],
+    &["free", "complimentary", "no charge"],
+    &["estimate", "quote", "estimates", "quotes"],
+    &["license", "licensed", "licence", "certified", "bonded"],
+    &["area", "serve", "service", "cover", "travel", "come"],
+    &[
+        "payment",
+        "pay",
+        "card",
+        "credit",
+        "financing",
+        "finance",
+        "check",
+        "cash",
+    ],
+    &["weekend", "saturday", "sunday"],
+    &["contingency", "percentage"],
+    &["consultation", "consult", "meeting"],
+    &["emergency", "urgent", "after-hours"],
+    &["accept", "take"],
+];
+
+fn expand(stem: &str) -> Vec<String> {
+    let mut out = vec![stem.to_owned()];
+    for g in SYNONYMS {
+        if g.iter().any(|w| crate::nlu::stem(w) == stem) {
+            out.extend(g.iter().map(|w| crate::nlu::stem(w)));
+        }
+    }
+    out
+}
+
+fn content(s: &str) -> Vec<String> {
+    let mut v: Vec<String> = Words::new(s).content().map(str::to_owned).collect();
+    v.dedup();
+    v
+}
+
+/// A word's weight: rarer across the entries means more telling.
+fn weight(word: &str, docs: &[Vec<String>]) -> f64 {
+    let n = docs.len() as f64;
+    let df = docs.iter().filter(|d| d.iter().any(|w| w == word)).count() as f64;
+    ((n + 1.0) / (df + 0.5)).ln().max(0.1)
+}
+
+/// The best entry for a question, if one fits.
+pub fn lookup(entries: &[KnowledgeEntry], text: &str) -> Option<usize> {
+    if entries.is_empty() {
+        return None;
+    }
+    let direct = content(text);
+    let said: Vec<String> = direct.iter().flat_map(|w| expand(w)).collect();
+    let docs: Vec<Vec<String>> = entries.iter().map(|e| content(&e.question)).collect();
+    let mut best: Option<(usize, f64)> = None;
+    for (i, (e, doc)) in entries.iter().zip(&docs).enumerate() {
+        if doc.is_empty() {
+            continue;
+        }
+        let total: f64 = doc.iter().map(|w| weight(w, &docs)).sum();
+        let mut covered = 0.0;
+        for w in doc {
+            if direct.contains(w) {
+                covered += weight(w, &docs);
+            } else if expand(w).iter().any(|x| said.contains(x)) {
+                covered += 0.7 * weight(w, &docs);
+            }
+        }
+        // The answer's own words help a little ("do you take Aetna" ~ "...Aetna...").
+        let answer: Vec<String> = content(&e.answer);
+        let bonus = content(text)
+            .iter()
+            .filter(|w| w.len() > 3 && answer.contains(w) && !doc.contains(w))
+            .count() as f64
+            * 0.15;
+        let ratio = covered / total + bonus;
+        if ratio >= 0.5 && best.is_none_or(|b| ratio > b.1) {
+            best = Some((i, ratio));
+        }
+    }
+    best.map(|b| b.0)
+}
+
+/// An answer from the business details for the usual questions: opening hours,
+/// website, booking.
+pub fn business_answer(business: &BusinessInfo, text: &str) -> Option<String> {
+    let w = Words::new(text);
+    if let Some(hours) = &business.hours
+        && (w.has_any(&[
+            "hours",
+            "what time",
+            "when are you open",
+            "are you open",
+            "when do you open",
+            "when do you close",
+        ]))
+    {
+        return Some(format!("Our hours are {hours}."));
+    }
+    if let Some(url) = &business.booking_url
+        && w.has_any(&[
+            "book online",
+            "online booking",
+            "schedule online",
+            "booking link",
+            "book myself",
+        ])
+    {
+        return Some(format!("You can book online at {url}."));
+    }
+    if let Some(url) = &business.website
+        && w.has_any(&["website", "web site", "web page", "online"])
+    {
+        return Some(format!("Our website is {url}."));
+    }
+    None
+}
+
+/// The answer to the questions in `text`, if any of them is one the agent can answer.
+/// Each sentence that looks like a question is tried on its own, so "I'd like a quote.
+/// Actually, are you licensed?" finds the licence entry.
+pub fn answer(entries: &[KnowledgeEntry], business: &BusinessInfo, text: &str) -> Option<String> {
+    let mut answers: Vec<String> = Vec::new();
+    for sentence in sentences(text) {
+        if !is_question(sentence) {
+            continue;
+        }
+        let a = lookup(entries, sentence)
+            .map(|i| entries[i].answer.clone())
+            .or_else(|| business_answer(business, sentence));
+        if let Some(a) = a
+            && !answers.contains(&a)
+        {
+            answers.push(a);
+        }
+    }
+    (!answers.is_empty()).then(|| answers.join(" "))
+}
+
+/// Splits on sentence ends, keeping the `?`.
+pub fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if matches!(c, '?' | '!' | '.') {
+            // "Dr." and "3.5" do not end sentences.
+            let next = text[i + 1..].chars().next();
+            if c == '.' && next.is_some_and(|n| !n.is_whitespace()) {
+                continue;
+            }
+            let s = text[start..=i].trim();
+            if !s.is_empty() {
+                out.push(s);
+            }
+            start = i + 1;
+        }
+    }
+    let rest = text[start..].trim();
+    if !rest.is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kb(pairs: &[(&str, &str)]) -> Vec<KnowledgeEntry> {
+        pairs
+            .iter()
+            .map(|(q, a)| KnowledgeEntry {
+                question: (*q).into(),
+                answer: (*a).into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn finds_entries() {
+        let dental = kb(&[
+            (
+                "What are your hours?",
+                "We're open Monday to Thursday 7am to 4pm, and Friday 7am to noon.",
+            ),
+            (
+                "Do you take my insurance?",
+                "We accept most major PPO plans, including Delta Dental, Cigna, Aetna and MetLife.",
+            ),
+            (
+                "Where are you located?",
+                "We're at 120 Main Street, Suite 4, next to the library.",
+            ),
+            ("Is there parking?", "Yes, there's free parking behind the building."),
+        ]);
+        let b = BusinessInfo::default();
+        for (q, want) in [
+            ("Oh, and what are your hours, by the way?", "Monday"),
+            ("Is there parking at your office?", "parking"),
+            ("Do you take Aetna insurance?", "Aetna"),
+            ("what's your address", "Main Street"),
+            ("when do you open on friday?", "Friday"),
+            ("do you accept cigna", "Cigna"),
+        ] {
+            let a = answer(&dental, &b, q).unwrap_or_else(|| panic!("{q}"));
+            assert!(a.contains(want), "{q} -> {a}");
+        }
+        assert_eq!(answer(&dental, &b, "Do you do teeth whitening?"), None);
+        assert_eq!(answer(&dental, &b, "My name is Emily."), None);
+    }
+
+    #[test]
+    fn question_inside_a_longer_turn() {
+        let k = kb(&[
+            (
+                "Are you licensed and insured?",
+                "Yes, we're fully licensed and insured.",
+            ),
+            (
+                "Do you offer free estimates?",
+                "Yes, estimates are free for jobs in our service area.",
+            ),
+        ]);
+        let a = answer(
+            &k,
+            &BusinessInfo::default(),
+            "Hi there, I'd like a quote. Actually wait, first, are you licensed and insured?",
+        )
+        .unwrap();
+        assert!(a.contains("licensed"));
+        assert!(
+            answer(&k, &BusinessInfo::default(), "Do you guys offer free estimates?")
+                .unwrap()
+                .contains("free")
+        );
+    }
+
+    #[test]
+    fn business_details() {
+        let b = BusinessInfo {
+            hours: Some("weekdays 9 to 5".into()),
+            booking_url: Some("https://x.example/book".into()),
+            ..BusinessInfo::default()
+        };
+        assert!(answer(&[], &b, "what are your hours?").unwrap().contains("weekdays"));
+        assert!(
+            answer(&[], &b, "can I book online?")
+                .unwrap()
+                .contains("https://x.example/book")
+        );
+    }
+}

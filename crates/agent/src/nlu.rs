@@ -1,0 +1,558 @@
+//! Small language helpers shared by the rules brain: words, stems, phrase search, and
+//! the caller intents that do not depend on an agent's configuration (asking for a
+//! person, wanting to leave a message, declining to answer, being done).
+
+use frontdesk_core::fields::spoken::tokens;
+
+/// An utterance as lower-case words (numerals kept whole, punctuation dropped).
+#[derive(Debug, Clone)]
+pub struct Words {
+    pub raw: Vec<String>,
+    pub stems: Vec<String>,
+}
+
+impl Words {
+    pub fn new(s: &str) -> Self {
+        let raw: Vec<String> = tokens(s)
+            .into_iter()
+            .filter(|t| t.chars().any(char::is_alphanumeric))
+            .collect();
+        let stems = raw.iter().map(|w| stem(w)).collect();
+        Self { raw, stems }
+    }
+
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    /// Positions where `phrase` (itself split and stemmed) starts.
+    pub fn find_all(&self, phrase: &Words) -> Vec<usize> {
+        let n = phrase.stems.len();
+        if n == 0 || n > self.stems.len() {
+            return Vec::new();
+        }
+        (0..=self.stems.len() - n)
+            .filter(|&i| self.stems[i..i + n] == phrase.stems[..])
+            .collect()
+    }
+
+    pub fn find(&self, phrase: &str) -> Option<usize> {
+        self.find_all(&Words::new(phrase)).into_iter().next()
+    }
+
+    pub fn has(&self, phrase: &str) -> bool {
+        self.find(phrase).is_some()
+    }
+
+    pub fn has_any(&self, phrases: &[&str]) -> bool {
+        phrases.iter().any(|p| self.has(p))
+    }
+
+    /// Content words (stems), without stop words.
+    pub fn content(&self) -> impl Iterator<Item = &str> {
+        self.stems.iter().map(String::as_str).filter(|w| !is_stop(w))
+    }
+}
+
+/// A light stemmer: enough to match `estimates` with `estimate`, `leaking` with `leak`,
+/// `scheduled` with `schedule`.
+pub fn stem(w: &str) -> String {
+    let w = w.trim_end_matches("'s");
+    let n = w.len();
+    if n <= 3 || !w.is_ascii() {
+        return w.to_owned();
+    }
+    let base = if let Some(b) = w.strip_suffix("ies").filter(|_| n > 4) {
+        format!("{b}y")
+    } else if let Some(b) = w.strip_suffix("ing").filter(|_| n > 5) {
+        undouble(b)
+    } else if let Some(b) = w.strip_suffix("ed").filter(|_| n > 4 && !w.ends_with("eed")) {
+        undouble(b)
+    } else if let Some(b) = w
+        .strip_suffix("es")
+        .filter(|b| b.ends_with(['s', 'x', 'z']) || b.ends_with("ch") || b.ends_with("sh"))
+    {
+        b.to_owned()
+    } else if w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is") {
+        w[..n - 1].to_owned()
+    } else {
+        w.to_owned()
+    };
+    match base.strip_suffix('e') {
+        Some(b) if base.len() > 4 => b.to_owned(),
+        _ => base,
+    }
+}
+
+/// `stopp` -> `stop`, `bleed` stays.
+fn undouble(b: &str) -> String {
+    let bytes = b.as_bytes();
+    let n = bytes.len();
+    let stripped = if n >= 2 && bytes[n - 1] == bytes[n - 2] && !matches!(bytes[n - 1], b'l' | b's' | b'z' | b'e') {
+        &b[..n - 1]
+    } else {
+        b
+    };
+    // "schedul" (from "scheduled"/"scheduling") meets "schedule" stemmed as "schedul".
+    stripped.strip_suffix('e').unwrap_or(stripped).to_owned()
+}
+
+const STOP: &[&str] = &[
+    "a", "an", "the", "i", "i'm", "im", "me", "my", "mine", "you", "your", "we", "our", "us", "it", "it'", "its", "is",
+    "are", "wa", "was", "were", "be", "been", "am", "do", "doe", "does", "did", "to", "of", "for", "on", "in", "at",
+    "and", "or", "but", "so", "if", "that", "thi", "this", "there", "what", "when", "where", "how", "who", "which",
+    "can", "could", "would", "will", "should", "have", "ha", "has", "had", "just", "like", "want", "need", "please",
+    "hi", "hello", "hey", "um", "uh", "yeah", "oh", "ok", "okay", "well", "about", "with", "get", "some", "any", "guy",
+    "guys", "also", "by", "way", "than", "then", "too", "very", "really", "d", "ll", "ve", "i'd", "i'll", "i've",
+    "you'r", "thank", "thanks", "not", "no", "yes", "from", "up", "out", "them", "they", "he", "she", "him", "her",
+    "his", "know", "think", "much", "one", "let", "tell", "call", "calling", "say", "go", "going", "make",
+];
+
+pub fn is_stop(w: &str) -> bool {
+    STOP.contains(&w)
+}
+
+/// Whether the utterance asks something (a question mark, or a question's opening).
+pub fn is_question(s: &str) -> bool {
+    if s.contains('?') {
+        return true;
+    }
+    let w = Words::new(s);
+    let starts = [
+        "what",
+        "when",
+        "where",
+        "how",
+        "who",
+        "which",
+        "why",
+        "do you",
+        "does",
+        "is there",
+        "are you",
+        "are there",
+        "can you",
+        "could you",
+        "can i",
+        "will you",
+        "would you",
+        "is it",
+        "is your",
+        "do they",
+    ];
+    let lead = skip_leads(&w);
+    starts.iter().any(|p| {
+        let pw = Words::new(p);
+        w.stems.len() >= lead + pw.stems.len() && w.stems[lead..lead + pw.stems.len()] == pw.stems[..]
+    }) || w.has_any(&[
+        "i was wondering",
+        "i wonder",
+        "wondering if",
+        "curious if",
+        "curious whether",
+    ])
+}
+
+/// Index of the first word after greetings and hesitations.
+fn skip_leads(w: &Words) -> usize {
+    const LEADS: &[&str] = &[
+        "hi", "hello", "hey", "um", "uh", "oh", "and", "so", "yeah", "ok", "okay", "well", "also", "actually", "wait",
+        "first", "sorry", "quick", "question", "there", "yes", "no",
+    ];
+    w.raw.iter().take_while(|t| LEADS.contains(&t.as_str())).count()
+}
+
+/// Words allowed between a request verb and the person asked for
+/// ("talk to a real person", "speak with someone from your team").
+const BRIDGE: &[&str] = &[
+    "to",
+    "with",
+    "a",
+    "an",
+    "the",
+    "some",
+    "real",
+    "live",
+    "actual",
+    "your",
+    "one",
+    "of",
+    "just",
+    "please",
+    "me",
+    "you",
+    "can",
+    "could",
+    "i",
+    "talk",
+    "speak",
+    "speaking",
+    "talking",
+    "chat",
+    "someone",
+    "somebody",
+    "human",
+    "actually",
+    "directly",
+    "right",
+    "now",
+    "quickly",
+    "through",
+    "over",
+    "another",
+    "different",
+    "in",
+    "person",
+    "be",
+    "like",
+    "please",
+    "maybe",
+    "possibly",
+];
+
+/// Verbs with which callers ask for someone.
+const REQUEST: &[&str] = &[
+    "talk", "speak", "speaking", "talking", "connect", "transfer", "put", "get", "reach", "chat", "want", "need",
+    "have", "see", "ask", "prefer", "rather",
+];
+
+/// Phrases that ask for a person whatever the agent's trigger list says.
+const ASK_PERSON: &[&str] = &[
+    "transfer me",
+    "connect me",
+    "put me through",
+    "patch me through",
+    "talk to someone",
+    "speak to someone",
+    "speak with someone",
+    "talk with someone",
+    "talk to somebody",
+    "speak to somebody",
+    "talk to a human",
+    "speak to a human",
+    "speak with a human",
+    "talk to a person",
+    "speak to a person",
+    "speak with a person",
+    "talk to a real person",
+    "speak to a real person",
+    "speak with a real person",
+    "a real person",
+    "a live person",
+    "a human being",
+    "live agent",
+    "real human",
+];
+
+const NEGATORS: &[&str] = &[
+    "don't", "dont", "do not", "no need", "not", "never", "doesn't", "without",
+];
+
+/// Whether the caller asks to be put through to a person (`triggers` are the agent's
+/// own words for one). A trigger counts only when asked for ("can I talk to a
+/// manager", "operator please"), not when mentioned ("leave a message for the
+/// paralegal", "I don't need to talk to a person").
+pub fn asks_for_person(s: &str, triggers: &[String]) -> bool {
+    let w = Words::new(s);
+    if w.len() == 0 || wants_message(s) {
+        return false;
+    }
+    let negated_before = |pos: usize| {
+        let from = pos.saturating_sub(6);
+        NEGATORS.iter().any(|n| {
+            let nw = Words::new(n);
+            w.find_all(&nw).iter().any(|&p| p >= from && p < pos)
+        })
+    };
+    for p in ASK_PERSON {
+        for pos in w.find_all(&Words::new(p)) {
+            if !negated_before(pos) {
+                return true;
+            }
+        }
+    }
+    let content = w.content().count();
+    for t in triggers {
+        let tw = Words::new(t);
+        for pos in w.find_all(&tw) {
+            if negated_before(pos) {
+                continue;
+            }
+            // Short answers: "operator", "a human please", "representative".
+            if content <= tw.stems.len() + 1 && w.len() <= tw.len() + 4 {
+                return true;
+            }
+            // A request verb before it with only bridge words between.
+            let mut i = pos;
+            while i > 0 && pos - i < 7 {
+                i -= 1;
+                let word = w.raw[i].as_str();
+                if REQUEST.contains(&word) {
+                    return true;
+                }
+                if !BRIDGE.contains(&word) {
+                    break;
+                }
+            }
+            // Or after it: "is there a manager I could talk to".
+            let after = &w.raw[(pos + tw.len()).min(w.len())..];
+            if after
+                .iter()
+                .take(4)
+                .any(|x| matches!(x.as_str(), "talk" | "speak" | "available"))
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Phrases with which a caller asks to leave a message.
+const MESSAGE: &[&str] = &[
+    "leave a message",
+    "leave him a message",
+    "leave her a message",
+    "leave them a message",
+    "take a message",
+    "pass a message",
+    "pass along a message",
+    "pass on a message",
+    "give him a message",
+    "give her a message",
+    "leave a note",
+    "leave word",
+    "leave a voicemail",
+    "pass it along",
+    "pass along",
+    "pass this along",
+    "pass that along",
+    "a message for",
+    "message for",
+];
+
+/// Whether the caller asks to leave a message.
+pub fn wants_message(s: &str) -> bool {
+    let w = Words::new(s);
+    MESSAGE.iter().any(|p| w.has(p))
+}
+
+/// Whether the answer declines or says the question does not apply ("I don't know",
+/// "I'd rather not say", "not sure", "skip", "it hasn't happened").
+pub fn declines(s: &str) -> bool {
+    let w = Words::new(s);
+    const DECLINE: &[&str] = &[
+        "don't know",
+        "dont know",
+        "do not know",
+        "not sure",
+        "no idea",
+        "rather not",
+        "prefer not",
+        "not really sure",
+        "unsure",
+        "skip",
+        "pass on that",
+        "no comment",
+        "not applicable",
+        "n a",
+        "doesn't apply",
+        "does not apply",
+        "hasn't happened",
+        "has not happened",
+        "haven't decided",
+        "not decided",
+        "undecided",
+        "can't remember",
+        "cannot remember",
+        "don't remember",
+        "no clue",
+        "dunno",
+        "not yet",
+        "no budget",
+        "don't have one",
+        "don't have any",
+        "haven't thought",
+        "whatever works",
+    ];
+    DECLINE.iter().any(|p| w.has(p))
+}
+
+/// Whether the caller is done ("no, that's all", "nope", "that's it, thanks", "bye").
+pub fn is_done(s: &str) -> bool {
+    let w = Words::new(s);
+    const DONE: &[&str] = &[
+        "that's all",
+        "that is all",
+        "that's it",
+        "that is it",
+        "that's everything",
+        "that is everything",
+        "nothing else",
+        "no thanks",
+        "no thank you",
+        "i'm good",
+        "im good",
+        "i'm all set",
+        "all set",
+        "bye",
+        "goodbye",
+        "good bye",
+        "we're done",
+        "we're good",
+        "that'll be all",
+        "that will be all",
+        "that should be it",
+        "that's about it",
+        "i think that's it",
+        "not right now",
+        "nope",
+        "nah",
+        "no",
+        "that covers it",
+        "have a good",
+        "have a nice",
+        "take care",
+    ];
+    if DONE.iter().any(|p| w.has(p)) {
+        return true;
+    }
+    // A bare courtesy or acknowledgement: "Thanks.", "Okay.", "Great, thank you!"
+    const COURTESY: &[&str] = &[
+        "thanks",
+        "thank",
+        "you",
+        "okay",
+        "ok",
+        "great",
+        "perfect",
+        "alright",
+        "cool",
+        "awesome",
+        "sounds",
+        "good",
+        "wonderful",
+        "appreciate",
+        "it",
+        "so",
+        "much",
+        "very",
+        "please",
+        "hurry",
+        "sure",
+        "fine",
+        "right",
+    ];
+    w.len() > 0 && w.len() <= 6 && w.raw.iter().all(|x| COURTESY.contains(&x.as_str()))
+}
+
+/// Whether the caller says there is more ("yes", "actually one more thing").
+pub fn has_more(s: &str) -> bool {
+    let w = Words::new(s);
+    w.has_any(&[
+        "one more",
+        "another question",
+        "also",
+        "actually",
+        "yes",
+        "yeah",
+        "i do",
+        "there is",
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn stems() {
+        for (a, b) in [
+            ("estimates", "estimate"),
+            ("leaking", "leak"),
+            ("scheduled", "schedule"),
+            ("scheduling", "schedule"),
+            ("bleeding", "bleed"),
+            ("charged", "charge"),
+            ("bills", "bill"),
+            ("emergencies", "emergency"),
+            ("stopped", "stop"),
+            ("consultations", "consultation"),
+        ] {
+            assert_eq!(stem(a), stem(b), "{a} {b}");
+        }
+        assert_ne!(stem("bus"), stem("bu"));
+    }
+
+    #[test]
+    fn person_requests() {
+        let triggers = t(&[
+            "human",
+            "person",
+            "real person",
+            "operator",
+            "paralegal",
+            "manager",
+            "someone",
+        ]);
+        for s in [
+            "Can I just talk to a real person please?",
+            "I need to speak to a person right now please.",
+            "operator",
+            "a human please",
+            "could you put me through to the manager",
+            "is there a manager I could talk to?",
+            "get me a human",
+            "transfer me please",
+            "I want to speak with a human being",
+            "can I talk to the paralegal",
+        ] {
+            assert!(asks_for_person(s, &triggers), "{s}");
+        }
+        for s in [
+            "I'd like to leave a message for the paralegal handling my file.",
+            "I don't need to talk to a person, I just want a quote.",
+            "I want to schedule someone to come out and do an inspection.",
+            "the person who came out last week was great",
+            "My name is Hope Person",
+            "Can someone call me back tomorrow about the roof and the gutters?",
+        ] {
+            assert!(!asks_for_person(s, &triggers), "{s}");
+        }
+    }
+
+    #[test]
+    fn intents() {
+        assert!(wants_message("Can I leave a message for Dr. Shah?"));
+        assert!(wants_message("could you pass along a message to Mike"));
+        assert!(!wants_message("I got your message yesterday"));
+        for s in [
+            "I'm not sure.",
+            "I'd rather not say",
+            "no idea",
+            "it hasn't happened, I just want a will",
+        ] {
+            assert!(declines(s), "{s}");
+        }
+        assert!(!declines("Delta Dental"));
+        for s in [
+            "No, that's everything, thanks.",
+            "Nope.",
+            "No.",
+            "Thanks.",
+            "Okay.",
+            "Please hurry.",
+            "Great, that's all.",
+        ] {
+            assert!(is_done(s), "{s}");
+        }
+        assert!(!is_done("Actually, what are your hours?"));
+        assert!(is_question("Oh, and what are your hours, by the way?"));
+        assert!(is_question("do you take aetna"));
+        assert!(!is_question("I need a quote"));
+    }
+}

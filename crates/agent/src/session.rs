@@ -1,0 +1,853 @@
+//! One call's conversation: state, and the rules brain that moves it along.
+//!
+//! A turn runs in two steps so that tools (HTTP calls the engine does not make itself)
+//! can run between them:
+//! 1. [`Session::hear`] takes the caller's words and updates the state: fields
+//!    collected, call type, message, transfer, end. It returns a [`Heard`] with what to
+//!    say first (answers, acknowledgements) and the actions taken.
+//! 2. [`Session::ready_tools`] lists tools whose parameters are all known (or every
+//!    tool not yet called, once the call ends); the caller runs them and hands each result
+//!    to [`Session::tool_result`].
+//! 3. [`Session::respond`] picks what to ask next (the next missing field, "anything
+//!    else?", or the closing) and returns the [`Reply`].
+//!
+//! Everything is deterministic and offline; the state serialises to JSON so that any
+//! node can carry a call on from the store.
+
+use chrono::NaiveDate;
+use frontdesk_core::agent::config::{AgentConfig, CallAction, FieldSpec, ToolSpec};
+use frontdesk_core::fields::{Context, FieldType, normalize};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::classify;
+use crate::extract;
+use crate::knowledge;
+use crate::nlu::{self, Words};
+use crate::speech;
+
+/// What `awaiting_field` says while the receptionist takes a message.
+pub const MESSAGE_FIELD: &str = "message";
+
+/// What the engine knows about the call around the conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallInfo {
+    pub call_id: String,
+    /// The other party's number (E.164), for "the number I'm calling from".
+    pub caller_number: Option<String>,
+    /// The business's number on this call.
+    pub business_number: String,
+    /// The call's local date, for relative dates.
+    pub today: NaiveDate,
+    pub outbound: bool,
+    /// Why an outbound call was placed.
+    pub purpose: Option<String>,
+}
+
+/// Where the conversation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Greeted; waiting for the caller to say why they call.
+    Opening,
+    /// Asking for fields (or the message).
+    Collecting,
+    /// Everything asked; "anything else?" was said.
+    Wrapping,
+    Ended,
+}
+
+/// How a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The receptionist closed the call.
+    Completed,
+    Transferred,
+    CallerHangup,
+    /// Hung up through the API.
+    ApiHangup,
+}
+
+impl EndReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::Transferred => "transferred",
+            Self::CallerHangup => "caller_hangup",
+            Self::ApiHangup => "api_hangup",
+        }
+    }
+}
+
+/// Something the turn did that the world should hear about (each becomes an event).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// A field's value, new or corrected.
+    Collected {
+        field: String,
+        value: Value,
+    },
+    CallType(String),
+    Message(String),
+    Transfer {
+        to: String,
+        reason: String,
+    },
+    End(EndReason),
+}
+
+/// A tool to call, with its parameters' values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolRequest {
+    pub tool: ToolSpec,
+    /// Every call variable, collected field and parameter, for the templates.
+    pub vars: Map<String, Value>,
+}
+
+/// What a tool answered.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ToolOutcome {
+    /// Text to speak (`{"say": "..."}`).
+    pub say: Option<String>,
+    /// Other top-level keys of a JSON object reply.
+    pub fields: Map<String, Value>,
+}
+
+/// The first half of a turn.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Heard {
+    /// Said before the next question.
+    pub lead: Vec<String>,
+    pub actions: Vec<Action>,
+    /// Ask the awaited field again (it did not parse).
+    reask: bool,
+}
+
+/// What the receptionist says back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub say: String,
+    /// The field just asked for (`message` while taking a message), or `None`.
+    pub awaiting_field: Option<String>,
+    pub ended: bool,
+    pub transferred_to: Option<String>,
+    pub actions: Vec<Action>,
+}
+
+/// A call's conversation state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub call: CallInfo,
+    pub phase: Phase,
+    pub call_type: Option<String>,
+    /// Collected fields, in the order collected.
+    pub fields: Map<String, Value>,
+    /// Fields the caller declined or that did not parse twice.
+    pub skipped: Vec<String>,
+    pub awaiting: Option<String>,
+    /// Times the awaited field was asked again.
+    pub reasks: u8,
+    pub message_mode: bool,
+    pub message: Option<String>,
+    pub transferred_to: Option<String>,
+    pub transfer_reason: Option<String>,
+    pub tools_called: Vec<String>,
+    /// Caller remarks after "anything else?" and questions nobody could answer.
+    pub notes: Vec<String>,
+    /// The caller's first words, for the summary.
+    pub opening: Option<String>,
+    pub end_reason: Option<EndReason>,
+    pub turns: u32,
+    /// Replies in "anything else?" that were neither done nor a question.
+    pub extra_rounds: u8,
+}
+
+const NOT_SURE: &str = "I'm not sure about that, but I'll make a note so someone can get back to you.";
+
+const ACKS: [&str; 5] = ["Got it.", "Thank you.", "Great.", "Perfect.", "Thanks."];
+
+impl Session {
+    /// A new call: the greeting (or, outbound, the introduction) is the first reply.
+    pub fn start(cfg: &AgentConfig, call: CallInfo) -> (Self, Reply) {
+        let s = Self {
+            call,
+            phase: Phase::Opening,
+            call_type: None,
+            fields: Map::new(),
+            skipped: Vec::new(),
+            awaiting: None,
+            reasks: 0,
+            message_mode: false,
+            message: None,
+            transferred_to: None,
+            transfer_reason: None,
+            tools_called: Vec::new(),
+            notes: Vec::new(),
+            opening: None,
+            end_reason: None,
+            turns: 0,
+            extra_rounds: 0,
+        };
+        let vars = s.variables(cfg);
+        let say = if s.call.outbound {
+            let who = cfg.business.owner_name.as_deref().unwrap_or(&cfg.name);
+            match &s.call.purpose {
+                Some(p) => {
+                    format!("Hi, this is the virtual receptionist from {who}, calling about {p}. Is now a good time?")
+                }
+                None => format!("Hi, this is the virtual receptionist from {who}. How can I help you today?"),
+            }
+        } else {
+            speech::render(&cfg.greeting, &vars)
+        };
+        let reply = Reply {
+            say,
+            awaiting_field: None,
+            ended: false,
+            transferred_to: None,
+            actions: Vec::new(),
+        };
+        (s, reply)
+    }
+
+    pub fn ended(&self) -> bool {
+        self.phase == Phase::Ended
+    }
+
+    fn ctx(&self) -> Context {
+        Context {
+            caller_number: self.call.caller_number.clone(),
+            today: self.call.today,
+        }
+    }
+
+    /// The template variables of this call: business details, call details, collected
+    /// fields.
+    pub fn variables(&self, cfg: &AgentConfig) -> Map<String, Value> {
+        let mut v = Map::new();
+        let b = &cfg.business;
+        for (k, x) in [
+            ("owner_name", &b.owner_name),
+            ("website", &b.website),
+            ("booking_url", &b.booking_url),
+            ("hours", &b.hours),
+        ] {
+            v.insert(k.into(), x.clone().map_or(Value::Null, Value::String));
+        }
+        v.insert("agent_name".into(), Value::String(cfg.name.clone()));
+        v.insert("call_id".into(), Value::String(self.call.call_id.clone()));
+        v.insert(
+            "caller_number".into(),
+            self.call.caller_number.clone().map_or(Value::Null, Value::String),
+        );
+        v.insert(
+            "receiving_number".into(),
+            Value::String(self.call.business_number.clone()),
+        );
+        v.insert(
+            "call_type".into(),
+            self.call_type.clone().map_or(Value::Null, Value::String),
+        );
+        v.insert(
+            "message".into(),
+            self.message.clone().map_or(Value::Null, Value::String),
+        );
+        v.insert(
+            "caller_name".into(),
+            self.first_of(cfg, &FieldType::Name).unwrap_or(Value::Null),
+        );
+        v.insert(
+            "caller_email".into(),
+            self.first_of(cfg, &FieldType::Email).unwrap_or(Value::Null),
+        );
+        for (k, x) in &self.fields {
+            v.insert(k.clone(), x.clone());
+        }
+        v
+    }
+
+    /// The first collected value of a field of this type.
+    pub fn first_of(&self, cfg: &AgentConfig, kind: &FieldType) -> Option<Value> {
+        cfg.data_to_collect
+            .iter()
+            .filter(|f| f.kind == *kind)
+            .find_map(|f| self.fields.get(&f.field).cloned())
+    }
+
+    fn settled(&self, field: &str) -> bool {
+        self.fields.contains_key(field) || self.skipped.iter().any(|s| s == field)
+    }
+
+    fn collect(&mut self, field: &str, value: Value, heard: &mut Heard) {
+        if self.fields.get(field) == Some(&value) {
+            return;
+        }
+        self.fields.insert(field.to_owned(), value.clone());
+        self.skipped.retain(|s| s != field);
+        heard.actions.push(Action::Collected {
+            field: field.to_owned(),
+            value,
+        });
+    }
+
+    fn set_type(&mut self, name: &str, heard: &mut Heard) {
+        if self.call_type.as_deref() != Some(name) {
+            self.call_type = Some(name.to_owned());
+            heard.actions.push(Action::CallType(name.to_owned()));
+        }
+    }
+
+    fn end(&mut self, reason: EndReason, heard: &mut Heard) {
+        if self.phase != Phase::Ended {
+            self.phase = Phase::Ended;
+            self.awaiting = None;
+            self.end_reason = Some(reason);
+            heard.actions.push(Action::End(reason));
+        }
+    }
+
+    fn transfer(&mut self, cfg: &AgentConfig, reason: &str, urgent: bool, heard: &mut Heard) -> bool {
+        let Some(t) = &cfg.transfer else {
+            return false;
+        };
+        self.transferred_to = Some(t.number.clone());
+        self.transfer_reason = Some(reason.to_owned());
+        heard.actions.push(Action::Transfer {
+            to: t.number.clone(),
+            reason: reason.to_owned(),
+        });
+        heard.lead.push(if urgent {
+            "That sounds urgent. I'm connecting you with someone right now, please stay on the line.".to_owned()
+        } else {
+            "Of course. Let me transfer you to someone who can help. One moment, please.".to_owned()
+        });
+        self.end(EndReason::Transferred, heard);
+        true
+    }
+
+    /// The caller hung up (or the call was ended through the API).
+    pub fn hang_up(&mut self, reason: EndReason) -> Heard {
+        let mut heard = Heard::default();
+        self.end(reason, &mut heard);
+        heard
+    }
+
+    /// Step one of a turn: understand what the caller said.
+    pub fn hear(&mut self, cfg: &AgentConfig, text: &str) -> Heard {
+        let mut heard = Heard::default();
+        if self.phase == Phase::Ended {
+            return heard;
+        }
+        self.turns += 1;
+        let text = text.trim();
+        if Words::new(text).len() == 0 {
+            heard.lead.push("Sorry, I didn't catch that.".into());
+            return heard;
+        }
+        let first = self.opening.is_none();
+        if first {
+            self.opening = Some(text.to_owned());
+        }
+        let triggers = cfg.transfer.as_ref().map(|t| t.triggers.as_slice()).unwrap_or_default();
+        let awaiting_message = self.awaiting.as_deref() == Some(MESSAGE_FIELD);
+
+        // A person, asked for: at once.
+        if !awaiting_message && nlu::asks_for_person(text, triggers) {
+            if self.transfer(cfg, "caller asked for a person", false, &mut heard) {
+                return heard;
+            }
+            heard.lead.push(
+                "I'm sorry, there's no one available to take your call right now, but I can take a message.".into(),
+            );
+            self.start_message(cfg, &mut heard);
+            return heard;
+        }
+
+        // Classification: from the first words; an urgent type at any time.
+        let kind = if first || self.phase == Phase::Opening {
+            classify::classify(&cfg.call_types, text)
+        } else if awaiting_message {
+            None
+        } else {
+            classify::urgent(&cfg.call_types, text, self.awaiting.is_some())
+        };
+        if let Some(i) = kind {
+            let t = &cfg.call_types[i];
+            match t.action {
+                Some(CallAction::Transfer) => {
+                    let name = t.name.clone();
+                    self.set_type(&name, &mut heard);
+                    if self.transfer(cfg, &format!("{name}: {text}"), true, &mut heard) {
+                        return heard;
+                    }
+                }
+                Some(CallAction::Message) if self.call_type.is_none() => {
+                    let name = t.name.clone();
+                    self.set_type(&name, &mut heard);
+                }
+                _ if self.call_type.is_none() => {
+                    let name = t.name.clone();
+                    self.set_type(&name, &mut heard);
+                }
+                _ => {}
+            }
+        }
+
+        let wants_message = !self.message_mode
+            && !awaiting_message
+            && (nlu::wants_message(text)
+                || kind.is_some_and(|i| cfg.call_types[i].action == Some(CallAction::Message)));
+        if wants_message {
+            if self.call_type.is_none()
+                && let Some(t) = cfg.call_types.iter().find(|t| t.action == Some(CallAction::Message))
+            {
+                let name = t.name.clone();
+                self.set_type(&name, &mut heard);
+            }
+            heard.lead.push("Sure, I can take a message.".into());
+            self.start_message(cfg, &mut heard);
+            if let Some(m) = inline_message(text) {
+                self.take_message(&m, &mut heard);
+            }
+        }
+
+        // Questions on the way.
+        let answered = if awaiting_message {
+            None
+        } else {
+            knowledge::answer(&cfg.knowledge, &cfg.business, text)
+        };
+        let question = nlu::is_question(text) && !awaiting_message;
+        if let Some(a) = &answered {
+            heard.lead.push(speech::render(a, &self.variables(cfg)));
+        }
+
+        // The awaited answer.
+        let ctx = self.ctx();
+        match self.awaiting.clone() {
+            Some(f) if f == MESSAGE_FIELD => {
+                if nlu::declines(text) && Words::new(text).len() < 6 {
+                    self.skipped.push(MESSAGE_FIELD.into());
+                } else {
+                    self.take_message(text, &mut heard);
+                }
+            }
+            Some(f) => {
+                if let Some(spec) = cfg.field(&f).cloned() {
+                    self.answer_field(cfg, &spec, text, answered.is_some() || question, &ctx, &mut heard);
+                }
+            }
+            None => {}
+        }
+
+        // Fields volunteered along the way (not inside a message).
+        if !awaiting_message {
+            let enums = first || self.awaiting.is_none();
+            let found = {
+                let done = |f: &str| self.settled(f) || self.awaiting.as_deref() == Some(f);
+                extract::volunteered(cfg, text, &ctx, &done, enums)
+            };
+            for (f, v) in found {
+                self.collect(&f, v, &mut heard);
+            }
+        }
+
+        let collected = heard.actions.iter().any(|a| matches!(a, Action::Collected { .. }));
+        if self.phase == Phase::Opening {
+            self.phase = Phase::Collecting;
+            if question && answered.is_none() {
+                heard.lead.push(NOT_SURE.into());
+                self.notes.push(text.to_owned());
+            } else if answered.is_none() && !self.message_mode {
+                heard.lead.push("I can help you with that.".into());
+            }
+        } else if self.phase == Phase::Wrapping && !wants_message {
+            if answered.is_some() {
+                // Answered; "anything else?" follows.
+            } else if question {
+                heard.lead.push(NOT_SURE.into());
+                self.notes.push(text.to_owned());
+            } else if nlu::is_done(text) {
+                self.end(EndReason::Completed, &mut heard);
+            } else if nlu::has_more(text) && Words::new(text).len() <= 4 {
+                heard.lead.push("Sure, what else can I help you with?".into());
+                self.extra_rounds += 1;
+            } else {
+                self.notes.push(text.to_owned());
+                self.extra_rounds += 1;
+                heard.lead.push("Okay, I've made a note of that.".into());
+                if self.extra_rounds >= 3 {
+                    self.end(EndReason::Completed, &mut heard);
+                }
+            }
+        } else if question && answered.is_none() && self.awaiting.is_some() && !collected {
+            // A question we cannot answer instead of an answer: say so, ask again.
+            heard.lead.push(NOT_SURE.into());
+            self.notes.push(text.to_owned());
+        }
+        heard
+    }
+
+    fn start_message(&mut self, cfg: &AgentConfig, heard: &mut Heard) {
+        self.message_mode = true;
+        if let Some(t) = cfg.call_types.iter().find(|t| t.action == Some(CallAction::Message))
+            && self.call_type.is_none()
+        {
+            let name = t.name.clone();
+            self.set_type(&name, heard);
+        }
+    }
+
+    fn take_message(&mut self, text: &str, heard: &mut Heard) {
+        let m = frontdesk_core::fields::normalize(&FieldType::String, text, &self.ctx())
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| text.to_owned());
+        let m = match &self.message {
+            Some(old) => format!("{old} {m}"),
+            None => m,
+        };
+        self.message = Some(m.clone());
+        heard.actions.push(Action::Message(m));
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn answer_field(
+        &mut self,
+        cfg: &AgentConfig,
+        spec: &FieldSpec,
+        text: &str,
+        was_question: bool,
+        ctx: &Context,
+        heard: &mut Heard,
+    ) {
+        let part = extract::answer_part(cfg, &spec.field, text);
+        let declined = nlu::declines(part);
+        let value = if declined && spec.kind == FieldType::String {
+            None
+        } else {
+            normalize(&spec.kind, part, ctx).or_else(|| fallback(&spec.kind, part))
+        };
+        if let Some(v) = value {
+            self.collect(&spec.field.clone(), v, heard);
+            self.reasks = 0;
+            return;
+        }
+        if was_question {
+            // They asked something instead; the question was answered (or noted), the
+            // field is asked again without counting it as a failed answer.
+            return;
+        }
+        if declined && (!spec.required || self.reasks > 0) {
+            self.skip(&spec.field);
+            heard.lead.push("No problem.".into());
+            return;
+        }
+        if self.reasks == 0 {
+            self.reasks = 1;
+            heard.reask = true;
+            if declined {
+                heard.lead.push("I understand, but we do need this to help you.".into());
+            }
+            return;
+        }
+        self.skip(&spec.field);
+        heard
+            .lead
+            .push("No problem, someone will confirm that with you later.".into());
+    }
+
+    fn skip(&mut self, field: &str) {
+        if !self.skipped.iter().any(|s| s == field) {
+            self.skipped.push(field.to_owned());
+        }
+        self.reasks = 0;
+        if self.awaiting.as_deref() == Some(field) {
+            self.awaiting = None;
+        }
+    }
+
+    /// The fields still to ask, in order.
+    fn next_field<'c>(&self, cfg: &'c AgentConfig) -> Option<&'c FieldSpec> {
+        if self.message_mode {
+            return contact_fields(cfg).into_iter().find(|f| !self.settled(&f.field));
+        }
+        cfg.data_to_collect.iter().find(|f| !self.settled(&f.field))
+    }
+
+    /// Tools ready to call: every required parameter known (or the call over), not yet
+    /// called. Marks them called.
+    pub fn ready_tools(&mut self, cfg: &AgentConfig) -> Vec<ToolRequest> {
+        let vars = self.variables(cfg);
+        let mut out = Vec::new();
+        for t in &cfg.tools {
+            if self.tools_called.contains(&t.tool_name) {
+                continue;
+            }
+            let known = |n: &str| vars.get(n).is_some_and(|v| !v.is_null());
+            let all = t.parameters.iter().filter(|p| p.required).all(|p| known(&p.name));
+            let any = t.parameters.is_empty() || t.parameters.iter().any(|p| known(&p.name));
+            let ready = if self.ended() {
+                any
+            } else {
+                all && self.phase != Phase::Opening
+            };
+            if ready {
+                self.tools_called.push(t.tool_name.clone());
+                let mut v = vars.clone();
+                for p in &t.parameters {
+                    v.entry(p.name.clone()).or_insert(Value::Null);
+                }
+                out.push(ToolRequest {
+                    tool: t.clone(),
+                    vars: v,
+                });
+            }
+        }
+        out
+    }
+
+    /// Step two: a tool's answer. Its `say` is spoken; keys that name fields not yet
+    /// collected fill them.
+    pub fn tool_result(&mut self, cfg: &AgentConfig, outcome: ToolOutcome, heard: &mut Heard) {
+        if let Some(s) = outcome.say.filter(|s| !s.trim().is_empty()) {
+            heard.lead.push(s);
+        }
+        let ctx = self.ctx();
+        for (k, v) in outcome.fields {
+            let Some(spec) = cfg.field(&k) else { continue };
+            if self.fields.contains_key(&k) {
+                continue;
+            }
+            let value = match &v {
+                Value::String(s) => normalize(&spec.kind, s, &ctx),
+                Value::Null => None,
+                other => Some(other.clone()),
+            };
+            if let Some(value) = value {
+                let f = spec.field.clone();
+                self.collect(&f, value, heard);
+            }
+        }
+    }
+
+    /// Step three: what to say next.
+    pub fn respond(&mut self, cfg: &AgentConfig, mut heard: Heard) -> Reply {
+        let vars = self.variables(cfg);
+        let mut say = std::mem::take(&mut heard.lead);
+        if self.phase == Phase::Ended {
+            if self.end_reason == Some(EndReason::Completed) {
+                say.push(speech::render(&cfg.closing, &vars));
+            }
+            return Reply {
+                say: speech::join(&say),
+                awaiting_field: None,
+                ended: true,
+                transferred_to: self.transferred_to.clone(),
+                actions: heard.actions,
+            };
+        }
+        if self.phase == Phase::Opening {
+            // Nothing said yet (an empty first turn).
+            return Reply {
+                say: speech::join(&say),
+                awaiting_field: None,
+                ended: false,
+                transferred_to: None,
+                actions: heard.actions,
+            };
+        }
+        let awaiting = if heard.reask {
+            self.awaiting
+                .clone()
+                .and_then(|f| cfg.field(&f).map(|spec| (f, reask_question(spec, &vars))))
+        } else {
+            None
+        };
+        let next = awaiting.or_else(|| {
+            let collected_something = heard.actions.iter().any(|a| matches!(a, Action::Collected { .. }));
+            if let Some(f) = self.next_field(cfg) {
+                if say.is_empty() && collected_something {
+                    say.push(self.ack(cfg));
+                }
+                let q = speech::render(&f.question, &vars);
+                let q = if self.awaiting.as_deref() == Some(&f.field) && !collected_something && !say.is_empty() {
+                    format!("So, {}", lower_first(&q))
+                } else {
+                    q
+                };
+                return Some((f.field.clone(), q));
+            }
+            if self.message_mode && self.message.is_none() && !self.settled(MESSAGE_FIELD) {
+                if say.is_empty() && collected_something {
+                    say.push(self.ack(cfg));
+                }
+                return Some((
+                    MESSAGE_FIELD.to_owned(),
+                    "What message would you like to leave?".to_owned(),
+                ));
+            }
+            None
+        });
+        match next {
+            Some((field, q)) => {
+                if self.awaiting.as_deref() != Some(&field) {
+                    self.reasks = 0;
+                }
+                self.awaiting = Some(field.clone());
+                say.push(q);
+                Reply {
+                    say: speech::join(&say),
+                    awaiting_field: Some(field),
+                    ended: false,
+                    transferred_to: None,
+                    actions: heard.actions,
+                }
+            }
+            None => {
+                self.awaiting = None;
+                let wrap_up = if self.phase == Phase::Wrapping {
+                    "Is there anything else I can help you with?"
+                } else {
+                    self.phase = Phase::Wrapping;
+                    if self.message_mode && self.message.is_some() {
+                        "I'll make sure they get your message. Is there anything else I can help you with?"
+                    } else {
+                        "Thank you, I have everything I need. Is there anything else I can help you with?"
+                    }
+                };
+                if say.len() == 1 && say[0] == "Sure, what else can I help you with?" {
+                    // The caller has more to say: just listen.
+                } else {
+                    say.push(wrap_up.to_owned());
+                }
+                Reply {
+                    say: speech::join(&say),
+                    awaiting_field: None,
+                    ended: false,
+                    transferred_to: None,
+                    actions: heard.actions,
+                }
+            }
+        }
+    }
+
+    fn ack(&self, cfg: &AgentConfig) -> String {
+        // Thank a caller by first name right after they give it.
+        if let Some(Value::String(name)) = self.first_of(cfg, &FieldType::Name)
+            && self.fields.len() == 1
+        {
+            let first = name.split_whitespace().next().unwrap_or(&name);
+            return format!("Thanks, {first}.");
+        }
+        ACKS[self.turns as usize % ACKS.len()].to_owned()
+    }
+
+    /// One whole turn without tools (tests, benchmarks, the offline CLI).
+    pub fn turn(&mut self, cfg: &AgentConfig, text: &str) -> Reply {
+        let heard = self.hear(cfg, text);
+        self.respond(cfg, heard)
+    }
+}
+
+/// The fields asked when taking a message: a name and a way to call back.
+fn contact_fields(cfg: &AgentConfig) -> Vec<&FieldSpec> {
+    let req = |k: &FieldType| cfg.data_to_collect.iter().find(|f| f.required && f.kind == *k);
+    let mut out: Vec<&FieldSpec> = Vec::new();
+    out.extend(req(&FieldType::Name));
+    match req(&FieldType::Phone) {
+        Some(p) => out.push(p),
+        None => out.extend(req(&FieldType::Email)),
+    }
+    out
+}
+
+/// A message said with the request: "Can you tell Mike that the permit came through?"
+fn inline_message(text: &str) -> Option<String> {
+    let w = Words::new(text);
+    for cue in [
+        "tell him",
+        "tell her",
+        "tell them",
+        "let him know",
+        "let her know",
+        "let them know",
+        "that",
+    ] {
+        if let Some(p) = w.find(cue) {
+            let rest = w.len().saturating_sub(p + Words::new(cue).len());
+            if rest >= 4 && cue != "that" {
+                return Some(text.to_owned());
+            }
+        }
+    }
+    None
+}
+
+/// What to keep for an answer no normaliser reads but a person would write down:
+/// a time of day ("mornings", "after lunch").
+fn fallback(kind: &FieldType, text: &str) -> Option<Value> {
+    if *kind == FieldType::Time {
+        let w = Words::new(text);
+        if w.has_any(&[
+            "morning",
+            "mornings",
+            "afternoon",
+            "afternoons",
+            "evening",
+            "evenings",
+            "lunch",
+            "lunchtime",
+            "anytime",
+            "any time",
+            "night",
+            "end of the day",
+            "early",
+            "late",
+        ]) {
+            return normalize(
+                &FieldType::String,
+                text,
+                &Context {
+                    caller_number: None,
+                    today: NaiveDate::MIN,
+                },
+            );
+        }
+    }
+    None
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// The polite second try at a question, with a hint of the form expected.
+fn reask_question(spec: &FieldSpec, vars: &Map<String, Value>) -> String {
+    let q = speech::render(&spec.question, vars);
+    let hint = match &spec.kind {
+        FieldType::Email => {
+            "Could you spell out your email address for me, like john dot smith at gmail dot com?".to_owned()
+        }
+        FieldType::Phone => "Could you give me the number with the area code, digit by digit?".to_owned(),
+        FieldType::Date => format!("Sorry, I didn't catch the date. {q} For example, March 4th, 1990."),
+        FieldType::Time => format!("Sorry, I didn't catch the time. {q} For example, 3pm or 10:30 in the morning."),
+        FieldType::Boolean => format!("Sorry, was that a yes or a no? {q}"),
+        FieldType::Number => format!("Sorry, I didn't catch the number. {q}"),
+        FieldType::Enum { options } => format!("Sorry, I didn't catch that. Is it {}?", or_list(options)),
+        _ => format!("Sorry, I didn't quite catch that. {q}"),
+    };
+    hint
+}
+
+fn or_list(options: &[String]) -> String {
+    match options {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{}, or {last}", init.join(", ")),
+    }
+}
