@@ -1,6 +1,7 @@
 //! The dispatcher: turns pending deliveries into HTTP attempts.
 //!
-//! Hot path: [`Dispatcher::emit`] records events and their deliveries in one transaction,
+//! Hot path: [`Dispatcher::emit`] records events and their deliveries in one transaction
+//! ([`Dispatcher::emit_call`] writes the call they are about in that transaction too),
 //! leasing to this node as many deliveries as it has free capacity for, and attempts
 //! those at once (no claim round trip, no wake-up delay). Everything else (deliveries over
 //! capacity, retries that fall due, work another node left) is found by the loop in
@@ -19,7 +20,8 @@ use frontdesk_core::net::TargetPolicy;
 use frontdesk_core::retry::{RetryPolicy, Verdict, classify};
 use frontdesk_core::webhook::Webhook;
 use frontdesk_store::{
-    Attempt, AttemptResult, ClaimedDelivery, NextStep, Store, StoreResult, StoredEvent, WebhookHealth,
+    Attempt, AttemptResult, CallWrite, ClaimedDelivery, NextStep, RecordedEvents, Store, StoreResult, StoredEvent,
+    WebhookHealth,
 };
 use rand::Rng;
 use tokio::sync::{Notify, Semaphore, mpsc, watch};
@@ -109,13 +111,48 @@ impl Dispatcher {
 
     /// Records events with their deliveries (one transaction) and sends them. This is
     /// the only way events enter the system; once it returns, they will be delivered.
+    /// Returns how many deliveries were queued.
     pub async fn emit(self: &Arc<Self>, workspace: &WorkspaceId, events: &[NewEvent]) -> StoreResult<u64> {
-        let lease = (Utc::now() + self.lease(), self.permits.available_permits());
         let recorded = self
             .store
-            .record_events(workspace, events, self.settings.retry.retries(), lease)
+            .record_events(workspace, events, self.settings.retry.retries(), self.lease_budget())
             .await?;
-        metrics::counter!("frontdesk_events_total").increment(events.len() as u64);
+        Ok(self.dispatch(recorded, events.len()))
+    }
+
+    /// [`Dispatcher::emit`] for events about a call: writes the call and records the
+    /// events in one transaction ([`Store::save_call`]), then sends them. On a version
+    /// conflict nothing is written and nothing sent. After a successful
+    /// [`CallWrite::Update`] the stored version is `call.version + 1`.
+    pub async fn emit_call(
+        self: &Arc<Self>,
+        workspace: &WorkspaceId,
+        write: CallWrite<'_>,
+        events: &[NewEvent],
+    ) -> StoreResult<u64> {
+        let recorded = self
+            .store
+            .save_call(
+                workspace,
+                write,
+                events,
+                self.settings.retry.retries(),
+                self.lease_budget(),
+            )
+            .await?;
+        Ok(self.dispatch(recorded, events.len()))
+    }
+
+    /// The lease for deliveries recorded now, and how many this node can attempt at
+    /// once (its free permits).
+    fn lease_budget(&self) -> (chrono::DateTime<Utc>, usize) {
+        (Utc::now() + self.lease(), self.permits.available_permits())
+    }
+
+    /// After `events` were recorded: attempts the deliveries leased to this node and
+    /// wakes the loop for the rest. Returns how many deliveries were queued.
+    fn dispatch(self: &Arc<Self>, recorded: RecordedEvents, events: usize) -> u64 {
+        metrics::counter!("frontdesk_events_total").increment(events as u64);
         let direct = recorded.leased.len() as u64;
         for c in recorded.leased {
             self.spawn_attempt(c);
@@ -123,7 +160,7 @@ impl Dispatcher {
         if recorded.queued > direct {
             self.wake.notify_one();
         }
-        Ok(recorded.queued)
+        recorded.queued
     }
 
     /// Wakes the loop (after a manual retry or a replay).

@@ -15,10 +15,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use frontdesk_core::agent::{Agent, Number};
+use frontdesk_core::agent::{Agent, Number, Provider};
 use frontdesk_core::api_key::ApiKey;
+use frontdesk_core::call::{Call, CallFilter};
 use frontdesk_core::event::NewEvent;
-use frontdesk_core::id::{ApiKeyId, DeliveryId, EventId, WebhookId, WorkspaceId};
+use frontdesk_core::id::{AgentId, ApiKeyId, CallId, DeliveryId, EventId, NumberId, WebhookId, WorkspaceId};
 use frontdesk_core::page::{Page, PageRequest};
 use frontdesk_core::webhook::{Webhook, WebhookSecret, WebhookSpec};
 use frontdesk_core::workspace::{Workspace, WorkspaceName};
@@ -26,8 +27,9 @@ use frontdesk_core::workspace::{Workspace, WorkspaceName};
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
 pub use types::{
-    Attempt, AttemptResult, Bootstrapped, ClaimedDelivery, Delivery, DeliveryFilter, DeliveryStatus, EventFilter,
-    IdempotencyBegin, NewApiKey, NextStep, QueueStats, RecordedEvents, StoredEvent, StoredResponse, WebhookHealth,
+    Attempt, AttemptResult, Bootstrapped, CallWrite, ClaimedDelivery, Delivery, DeliveryFilter, DeliveryStatus,
+    EventFilter, IdempotencyBegin, NewApiKey, NextStep, QueueStats, RecordedEvents, StoredEvent, StoredResponse,
+    WebhookHealth,
 };
 
 /// Result of every storage operation.
@@ -63,8 +65,87 @@ pub trait Store: Send + Sync + 'static {
     /// Records that a key was used at `at`.
     async fn touch_api_key(&self, id: &ApiKeyId, at: DateTime<Utc>) -> StoreResult<()>;
 
+    async fn create_agent(&self, workspace: &WorkspaceId, name: &str, config: &serde_json::Value)
+    -> StoreResult<Agent>;
+    async fn get_agent(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<Option<Agent>>;
+    /// Every agent of the workspace, newest first.
     async fn list_agents(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Agent>>;
+    /// Agents newest first, a page at a time.
+    async fn list_agents_page(&self, workspace: &WorkspaceId, page: &PageRequest) -> StoreResult<Page<Agent>>;
+    /// Replaces an agent's name and configuration (and sets `updated_at`); `None` when
+    /// the workspace has no such agent.
+    async fn update_agent(
+        &self,
+        workspace: &WorkspaceId,
+        id: &AgentId,
+        name: &str,
+        config: &serde_json::Value,
+    ) -> StoreResult<Option<Agent>>;
+    /// Deletes an agent; `false` when there was none. [`StoreError::Conflict`], naming
+    /// them, while numbers still route calls to it. Its past calls are kept.
+    async fn delete_agent(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<bool>;
+
+    /// Registers a number that routes calls to `agent`. [`StoreError::NotFound`] when
+    /// the agent is not in this workspace; [`StoreError::Conflict`] when the number is
+    /// already registered (in any workspace: numbers are unique).
+    async fn create_number(
+        &self,
+        workspace: &WorkspaceId,
+        number: &str,
+        agent: &AgentId,
+        provider: Provider,
+    ) -> StoreResult<Number>;
+    async fn get_number(&self, workspace: &WorkspaceId, id: &NumberId) -> StoreResult<Option<Number>>;
+    /// Every number of the workspace, newest first.
     async fn list_numbers(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Number>>;
+    /// Numbers newest first, a page at a time.
+    async fn list_numbers_page(&self, workspace: &WorkspaceId, page: &PageRequest) -> StoreResult<Page<Number>>;
+    /// Routes a number to another agent; `None` when the workspace has no such number,
+    /// [`StoreError::NotFound`] when the agent is not in this workspace.
+    async fn update_number(
+        &self,
+        workspace: &WorkspaceId,
+        id: &NumberId,
+        agent: &AgentId,
+    ) -> StoreResult<Option<Number>>;
+    /// Deletes a number; `false` when there was none.
+    async fn delete_number(&self, workspace: &WorkspaceId, id: &NumberId) -> StoreResult<bool>;
+    /// The number with this exact E.164 text, in whichever workspace has it (inbound
+    /// routing).
+    async fn number_by_e164(&self, number: &str) -> StoreResult<Option<Number>>;
+
+    /// Writes a call and, in the same transaction, records `events` exactly as
+    /// [`Store::record_events`] does (deliveries, lease budget, leased ones returned).
+    ///
+    /// [`CallWrite::Insert`] stores a new call with its `version` as given
+    /// ([`StoreError::Conflict`] when a call with its id, or its provider and provider
+    /// call id, is already stored). [`CallWrite::Update`] replaces the stored call only
+    /// while the stored version equals `call.version`; the stored version is then
+    /// `call.version + 1`, and the caller bumps its own copy after success. Otherwise
+    /// [`StoreError::Conflict`] (another request changed it: reload and retry) or
+    /// [`StoreError::NotFound`] (no such call). Either way nothing is written, events
+    /// included. The call must be `workspace`'s ([`StoreError::NotFound`] otherwise).
+    async fn save_call(
+        &self,
+        workspace: &WorkspaceId,
+        write: CallWrite<'_>,
+        events: &[NewEvent],
+        retries: u32,
+        lease: (DateTime<Utc>, usize),
+    ) -> StoreResult<RecordedEvents>;
+    async fn get_call(&self, workspace: &WorkspaceId, id: &CallId) -> StoreResult<Option<Call>>;
+    /// The call a provider knows by this id, in whichever workspace has it (provider
+    /// callbacks).
+    async fn call_by_provider_id(&self, provider: Provider, provider_call_id: &str) -> StoreResult<Option<Call>>;
+    /// Calls newest first. `filter.number` matches the business number (the `to` of
+    /// inbound calls, the `from` of outbound ones); `since` (inclusive) and `until`
+    /// (exclusive) bound `started_at`.
+    async fn list_calls(
+        &self,
+        workspace: &WorkspaceId,
+        filter: &CallFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Call>>;
 
     /// Starts an idempotent request. A record older than `ttl` is replaced; a record
     /// still running after `stale_after` (its server died) is taken over.

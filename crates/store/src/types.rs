@@ -216,3 +216,23 @@ pub struct QueueStats {
     pub pending: u64,
     pub oldest_pending: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+/// How [`crate::Store::save_call`] writes a call.
+#[derive(Debug, Clone, Copy)]
+pub enum CallWrite<'a> {
+    /// A new call, stored with its `version` as given.
+    Insert(&'a frontdesk_core::call::Call),
+    /// A change to a stored call: written only while the stored version still equals
+    /// `call.version`, which then becomes `call.version + 1`.
+    Update(&'a frontdesk_core::call::Call),
+}
+
+impl<'a> CallWrite<'a> {
+    /// The call to write.
+    #[must_use]
+    pub fn call(self) -> &'a frontdesk_core::call::Call {
+        match self {
+            Self::Insert(c) | Self::Update(c) => c,
+        }
+    }
+}

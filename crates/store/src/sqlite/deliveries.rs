@@ -9,9 +9,9 @@ use frontdesk_core::id::{DeliveryId, WebhookId, WorkspaceId};
 use frontdesk_core::page::{Page, PageRequest};
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::SqliteStore;
 use super::events::{NewDelivery, insert_deliveries};
 use super::rows::{attempt_from_row, delivery_from_row, event_from_row, from_ms, id, ms, webhook_from_row};
+use super::{SqliteStore, fetch_page, workspace_query};
 use crate::{
     Attempt, AttemptResult, ClaimedDelivery, Delivery, DeliveryFilter, NextStep, QueueStats, StoreError, StoreResult,
     WebhookHealth,
@@ -232,12 +232,7 @@ impl SqliteStore {
         filter: &DeliveryFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<Delivery>> {
-        let mut q = QueryBuilder::<Sqlite>::new(concat!(
-            "SELECT ",
-            delivery_columns!(),
-            " FROM deliveries WHERE workspace_id = "
-        ));
-        q.push_bind(workspace.as_str().to_owned());
+        let mut q = workspace_query(concat!("SELECT ", delivery_columns!(), " FROM deliveries"), workspace);
         if let Some(w) = &filter.webhook_id {
             q.push(" AND webhook_id = ").push_bind(w.as_str().to_owned());
         }
@@ -247,18 +242,7 @@ impl SqliteStore {
         if let Some(e) = filter.event {
             q.push(" AND event = ").push_bind(e.as_str());
         }
-        if let Some(b) = &page.before_id {
-            q.push(" AND id < ").push_bind(b.clone());
-        }
-        q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(page.limit) + 1);
-        let rows = q
-            .build()
-            .fetch_all(&self.reader)
-            .await?
-            .iter()
-            .map(delivery_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(Page::from_rows(rows, page.limit, |d| d.id.as_str()))
+        fetch_page(q, &self.reader, page, delivery_from_row, |d| d.id.as_str()).await
     }
 
     pub(super) async fn get_delivery_impl(

@@ -9,8 +9,8 @@ use frontdesk_core::page::{Page, PageRequest};
 use frontdesk_core::webhook::Webhook;
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
-use super::SqliteStore;
 use super::rows::{event_from_row, ms, webhook_from_row};
+use super::{SqliteStore, fetch_page, workspace_query};
 use crate::{ClaimedDelivery, EventFilter, RecordedEvents, StoreResult, StoredEvent};
 
 /// Rows per multi-row INSERT (SQLite allows 32766 bound parameters).
@@ -75,6 +75,82 @@ pub(super) async fn active_webhooks(
     .collect()
 }
 
+/// Stores events and their deliveries inside `tx` (see [`crate::Store::record_events`]):
+/// one pending delivery per matching active webhook, up to `lease.1` of them leased to
+/// the caller until `lease.0` and returned. The caller commits.
+pub(super) async fn record_events_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    workspace: &WorkspaceId,
+    events: &[NewEvent],
+    retries: u32,
+    lease: (DateTime<Utc>, usize),
+) -> StoreResult<RecordedEvents> {
+    if events.is_empty() {
+        return Ok(RecordedEvents::default());
+    }
+    let contexts: Vec<String> = events
+        .iter()
+        .map(|e| serde_json::Value::from(e.context.clone()).to_string())
+        .collect();
+    for (chunk, ctx_chunk) in events.chunks(CHUNK).zip(contexts.chunks(CHUNK)) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO events (id, workspace_id, event, call_id, number, payload, context, created_at) ",
+        );
+        q.push_values(chunk.iter().zip(ctx_chunk), |mut b, (e, ctx)| {
+            b.push_bind(e.id.as_str().to_owned())
+                .push_bind(workspace.as_str().to_owned())
+                .push_bind(e.event.as_str())
+                .push_bind(e.call_id.clone())
+                .push_bind(e.number.clone())
+                .push_bind(e.payload.clone())
+                .push_bind(ctx.clone())
+                .push_bind(ms(e.created_at));
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    let hooks: Vec<Arc<Webhook>> = active_webhooks(tx, workspace)
+        .await?
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    let (lease_until, mut budget) = (ms(lease.0), lease.1);
+    let mut rows = Vec::new();
+    let mut leased = Vec::new();
+    for e in events {
+        let mut stored: Option<Arc<StoredEvent>> = None;
+        for h in &hooks {
+            if !h.spec.matches(e.event, e.number.as_deref()) {
+                continue;
+            }
+            let id = DeliveryId::generate();
+            let lease_until = (budget > 0).then_some(lease_until);
+            if lease_until.is_some() {
+                budget -= 1;
+                let event = stored
+                    .get_or_insert_with(|| Arc::new(StoredEvent::from_new(workspace, e)))
+                    .clone();
+                leased.push(ClaimedDelivery {
+                    id: id.clone(),
+                    lease_until: lease.0,
+                    attempts: 0,
+                    retries_left: retries,
+                    event,
+                    webhook: h.clone(),
+                });
+            }
+            rows.push(NewDelivery {
+                id,
+                webhook: h.id.as_str(),
+                event_id: e.id.as_str(),
+                event: e.event.as_str(),
+                lease_until,
+            });
+        }
+    }
+    let queued = insert_deliveries(tx, workspace, &rows, retries).await?;
+    Ok(RecordedEvents { queued, leased })
+}
+
 impl SqliteStore {
     pub(super) async fn record_events_impl(
         &self,
@@ -83,72 +159,10 @@ impl SqliteStore {
         retries: u32,
         lease: (DateTime<Utc>, usize),
     ) -> StoreResult<RecordedEvents> {
-        if events.is_empty() {
-            return Ok(RecordedEvents::default());
-        }
-        let contexts: Vec<String> = events
-            .iter()
-            .map(|e| serde_json::Value::from(e.context.clone()).to_string())
-            .collect();
         let mut tx = self.begin().await?;
-        for (chunk, ctx_chunk) in events.chunks(CHUNK).zip(contexts.chunks(CHUNK)) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO events (id, workspace_id, event, call_id, number, payload, context, created_at) ",
-            );
-            q.push_values(chunk.iter().zip(ctx_chunk), |mut b, (e, ctx)| {
-                b.push_bind(e.id.as_str().to_owned())
-                    .push_bind(workspace.as_str().to_owned())
-                    .push_bind(e.event.as_str())
-                    .push_bind(e.call_id.clone())
-                    .push_bind(e.number.clone())
-                    .push_bind(e.payload.clone())
-                    .push_bind(ctx.clone())
-                    .push_bind(ms(e.created_at));
-            });
-            q.build().execute(&mut *tx).await?;
-        }
-        let hooks: Vec<Arc<Webhook>> = active_webhooks(&mut tx, workspace)
-            .await?
-            .into_iter()
-            .map(Arc::new)
-            .collect();
-        let (lease_until, mut budget) = (ms(lease.0), lease.1);
-        let mut rows = Vec::new();
-        let mut leased = Vec::new();
-        for e in events {
-            let mut stored: Option<Arc<StoredEvent>> = None;
-            for h in &hooks {
-                if !h.spec.matches(e.event, e.number.as_deref()) {
-                    continue;
-                }
-                let id = DeliveryId::generate();
-                let lease_until = (budget > 0).then_some(lease_until);
-                if lease_until.is_some() {
-                    budget -= 1;
-                    let event = stored
-                        .get_or_insert_with(|| Arc::new(StoredEvent::from_new(workspace, e)))
-                        .clone();
-                    leased.push(ClaimedDelivery {
-                        id: id.clone(),
-                        lease_until: lease.0,
-                        attempts: 0,
-                        retries_left: retries,
-                        event,
-                        webhook: h.clone(),
-                    });
-                }
-                rows.push(NewDelivery {
-                    id,
-                    webhook: h.id.as_str(),
-                    event_id: e.id.as_str(),
-                    event: e.event.as_str(),
-                    lease_until,
-                });
-            }
-        }
-        let queued = insert_deliveries(&mut tx, workspace, &rows, retries).await?;
+        let recorded = record_events_in(&mut tx, workspace, events, retries, lease).await?;
         tx.commit().await?;
-        Ok(RecordedEvents { queued, leased })
+        Ok(recorded)
     }
 
     pub(super) async fn list_events_impl(
@@ -157,12 +171,7 @@ impl SqliteStore {
         filter: &EventFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<StoredEvent>> {
-        let mut q = QueryBuilder::<Sqlite>::new(concat!(
-            "SELECT ",
-            event_columns!(),
-            " FROM events WHERE workspace_id = "
-        ));
-        q.push_bind(workspace.as_str().to_owned());
+        let mut q = workspace_query(concat!("SELECT ", event_columns!(), " FROM events"), workspace);
         if let Some(e) = filter.event {
             q.push(" AND event = ").push_bind(e.as_str());
         }
@@ -172,18 +181,7 @@ impl SqliteStore {
         if let Some(s) = filter.since {
             q.push(" AND created_at >= ").push_bind(ms(s));
         }
-        if let Some(b) = &page.before_id {
-            q.push(" AND id < ").push_bind(b.clone());
-        }
-        q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(page.limit) + 1);
-        let rows = q
-            .build()
-            .fetch_all(&self.reader)
-            .await?
-            .iter()
-            .map(event_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(Page::from_rows(rows, page.limit, |e| e.id.as_str()))
+        fetch_page(q, &self.reader, page, event_from_row, |e| e.id.as_str()).await
     }
 
     pub(super) async fn get_event_impl(
@@ -191,16 +189,16 @@ impl SqliteStore {
         workspace: &WorkspaceId,
         id: &EventId,
     ) -> StoreResult<Option<StoredEvent>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            event_columns!(),
-            " FROM events WHERE id = ? AND workspace_id = ?"
-        ))
-        .bind(id.as_str())
-        .bind(workspace.as_str())
-        .fetch_optional(&self.reader)
-        .await?
-        .map(|r| event_from_row(&r))
-        .transpose()
+        self.get_in_workspace(
+            concat!(
+                "SELECT ",
+                event_columns!(),
+                " FROM events WHERE id = ? AND workspace_id = ?"
+            ),
+            id.as_str(),
+            workspace,
+            event_from_row,
+        )
+        .await
     }
 }

@@ -7,6 +7,8 @@
 
 #[macro_use]
 mod rows;
+mod agents;
+mod calls;
 mod deliveries;
 mod events;
 mod webhooks;
@@ -16,20 +18,24 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use frontdesk_core::agent::{self, Agent, Number};
+use frontdesk_core::agent::{self, Agent, Number, Provider};
 use frontdesk_core::api_key::ApiKey;
+use frontdesk_core::call::{Call, CallFilter};
 use frontdesk_core::event::NewEvent;
-use frontdesk_core::id::{AgentId, ApiKeyId, DeliveryId, EventId, NumberId, WebhookId, WorkspaceId};
+use frontdesk_core::id::{AgentId, ApiKeyId, CallId, DeliveryId, EventId, NumberId, WebhookId, WorkspaceId};
 use frontdesk_core::page::{Page, PageRequest};
 use frontdesk_core::webhook::{Webhook, WebhookSecret, WebhookSpec};
 use frontdesk_core::workspace::{DEFAULT_WORKSPACE, Workspace, WorkspaceName};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
-use self::rows::{agent_from_row, api_key_from_row, ms, number_from_row, workspace_from_row};
+use self::rows::{api_key_from_row, ms, workspace_from_row};
 use crate::{
-    Attempt, AttemptResult, Bootstrapped, ClaimedDelivery, Delivery, DeliveryFilter, EventFilter, IdempotencyBegin,
-    NewApiKey, QueueStats, RecordedEvents, Store, StoreError, StoreResult, StoredEvent, StoredResponse,
+    Attempt, AttemptResult, Bootstrapped, CallWrite, ClaimedDelivery, Delivery, DeliveryFilter, EventFilter,
+    IdempotencyBegin, NewApiKey, QueueStats, RecordedEvents, Store, StoreError, StoreResult, StoredEvent,
+    StoredResponse,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -89,6 +95,82 @@ impl SqliteStore {
         // The writer pool has one connection, so this transaction is the only writer.
         Ok(self.writer.begin().await?)
     }
+
+    /// Reads the record with this id in the workspace; `sql` binds the id, then the
+    /// workspace.
+    async fn get_in_workspace<T>(
+        &self,
+        sql: &'static str,
+        id: &str,
+        workspace: &WorkspaceId,
+        from_row: fn(&SqliteRow) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        sqlx::query(sql)
+            .bind(id)
+            .bind(workspace.as_str())
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| from_row(&r))
+            .transpose()
+    }
+
+    /// Deletes the record with this id in the workspace (`sql` binds the id, then the
+    /// workspace); `false` when there was none.
+    async fn delete_in_workspace(&self, sql: &'static str, id: &str, workspace: &WorkspaceId) -> StoreResult<bool> {
+        let res = sqlx::query(sql)
+            .bind(id)
+            .bind(workspace.as_str())
+            .execute(&self.writer)
+            .await?;
+        Ok(res.rows_affected() > 0)
+    }
+}
+
+/// Whether `sql` (`SELECT EXISTS (... WHERE id = ? AND workspace_id = ?)`) finds the
+/// record with this id in the workspace.
+async fn exists_in_workspace(
+    tx: &mut Transaction<'static, Sqlite>,
+    sql: &'static str,
+    id: &str,
+    workspace: &WorkspaceId,
+) -> StoreResult<bool> {
+    Ok(sqlx::query_scalar(sql)
+        .bind(id)
+        .bind(workspace.as_str())
+        .fetch_one(&mut **tx)
+        .await?)
+}
+
+/// Starts a list of one workspace's records: `select_from` (`SELECT ... FROM table`)
+/// with `WHERE workspace_id = ?`, for filters to extend with ` AND ...`.
+fn workspace_query(select_from: &'static str, workspace: &WorkspaceId) -> QueryBuilder<Sqlite> {
+    let mut q = QueryBuilder::new(select_from);
+    q.push(" WHERE workspace_id = ")
+        .push_bind(workspace.as_str().to_owned());
+    q
+}
+
+/// Ends a list query with the page's cursor and size (newest first, one row more than
+/// asked: see [`Page::from_rows`]) and reads the page.
+async fn fetch_page<T>(
+    mut q: QueryBuilder<Sqlite>,
+    pool: &SqlitePool,
+    page: &PageRequest,
+    from_row: fn(&SqliteRow) -> StoreResult<T>,
+    id_of: fn(&T) -> &str,
+) -> StoreResult<Page<T>> {
+    if let Some(b) = &page.before_id {
+        q.push(" AND id < ").push_bind(b.clone());
+    }
+    q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(page.limit) + 1);
+    let rows = q
+        .build()
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::from_rows(rows, page.limit, id_of))
 }
 
 fn unique_violation(e: &sqlx::Error) -> bool {
@@ -169,43 +251,16 @@ impl Store for SqliteStore {
             .await?;
         let api_key = insert_api_key(&mut tx, &workspace.id, key, now).await?;
         let config = agent::demo_agent_config();
-        let agent = Agent {
-            id: AgentId::generate(),
-            workspace_id: workspace.id.clone(),
-            name: config["name"].as_str().unwrap_or("Demo front desk").to_owned(),
-            config,
-            created_at: workspace.created_at,
-            updated_at: workspace.created_at,
-        };
-        sqlx::query(
-            "INSERT INTO agents (id, workspace_id, name, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+        let name = config["name"].as_str().unwrap_or("Demo front desk");
+        let agent = agents::insert_agent(&mut tx, &workspace.id, name, &config, now).await?;
+        let number = agents::insert_number(
+            &mut tx,
+            &workspace.id,
+            agent::DEMO_NUMBER,
+            &agent.id,
+            Provider::Sim,
+            now,
         )
-        .bind(agent.id.as_str())
-        .bind(workspace.id.as_str())
-        .bind(&agent.name)
-        .bind(agent.config.to_string())
-        .bind(at)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
-        let number = Number {
-            id: NumberId::generate(),
-            workspace_id: workspace.id.clone(),
-            number: agent::DEMO_NUMBER.to_owned(),
-            agent_id: agent.id.clone(),
-            provider: agent::Provider::Sim,
-            created_at: workspace.created_at,
-        };
-        sqlx::query(
-            "INSERT INTO numbers (id, workspace_id, number, agent_id, provider, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(number.id.as_str())
-        .bind(workspace.id.as_str())
-        .bind(&number.number)
-        .bind(agent.id.as_str())
-        .bind(number.provider.as_str())
-        .bind(at)
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(Some(Bootstrapped {
@@ -295,17 +350,17 @@ impl Store for SqliteStore {
     }
 
     async fn get_api_key(&self, workspace: &WorkspaceId, id: &ApiKeyId) -> StoreResult<Option<ApiKey>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            api_key_columns!(),
-            " FROM api_keys WHERE id = ? AND workspace_id = ?"
-        ))
-        .bind(id.as_str())
-        .bind(workspace.as_str())
-        .fetch_optional(&self.reader)
-        .await?
-        .map(|r| api_key_from_row(&r))
-        .transpose()
+        self.get_in_workspace(
+            concat!(
+                "SELECT ",
+                api_key_columns!(),
+                " FROM api_keys WHERE id = ? AND workspace_id = ?"
+            ),
+            id.as_str(),
+            workspace,
+            api_key_from_row,
+        )
+        .await
     }
 
     async fn revoke_api_key(&self, workspace: Option<&WorkspaceId>, id: &ApiKeyId) -> StoreResult<Option<ApiKey>> {
@@ -333,28 +388,106 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn create_agent(
+        &self,
+        workspace: &WorkspaceId,
+        name: &str,
+        config: &serde_json::Value,
+    ) -> StoreResult<Agent> {
+        self.create_agent_impl(workspace, name, config).await
+    }
+
+    async fn get_agent(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<Option<Agent>> {
+        self.get_agent_impl(workspace, id).await
+    }
+
     async fn list_agents(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Agent>> {
-        sqlx::query(
-            "SELECT id, workspace_id, name, config, created_at, updated_at FROM agents WHERE workspace_id = ? ORDER BY id DESC",
-        )
-        .bind(workspace.as_str())
-        .fetch_all(&self.reader)
-        .await?
-        .iter()
-        .map(agent_from_row)
-        .collect()
+        self.list_agents_impl(workspace).await
+    }
+
+    async fn list_agents_page(&self, workspace: &WorkspaceId, page: &PageRequest) -> StoreResult<Page<Agent>> {
+        self.list_agents_page_impl(workspace, page).await
+    }
+
+    async fn update_agent(
+        &self,
+        workspace: &WorkspaceId,
+        id: &AgentId,
+        name: &str,
+        config: &serde_json::Value,
+    ) -> StoreResult<Option<Agent>> {
+        self.update_agent_impl(workspace, id, name, config).await
+    }
+
+    async fn delete_agent(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<bool> {
+        self.delete_agent_impl(workspace, id).await
+    }
+
+    async fn create_number(
+        &self,
+        workspace: &WorkspaceId,
+        number: &str,
+        agent: &AgentId,
+        provider: Provider,
+    ) -> StoreResult<Number> {
+        self.create_number_impl(workspace, number, agent, provider).await
+    }
+
+    async fn get_number(&self, workspace: &WorkspaceId, id: &NumberId) -> StoreResult<Option<Number>> {
+        self.get_number_impl(workspace, id).await
     }
 
     async fn list_numbers(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Number>> {
-        sqlx::query(
-            "SELECT id, workspace_id, number, agent_id, provider, created_at FROM numbers WHERE workspace_id = ? ORDER BY id DESC",
-        )
-        .bind(workspace.as_str())
-        .fetch_all(&self.reader)
-        .await?
-        .iter()
-        .map(number_from_row)
-        .collect()
+        self.list_numbers_impl(workspace).await
+    }
+
+    async fn list_numbers_page(&self, workspace: &WorkspaceId, page: &PageRequest) -> StoreResult<Page<Number>> {
+        self.list_numbers_page_impl(workspace, page).await
+    }
+
+    async fn update_number(
+        &self,
+        workspace: &WorkspaceId,
+        id: &NumberId,
+        agent: &AgentId,
+    ) -> StoreResult<Option<Number>> {
+        self.update_number_impl(workspace, id, agent).await
+    }
+
+    async fn delete_number(&self, workspace: &WorkspaceId, id: &NumberId) -> StoreResult<bool> {
+        self.delete_number_impl(workspace, id).await
+    }
+
+    async fn number_by_e164(&self, number: &str) -> StoreResult<Option<Number>> {
+        self.number_by_e164_impl(number).await
+    }
+
+    async fn save_call(
+        &self,
+        workspace: &WorkspaceId,
+        write: CallWrite<'_>,
+        events: &[NewEvent],
+        retries: u32,
+        lease: (DateTime<Utc>, usize),
+    ) -> StoreResult<RecordedEvents> {
+        self.save_call_impl(workspace, write, events, retries, lease).await
+    }
+
+    async fn get_call(&self, workspace: &WorkspaceId, id: &CallId) -> StoreResult<Option<Call>> {
+        self.get_call_impl(workspace, id).await
+    }
+
+    async fn call_by_provider_id(&self, provider: Provider, provider_call_id: &str) -> StoreResult<Option<Call>> {
+        self.call_by_provider_id_impl(provider, provider_call_id).await
+    }
+
+    async fn list_calls(
+        &self,
+        workspace: &WorkspaceId,
+        filter: &CallFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Call>> {
+        self.list_calls_impl(workspace, filter, page).await
     }
 
     async fn idempotency_begin(

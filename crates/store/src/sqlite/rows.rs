@@ -64,28 +64,45 @@ pub(super) fn api_key_from_row(row: &SqliteRow) -> StoreResult<ApiKey> {
     })
 }
 
+/// The columns [`agent_from_row`] reads.
+macro_rules! agent_columns {
+    () => {
+        "id, workspace_id, name, config, created_at, updated_at"
+    };
+}
+
+/// The columns [`number_from_row`] reads.
+macro_rules! number_columns {
+    () => {
+        "id, workspace_id, number, agent_id, provider, created_at"
+    };
+}
+
 pub(super) fn agent_from_row(row: &SqliteRow) -> StoreResult<Agent> {
-    let config: String = row.try_get("config")?;
     Ok(Agent {
         id: id(row, "id", AgentId::parse)?,
         workspace_id: id(row, "workspace_id", WorkspaceId::parse)?,
         name: row.try_get("name")?,
-        config: serde_json::from_str(&config).map_err(|e| StoreError::Corrupt(format!("agent config: {e}")))?,
+        config: json_col(row, "config")?,
         created_at: from_ms(row.try_get("created_at")?)?,
         updated_at: from_ms(row.try_get("updated_at")?)?,
     })
 }
 
 pub(super) fn number_from_row(row: &SqliteRow) -> StoreResult<Number> {
-    let provider: String = row.try_get("provider")?;
     Ok(Number {
         id: id(row, "id", NumberId::parse)?,
         workspace_id: id(row, "workspace_id", WorkspaceId::parse)?,
         number: row.try_get("number")?,
         agent_id: id(row, "agent_id", AgentId::parse)?,
-        provider: Provider::parse(&provider).ok_or_else(|| StoreError::Corrupt(format!("provider `{provider}`")))?,
+        provider: provider(row)?,
         created_at: from_ms(row.try_get("created_at")?)?,
     })
+}
+
+fn provider(row: &SqliteRow) -> StoreResult<Provider> {
+    let provider: String = row.try_get("provider")?;
+    Provider::parse(&provider).ok_or_else(|| StoreError::Corrupt(format!("provider `{provider}`")))
 }
 
 /// The columns [`webhook_from_row`] reads.
@@ -111,7 +128,7 @@ macro_rules! delivery_columns {
     };
 }
 
-fn json_col<T: serde::de::DeserializeOwned>(row: &SqliteRow, col: &str) -> StoreResult<T> {
+pub(super) fn json_col<T: serde::de::DeserializeOwned>(row: &SqliteRow, col: &str) -> StoreResult<T> {
     let s: String = row.try_get(col)?;
     serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
@@ -205,5 +222,48 @@ pub(super) fn attempt_from_row(row: &SqliteRow) -> StoreResult<crate::Attempt> {
         response_body: row.try_get("response_body")?,
         error: row.try_get("error")?,
         notes: row.try_get("notes")?,
+    })
+}
+
+/// The columns [`call_from_row`] reads (and, in this order, the ones a call's INSERT
+/// writes).
+macro_rules! call_columns {
+    () => {
+        "id, workspace_id, agent_id, direction, status, from_number, to_number, provider, provider_call_id, \
+         caller, call_type, custom_fields, message, transferred_to, ai_summary, turns, purpose, end_reason, \
+         tool_calls, session, version, started_at, answered_at, ended_at, updated_at"
+    };
+}
+
+pub(super) fn call_from_row(row: &SqliteRow) -> StoreResult<frontdesk_core::call::Call> {
+    use frontdesk_core::call::{Call, CallStatus, Direction};
+    let direction: String = row.try_get("direction")?;
+    let status: String = row.try_get("status")?;
+    Ok(Call {
+        id: id(row, "id", frontdesk_core::id::CallId::parse)?,
+        workspace_id: id(row, "workspace_id", WorkspaceId::parse)?,
+        agent_id: id(row, "agent_id", AgentId::parse)?,
+        direction: Direction::parse(&direction).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        status: CallStatus::parse(&status).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        from: row.try_get("from_number")?,
+        to: row.try_get("to_number")?,
+        provider: provider(row)?,
+        provider_call_id: row.try_get("provider_call_id")?,
+        caller: json_col(row, "caller")?,
+        call_type: row.try_get("call_type")?,
+        custom_fields: json_col(row, "custom_fields")?,
+        message: row.try_get("message")?,
+        transferred_to: row.try_get("transferred_to")?,
+        ai_summary: row.try_get("ai_summary")?,
+        turns: json_col(row, "turns")?,
+        purpose: row.try_get("purpose")?,
+        end_reason: row.try_get("end_reason")?,
+        tool_calls: json_col(row, "tool_calls")?,
+        session: json_col(row, "session")?,
+        version: row.try_get("version")?,
+        started_at: from_ms(row.try_get("started_at")?)?,
+        answered_at: opt_ms(row.try_get("answered_at")?)?,
+        ended_at: opt_ms(row.try_get("ended_at")?)?,
+        updated_at: from_ms(row.try_get("updated_at")?)?,
     })
 }

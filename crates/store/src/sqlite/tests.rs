@@ -17,6 +17,8 @@ async fn store() -> (SqliteStore, tempfile::TempDir) {
     (s, dir)
 }
 
+mod calls;
+
 fn new_key(name: &str) -> NewApiKey {
     NewApiKey::new(&ApiKeyName::parse(name).unwrap(), &ApiKeySecret::generate())
 }

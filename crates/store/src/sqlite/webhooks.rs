@@ -5,8 +5,8 @@ use frontdesk_core::id::{WebhookId, WorkspaceId};
 use frontdesk_core::page::{Page, PageRequest};
 use frontdesk_core::webhook::{Webhook, WebhookSecret, WebhookSpec};
 
-use super::SqliteStore;
 use super::rows::{ms, webhook_from_row};
+use super::{SqliteStore, fetch_page, workspace_query};
 use crate::StoreResult;
 
 /// A spec's JSON columns: events, headers, body_template, numbers.
@@ -57,17 +57,17 @@ impl SqliteStore {
         workspace: &WorkspaceId,
         id: &WebhookId,
     ) -> StoreResult<Option<Webhook>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            webhook_columns!(),
-            " FROM webhooks WHERE id = ? AND workspace_id = ?"
-        ))
-        .bind(id.as_str())
-        .bind(workspace.as_str())
-        .fetch_optional(&self.reader)
-        .await?
-        .map(|r| webhook_from_row(&r))
-        .transpose()
+        self.get_in_workspace(
+            concat!(
+                "SELECT ",
+                webhook_columns!(),
+                " FROM webhooks WHERE id = ? AND workspace_id = ?"
+            ),
+            id.as_str(),
+            workspace,
+            webhook_from_row,
+        )
+        .await
     }
 
     pub(super) async fn list_webhooks_impl(
@@ -75,20 +75,8 @@ impl SqliteStore {
         workspace: &WorkspaceId,
         page: &PageRequest,
     ) -> StoreResult<Page<Webhook>> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            webhook_columns!(),
-            " FROM webhooks WHERE workspace_id = ?1 AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3"
-        ))
-        .bind(workspace.as_str())
-        .bind(page.before_id.as_deref())
-        .bind(i64::from(page.limit) + 1)
-        .fetch_all(&self.reader)
-        .await?
-        .iter()
-        .map(webhook_from_row)
-        .collect::<StoreResult<Vec<_>>>()?;
-        Ok(Page::from_rows(rows, page.limit, |w| w.id.as_str()))
+        let q = workspace_query(concat!("SELECT ", webhook_columns!(), " FROM webhooks"), workspace);
+        fetch_page(q, &self.reader, page, webhook_from_row, |w| w.id.as_str()).await
     }
 
     pub(super) async fn update_webhook_impl(
@@ -127,12 +115,12 @@ impl SqliteStore {
     }
 
     pub(super) async fn delete_webhook_impl(&self, workspace: &WorkspaceId, id: &WebhookId) -> StoreResult<bool> {
-        let res = sqlx::query("DELETE FROM webhooks WHERE id = ? AND workspace_id = ?")
-            .bind(id.as_str())
-            .bind(workspace.as_str())
-            .execute(&self.writer)
-            .await?;
-        Ok(res.rows_affected() > 0)
+        self.delete_in_workspace(
+            "DELETE FROM webhooks WHERE id = ? AND workspace_id = ?",
+            id.as_str(),
+            workspace,
+        )
+        .await
     }
 
     pub(super) async fn rotate_webhook_secret_impl(

@@ -1,0 +1,276 @@
+//! Agents and the numbers that route calls to them, in SQLite.
+//!
+//! A number always points at an agent of its own workspace: creating or re-pointing a
+//! number checks the agent in the same transaction, and an agent that a number still
+//! points at cannot be deleted. Numbers are unique across workspaces (inbound routing
+//! finds a call's workspace by the number called).
+
+use chrono::{DateTime, Utc};
+use frontdesk_core::agent::{Agent, Number, Provider};
+use frontdesk_core::id::{AgentId, NumberId, WorkspaceId};
+use frontdesk_core::page::{Page, PageRequest};
+use sqlx::{Sqlite, Transaction};
+
+use super::rows::{agent_from_row, ms, number_from_row};
+use super::{SqliteStore, exists_in_workspace, fetch_page, unique_violation, workspace_query};
+use crate::{StoreError, StoreResult};
+
+/// Inserts an agent created at `at`.
+pub(super) async fn insert_agent(
+    tx: &mut Transaction<'static, Sqlite>,
+    workspace: &WorkspaceId,
+    name: &str,
+    config: &serde_json::Value,
+    at: DateTime<Utc>,
+) -> StoreResult<Agent> {
+    let row = sqlx::query(concat!(
+        "INSERT INTO agents (id, workspace_id, name, config, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
+         RETURNING ",
+        agent_columns!()
+    ))
+    .bind(AgentId::generate().as_str())
+    .bind(workspace.as_str())
+    .bind(name)
+    .bind(config.to_string())
+    .bind(ms(at))
+    .fetch_one(&mut **tx)
+    .await?;
+    agent_from_row(&row)
+}
+
+/// Inserts a number created at `at`; [`StoreError::Conflict`] when any workspace has it.
+/// The caller has checked the agent.
+pub(super) async fn insert_number(
+    tx: &mut Transaction<'static, Sqlite>,
+    workspace: &WorkspaceId,
+    number: &str,
+    agent: &AgentId,
+    provider: Provider,
+    at: DateTime<Utc>,
+) -> StoreResult<Number> {
+    let res = sqlx::query(concat!(
+        "INSERT INTO numbers (id, workspace_id, number, agent_id, provider, created_at) VALUES (?, ?, ?, ?, ?, ?) \
+         RETURNING ",
+        number_columns!()
+    ))
+    .bind(NumberId::generate().as_str())
+    .bind(workspace.as_str())
+    .bind(number)
+    .bind(agent.as_str())
+    .bind(provider.as_str())
+    .bind(ms(at))
+    .fetch_one(&mut **tx)
+    .await;
+    match res {
+        Ok(row) => number_from_row(&row),
+        Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!("{number} is already registered"))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// [`StoreError::NotFound`] unless the agent exists in the workspace.
+async fn ensure_agent(
+    tx: &mut Transaction<'static, Sqlite>,
+    workspace: &WorkspaceId,
+    agent: &AgentId,
+) -> StoreResult<()> {
+    let sql = "SELECT EXISTS (SELECT 1 FROM agents WHERE id = ? AND workspace_id = ?)";
+    if exists_in_workspace(tx, sql, agent.as_str(), workspace).await? {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound(format!(
+            "agent {agent} does not exist in this workspace"
+        )))
+    }
+}
+
+impl SqliteStore {
+    pub(super) async fn create_agent_impl(
+        &self,
+        workspace: &WorkspaceId,
+        name: &str,
+        config: &serde_json::Value,
+    ) -> StoreResult<Agent> {
+        let mut tx = self.begin().await?;
+        let agent = insert_agent(&mut tx, workspace, name, config, Utc::now()).await?;
+        tx.commit().await?;
+        Ok(agent)
+    }
+
+    pub(super) async fn get_agent_impl(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<Option<Agent>> {
+        self.get_in_workspace(
+            concat!(
+                "SELECT ",
+                agent_columns!(),
+                " FROM agents WHERE id = ? AND workspace_id = ?"
+            ),
+            id.as_str(),
+            workspace,
+            agent_from_row,
+        )
+        .await
+    }
+
+    pub(super) async fn list_agents_impl(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Agent>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            agent_columns!(),
+            " FROM agents WHERE workspace_id = ? ORDER BY id DESC"
+        ))
+        .bind(workspace.as_str())
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(agent_from_row)
+        .collect()
+    }
+
+    pub(super) async fn list_agents_page_impl(
+        &self,
+        workspace: &WorkspaceId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Agent>> {
+        let q = workspace_query(concat!("SELECT ", agent_columns!(), " FROM agents"), workspace);
+        fetch_page(q, &self.reader, page, agent_from_row, |a| a.id.as_str()).await
+    }
+
+    pub(super) async fn update_agent_impl(
+        &self,
+        workspace: &WorkspaceId,
+        id: &AgentId,
+        name: &str,
+        config: &serde_json::Value,
+    ) -> StoreResult<Option<Agent>> {
+        sqlx::query(concat!(
+            "UPDATE agents SET name = ?, config = ?, updated_at = ? WHERE id = ? AND workspace_id = ? RETURNING ",
+            agent_columns!()
+        ))
+        .bind(name)
+        .bind(config.to_string())
+        .bind(ms(Utc::now()))
+        .bind(id.as_str())
+        .bind(workspace.as_str())
+        .fetch_optional(&self.writer)
+        .await?
+        .map(|r| agent_from_row(&r))
+        .transpose()
+    }
+
+    pub(super) async fn delete_agent_impl(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let routed: Vec<String> = sqlx::query_scalar(
+            "SELECT n.number FROM numbers n JOIN agents a ON a.id = n.agent_id \
+             WHERE a.id = ? AND a.workspace_id = ? ORDER BY n.number",
+        )
+        .bind(id.as_str())
+        .bind(workspace.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+        if !routed.is_empty() {
+            return Err(StoreError::Conflict(format!(
+                "agent {id} still answers {}; delete or re-point those numbers first",
+                routed.join(", ")
+            )));
+        }
+        let res = sqlx::query("DELETE FROM agents WHERE id = ? AND workspace_id = ?")
+            .bind(id.as_str())
+            .bind(workspace.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(res.rows_affected() > 0)
+    }
+
+    pub(super) async fn create_number_impl(
+        &self,
+        workspace: &WorkspaceId,
+        number: &str,
+        agent: &AgentId,
+        provider: Provider,
+    ) -> StoreResult<Number> {
+        let mut tx = self.begin().await?;
+        ensure_agent(&mut tx, workspace, agent).await?;
+        let number = insert_number(&mut tx, workspace, number, agent, provider, Utc::now()).await?;
+        tx.commit().await?;
+        Ok(number)
+    }
+
+    pub(super) async fn get_number_impl(&self, workspace: &WorkspaceId, id: &NumberId) -> StoreResult<Option<Number>> {
+        self.get_in_workspace(
+            concat!(
+                "SELECT ",
+                number_columns!(),
+                " FROM numbers WHERE id = ? AND workspace_id = ?"
+            ),
+            id.as_str(),
+            workspace,
+            number_from_row,
+        )
+        .await
+    }
+
+    pub(super) async fn list_numbers_impl(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Number>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            number_columns!(),
+            " FROM numbers WHERE workspace_id = ? ORDER BY id DESC"
+        ))
+        .bind(workspace.as_str())
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(number_from_row)
+        .collect()
+    }
+
+    pub(super) async fn list_numbers_page_impl(
+        &self,
+        workspace: &WorkspaceId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Number>> {
+        let q = workspace_query(concat!("SELECT ", number_columns!(), " FROM numbers"), workspace);
+        fetch_page(q, &self.reader, page, number_from_row, |n| n.id.as_str()).await
+    }
+
+    pub(super) async fn update_number_impl(
+        &self,
+        workspace: &WorkspaceId,
+        id: &NumberId,
+        agent: &AgentId,
+    ) -> StoreResult<Option<Number>> {
+        let mut tx = self.begin().await?;
+        let sql = "SELECT EXISTS (SELECT 1 FROM numbers WHERE id = ? AND workspace_id = ?)";
+        if !exists_in_workspace(&mut tx, sql, id.as_str(), workspace).await? {
+            return Ok(None);
+        }
+        ensure_agent(&mut tx, workspace, agent).await?;
+        let row = sqlx::query(concat!(
+            "UPDATE numbers SET agent_id = ? WHERE id = ? RETURNING ",
+            number_columns!()
+        ))
+        .bind(agent.as_str())
+        .bind(id.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        number_from_row(&row).map(Some)
+    }
+
+    pub(super) async fn delete_number_impl(&self, workspace: &WorkspaceId, id: &NumberId) -> StoreResult<bool> {
+        self.delete_in_workspace(
+            "DELETE FROM numbers WHERE id = ? AND workspace_id = ?",
+            id.as_str(),
+            workspace,
+        )
+        .await
+    }
+
+    pub(super) async fn number_by_e164_impl(&self, number: &str) -> StoreResult<Option<Number>> {
+        sqlx::query(concat!("SELECT ", number_columns!(), " FROM numbers WHERE number = ?"))
+            .bind(number)
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| number_from_row(&r))
+            .transpose()
+    }
+}

@@ -1,0 +1,608 @@
+//! Agents, numbers and calls against a real SQLite file.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use frontdesk_core::agent::{Agent, Provider};
+use frontdesk_core::call::{Call, CallFilter, CallStatus, CallerInfo, Direction, Speaker, ToolCall, Turn};
+use frontdesk_core::event::{Business, EventType, NewEvent};
+use frontdesk_core::id::{AgentId, CallId, NumberId, WorkspaceId};
+use frontdesk_core::page::PageRequest;
+use frontdesk_core::webhook::{HttpMethod, WebhookSecret, WebhookSpec};
+use frontdesk_core::workspace::WorkspaceName;
+use serde_json::{Map, json};
+
+use super::store;
+use crate::sqlite::SqliteStore;
+use crate::{CallWrite, DeliveryFilter, EventFilter, Store, StoreError};
+
+/// Now, at the millisecond precision the database keeps.
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap()
+}
+
+/// Ids sort by creation time only across milliseconds.
+fn tick() {
+    std::thread::sleep(std::time::Duration::from_millis(2));
+}
+
+async fn workspace(s: &SqliteStore, name: &str) -> WorkspaceId {
+    s.create_workspace(&WorkspaceName::parse(name).unwrap())
+        .await
+        .unwrap()
+        .id
+}
+
+async fn agent(s: &SqliteStore, ws: &WorkspaceId, name: &str) -> Agent {
+    s.create_agent(ws, name, &json!({"name": name, "brain": "rules"}))
+        .await
+        .unwrap()
+}
+
+fn call(ws: &WorkspaceId, agent: &AgentId, direction: Direction, from: &str, to: &str) -> Call {
+    let at = now();
+    Call {
+        id: CallId::generate(),
+        workspace_id: ws.clone(),
+        agent_id: agent.clone(),
+        direction,
+        status: CallStatus::Ringing,
+        from: from.into(),
+        to: to.into(),
+        provider: Provider::Sim,
+        provider_call_id: None,
+        caller: CallerInfo::default(),
+        call_type: None,
+        custom_fields: Map::new(),
+        message: None,
+        transferred_to: None,
+        ai_summary: None,
+        turns: Vec::new(),
+        purpose: None,
+        end_reason: None,
+        tool_calls: Vec::new(),
+        session: json!({}),
+        version: 0,
+        started_at: at,
+        answered_at: None,
+        ended_at: None,
+        updated_at: at,
+    }
+}
+
+async fn insert(s: &SqliteStore, c: &Call) {
+    s.save_call(&c.workspace_id, CallWrite::Insert(c), &[], 3, (Utc::now(), 0))
+        .await
+        .unwrap();
+}
+
+fn event_about(c: &Call, kind: EventType) -> NewEvent {
+    NewEvent::new(
+        kind,
+        c.event_data(Utc::now(), Map::new()),
+        &Business::default(),
+        Utc::now(),
+    )
+}
+
+fn ids(calls: &[Call]) -> Vec<CallId> {
+    calls.iter().map(|c| c.id.clone()).collect()
+}
+
+#[tokio::test]
+async fn agents_crud_and_a_routed_agent_cannot_be_deleted() {
+    let (s, _d) = store().await;
+    let (a, b) = (workspace(&s, "a").await, workspace(&s, "b").await);
+    let first = agent(&s, &a, "first").await;
+    assert_eq!(s.get_agent(&a, &first.id).await.unwrap().as_ref(), Some(&first));
+    assert!(s.get_agent(&b, &first.id).await.unwrap().is_none(), "other workspace");
+    tick();
+    let second = agent(&s, &a, "second").await;
+    tick();
+    let third = agent(&s, &a, "third").await;
+
+    let p1 = s.list_agents_page(&a, &PageRequest::first(2)).await.unwrap();
+    assert_eq!(
+        p1.data.iter().map(|x| &x.id).collect::<Vec<_>>(),
+        vec![&third.id, &second.id]
+    );
+    let p2 = s
+        .list_agents_page(
+            &a,
+            &PageRequest {
+                limit: 2,
+                before_id: p1.next_cursor.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(p2.data, vec![first.clone()]);
+    assert!(p2.next_cursor.is_none());
+    assert_eq!(s.list_agents(&a).await.unwrap().len(), 3);
+    assert!(
+        s.list_agents_page(&b, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .data
+            .is_empty()
+    );
+
+    tick();
+    let config = json!({"name": "renamed", "greeting": "Hello"});
+    let updated = s
+        .update_agent(&a, &first.id, "renamed", &config)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((updated.name.as_str(), &updated.config), ("renamed", &config));
+    assert_eq!(updated.created_at, first.created_at);
+    assert!(updated.updated_at > first.updated_at);
+    assert!(s.update_agent(&b, &first.id, "x", &config).await.unwrap().is_none());
+
+    let n1 = s
+        .create_number(&a, "+15550100001", &first.id, Provider::Sim)
+        .await
+        .unwrap();
+    s.create_number(&a, "+15550100002", &first.id, Provider::Twilio)
+        .await
+        .unwrap();
+    let Err(StoreError::Conflict(msg)) = s.delete_agent(&a, &first.id).await else {
+        panic!("an agent that numbers route to is not deleted");
+    };
+    assert_eq!(
+        msg,
+        format!(
+            "agent {} still answers +15550100001, +15550100002; delete or re-point those numbers first",
+            first.id
+        )
+    );
+    assert!(!s.delete_agent(&b, &first.id).await.unwrap(), "other workspace");
+    assert!(s.delete_number(&a, &n1.id).await.unwrap());
+    s.update_number(
+        &a,
+        &s.number_by_e164("+15550100002").await.unwrap().unwrap().id,
+        &second.id,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(s.delete_agent(&a, &first.id).await.unwrap());
+    assert!(!s.delete_agent(&a, &first.id).await.unwrap(), "already gone");
+    assert!(s.get_agent(&a, &first.id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn numbers_are_unique_route_to_own_agents_and_can_be_re_pointed() {
+    let (s, _d) = store().await;
+    let (a, b) = (workspace(&s, "a").await, workspace(&s, "b").await);
+    let (ag, other_ag) = (agent(&s, &a, "ag").await, agent(&s, &a, "other").await);
+    let foreign = agent(&s, &b, "foreign").await;
+
+    let Err(StoreError::NotFound(msg)) = s.create_number(&a, "+15550100001", &foreign.id, Provider::Sim).await else {
+        panic!("an agent of another workspace is not found");
+    };
+    assert_eq!(msg, format!("agent {} does not exist in this workspace", foreign.id));
+    let n = s
+        .create_number(&a, "+15550100001", &ag.id, Provider::Twilio)
+        .await
+        .unwrap();
+    assert_eq!(
+        (n.number.as_str(), &n.agent_id, n.provider, &n.workspace_id),
+        ("+15550100001", &ag.id, Provider::Twilio, &a)
+    );
+    let Err(StoreError::Conflict(msg)) = s.create_number(&b, "+15550100001", &foreign.id, Provider::Sim).await else {
+        panic!("a number is registered once, across workspaces");
+    };
+    assert_eq!(msg, "+15550100001 is already registered");
+
+    assert_eq!(s.number_by_e164("+15550100001").await.unwrap().as_ref(), Some(&n));
+    assert!(s.number_by_e164("+15550100009").await.unwrap().is_none());
+    assert_eq!(s.get_number(&a, &n.id).await.unwrap().as_ref(), Some(&n));
+    assert!(s.get_number(&b, &n.id).await.unwrap().is_none());
+
+    let moved = s.update_number(&a, &n.id, &other_ag.id).await.unwrap().unwrap();
+    assert_eq!((&moved.id, &moved.agent_id), (&n.id, &other_ag.id));
+    assert!(matches!(
+        s.update_number(&a, &n.id, &foreign.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(
+        s.update_number(&b, &n.id, &foreign.id).await.unwrap().is_none(),
+        "other workspace"
+    );
+    assert!(
+        s.update_number(&a, &NumberId::generate(), &ag.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(s.get_number(&a, &n.id).await.unwrap().unwrap().agent_id, other_ag.id);
+
+    tick();
+    let n2 = s
+        .create_number(&a, "+15550100002", &ag.id, Provider::Sim)
+        .await
+        .unwrap();
+    let page = s.list_numbers_page(&a, &PageRequest::first(1)).await.unwrap();
+    assert_eq!(page.data, vec![n2.clone()]);
+    let rest = s
+        .list_numbers_page(
+            &a,
+            &PageRequest {
+                limit: 1,
+                before_id: page.next_cursor,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((rest.data, rest.next_cursor), (vec![moved], None));
+    assert_eq!(s.list_numbers(&a).await.unwrap().len(), 2);
+
+    assert!(!s.delete_number(&b, &n2.id).await.unwrap(), "other workspace");
+    assert!(s.delete_number(&a, &n2.id).await.unwrap());
+    assert!(!s.delete_number(&a, &n2.id).await.unwrap());
+    assert!(s.number_by_e164("+15550100002").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn calls_insert_update_and_refuse_stale_versions() {
+    let (s, _d) = store().await;
+    let (a, b) = (workspace(&s, "a").await, workspace(&s, "b").await);
+    let ag = agent(&s, &a, "ag").await;
+    let mut c = call(&a, &ag.id, Direction::Inbound, "+15551234567", "+15550100000");
+    c.provider = Provider::Twilio;
+    c.provider_call_id = Some("CA123".into());
+    insert(&s, &c).await;
+    assert_eq!(s.get_call(&a, &c.id).await.unwrap().as_ref(), Some(&c));
+    assert!(s.get_call(&b, &c.id).await.unwrap().is_none(), "other workspace");
+    assert_eq!(
+        s.call_by_provider_id(Provider::Twilio, "CA123").await.unwrap().as_ref(),
+        Some(&c)
+    );
+    assert!(s.call_by_provider_id(Provider::Sim, "CA123").await.unwrap().is_none());
+
+    // A repeated provider webhook cannot create the call twice.
+    let mut twin = call(&a, &ag.id, Direction::Inbound, "+15551234567", "+15550100000");
+    twin.provider = Provider::Twilio;
+    twin.provider_call_id = Some("CA123".into());
+    let dup = s.save_call(&a, CallWrite::Insert(&twin), &[], 3, (Utc::now(), 0)).await;
+    assert!(matches!(dup, Err(StoreError::Conflict(m)) if m.contains("CA123")));
+
+    // Two requests read version 0; the first write wins.
+    let stale = c.clone();
+    c.status = CallStatus::InProgress;
+    c.answered_at = Some(now());
+    c.caller.name = Some("John Smith".into());
+    c.updated_at = now();
+    s.save_call(&a, CallWrite::Update(&c), &[], 3, (Utc::now(), 0))
+        .await
+        .unwrap();
+    c.version += 1;
+    assert_eq!(s.get_call(&a, &c.id).await.unwrap().as_ref(), Some(&c));
+    let Err(StoreError::Conflict(msg)) = s
+        .save_call(&a, CallWrite::Update(&stale), &[], 3, (Utc::now(), 0))
+        .await
+    else {
+        panic!("a stale version is refused");
+    };
+    assert_eq!(msg, format!("call {} was changed by another request; retry", c.id));
+    assert_eq!(s.get_call(&a, &c.id).await.unwrap().as_ref(), Some(&c), "untouched");
+
+    c.status = CallStatus::Completed;
+    c.ended_at = Some(now());
+    s.save_call(&a, CallWrite::Update(&c), &[], 3, (Utc::now(), 0))
+        .await
+        .unwrap();
+    assert_eq!(s.get_call(&a, &c.id).await.unwrap().unwrap().version, 2);
+
+    let unknown = call(&a, &ag.id, Direction::Inbound, "+15551234567", "+15550100000");
+    assert!(matches!(
+        s.save_call(&a, CallWrite::Update(&unknown), &[], 3, (Utc::now(), 0))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(
+        matches!(
+            s.save_call(&b, CallWrite::Update(&c), &[], 3, (Utc::now(), 0)).await,
+            Err(StoreError::NotFound(_))
+        ),
+        "a call is written only in its own workspace"
+    );
+}
+
+fn hook_spec() -> WebhookSpec {
+    WebhookSpec {
+        name: "crm".into(),
+        url: "https://crm.example/hook".into(),
+        events: vec![],
+        method: HttpMethod::Post,
+        headers: BTreeMap::new(),
+        body_template: None,
+        numbers: vec![],
+        active: true,
+    }
+}
+
+#[tokio::test]
+async fn a_call_and_its_events_are_written_together_or_not_at_all() {
+    let (s, _d) = store().await;
+    let a = workspace(&s, "a").await;
+    let ag = agent(&s, &a, "ag").await;
+    s.create_webhook(&a, &hook_spec(), &WebhookSecret::generate())
+        .await
+        .unwrap();
+    let mut c = call(&a, &ag.id, Direction::Inbound, "+15551234567", "+15550100000");
+    let answered = event_about(&c, EventType::CallAnswered);
+    let r = s
+        .save_call(
+            &a,
+            CallWrite::Insert(&c),
+            std::slice::from_ref(&answered),
+            3,
+            (Utc::now() + Duration::seconds(30), 1),
+        )
+        .await
+        .unwrap();
+    assert_eq!((r.queued, r.leased.len()), (1, 1));
+    assert_eq!(r.leased[0].event.id, answered.id);
+    let by_call = EventFilter {
+        call_id: Some(c.id.as_str().to_owned()),
+        ..EventFilter::default()
+    };
+    let events = s.list_events(&a, &by_call, &PageRequest::first(10)).await.unwrap().data;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].payload, answered.payload);
+    let deliveries = |s: &SqliteStore| {
+        let s = s.clone();
+        let a = a.clone();
+        async move {
+            s.list_deliveries(&a, &DeliveryFilter::default(), &PageRequest::first(10))
+                .await
+                .unwrap()
+                .data
+                .len()
+        }
+    };
+    assert_eq!(deliveries(&s).await, 1);
+
+    // A write that loses the version race records none of its events.
+    tick();
+    let stale = c.clone();
+    c.status = CallStatus::Completed;
+    s.save_call(
+        &a,
+        CallWrite::Update(&c),
+        &[event_about(&c, EventType::CallEnded)],
+        3,
+        (Utc::now(), 0),
+    )
+    .await
+    .unwrap();
+    let lost = s
+        .save_call(
+            &a,
+            CallWrite::Update(&stale),
+            &[event_about(&stale, EventType::CallTransferred)],
+            3,
+            (Utc::now(), 0),
+        )
+        .await;
+    assert!(matches!(lost, Err(StoreError::Conflict(_))));
+    let kinds: Vec<EventType> = s
+        .list_events(&a, &by_call, &PageRequest::first(10))
+        .await
+        .unwrap()
+        .data
+        .iter()
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(kinds, vec![EventType::CallEnded, EventType::CallAnswered]);
+    assert_eq!(deliveries(&s).await, 2);
+}
+
+#[tokio::test]
+async fn calls_list_by_filter_newest_first() {
+    let (s, _d) = store().await;
+    let (a, b) = (workspace(&s, "a").await, workspace(&s, "b").await);
+    let ag = agent(&s, &a, "ag").await;
+    let biz = "+15550100000";
+    let t0 = now() - Duration::hours(1);
+    let mut made = Vec::new();
+    // (direction, from, to, status, call type, minutes after t0)
+    let specs = [
+        (
+            Direction::Inbound,
+            "+15551110001",
+            biz,
+            CallStatus::Completed,
+            Some("quote_request"),
+            0,
+        ),
+        (
+            Direction::Inbound,
+            "+15551110002",
+            biz,
+            CallStatus::InProgress,
+            None,
+            10,
+        ),
+        (
+            Direction::Outbound,
+            biz,
+            "+15551110003",
+            CallStatus::Completed,
+            Some("quote_request"),
+            20,
+        ),
+        (
+            Direction::Inbound,
+            "+15551110004",
+            "+15550199999",
+            CallStatus::Completed,
+            Some("message"),
+            30,
+        ),
+        // Calls the business number from elsewhere: not the business's own call.
+        (Direction::Inbound, biz, "+15550199999", CallStatus::NoAnswer, None, 40),
+    ];
+    for (direction, from, to, status, call_type, minutes) in specs {
+        let mut c = call(&a, &ag.id, direction, from, to);
+        c.status = status;
+        c.call_type = call_type.map(str::to_owned);
+        c.started_at = t0 + Duration::minutes(minutes);
+        insert(&s, &c).await;
+        made.push(c);
+        tick();
+    }
+    insert(&s, &call(&b, &AgentId::generate(), Direction::Inbound, "+1", biz)).await;
+
+    let list = |filter: CallFilter| {
+        let s = s.clone();
+        let a = a.clone();
+        async move { s.list_calls(&a, &filter, &PageRequest::first(50)).await.unwrap().data }
+    };
+    let pick = |idx: &[usize]| idx.iter().map(|&i| made[i].id.clone()).collect::<Vec<_>>();
+
+    let all = list(CallFilter::default()).await;
+    assert_eq!(ids(&all), pick(&[4, 3, 2, 1, 0]));
+    assert_eq!(all[2], made[2], "rows read back whole");
+    let completed = CallFilter {
+        status: Some(CallStatus::Completed),
+        ..CallFilter::default()
+    };
+    assert_eq!(ids(&list(completed).await), pick(&[3, 2, 0]));
+    let quotes = CallFilter {
+        call_type: Some("quote_request".into()),
+        ..CallFilter::default()
+    };
+    assert_eq!(ids(&list(quotes).await), pick(&[2, 0]));
+    let outbound = CallFilter {
+        direction: Some(Direction::Outbound),
+        ..CallFilter::default()
+    };
+    assert_eq!(ids(&list(outbound).await), pick(&[2]));
+    let number = CallFilter {
+        number: Some(biz.into()),
+        ..CallFilter::default()
+    };
+    assert_eq!(ids(&list(number).await), pick(&[2, 1, 0]));
+    let window = CallFilter {
+        since: Some(t0 + Duration::minutes(10)),
+        until: Some(t0 + Duration::minutes(30)),
+        ..CallFilter::default()
+    };
+    assert_eq!(
+        ids(&list(window).await),
+        pick(&[2, 1]),
+        "since includes, until excludes"
+    );
+    let combined = CallFilter {
+        status: Some(CallStatus::Completed),
+        number: Some(biz.into()),
+        since: Some(t0 + Duration::minutes(1)),
+        ..CallFilter::default()
+    };
+    assert_eq!(ids(&list(combined).await), pick(&[2]));
+
+    let mut seen = Vec::new();
+    let mut page = PageRequest::first(2);
+    loop {
+        let p = s.list_calls(&a, &CallFilter::default(), &page).await.unwrap();
+        assert!(p.data.len() <= 2);
+        seen.extend(ids(&p.data));
+        match p.next_cursor {
+            Some(cursor) => page.before_id = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(seen, pick(&[4, 3, 2, 1, 0]));
+}
+
+#[tokio::test]
+async fn call_json_round_trips_in_order_and_corruption_names_the_column() {
+    let (s, _d) = store().await;
+    let a = workspace(&s, "a").await;
+    let ag = agent(&s, &a, "ag").await;
+    let mut c = call(&a, &ag.id, Direction::Outbound, "+15550100000", "+15551234567");
+    for (k, v) in [
+        ("zeta", json!("last letter")),
+        ("alpha", json!(2)),
+        ("mid", json!({"b": 1, "a": [true, null]})),
+    ] {
+        c.custom_fields.insert(k.into(), v);
+    }
+    c.caller = CallerInfo {
+        phone: Some("+15551234567".into()),
+        name: Some("John Smith".into()),
+        email: None,
+    };
+    c.turns = vec![
+        Turn {
+            speaker: Speaker::Agent,
+            text: "Hi, this is Acme. Quick question about your quote?".into(),
+            at: now(),
+        },
+        Turn {
+            speaker: Speaker::Caller,
+            text: "Sure — \"go\" ahead 👍".into(),
+            at: now() + Duration::milliseconds(1500),
+        },
+    ];
+    c.tool_calls = vec![ToolCall {
+        tool: "submitLeadToCRM".into(),
+        at: now(),
+        status: Some(201),
+        ok: true,
+        latency_ms: 42,
+        error: None,
+    }];
+    c.session = json!({"step": "collect", "pending": ["email"], "z": 1, "a": 2});
+    c.purpose = Some("follow up on the quote".into());
+    c.message = Some("call back after 5".into());
+    c.transferred_to = Some("+15557654321".into());
+    c.ai_summary = Some("wants a quote".into());
+    c.end_reason = Some("transferred".into());
+    insert(&s, &c).await;
+    let back = s.get_call(&a, &c.id).await.unwrap().unwrap();
+    assert_eq!(back, c);
+    assert_eq!(
+        back.custom_fields.keys().collect::<Vec<_>>(),
+        vec!["zeta", "alpha", "mid"],
+        "collected order is kept"
+    );
+    let session_keys: Vec<&String> = back.session.as_object().unwrap().keys().collect();
+    assert_eq!(session_keys, vec!["step", "pending", "z", "a"]);
+
+    for col in ["turns", "custom_fields", "caller", "session"] {
+        // Column names cannot be bound; each statement is a fixed string.
+        let sql = match col {
+            "turns" => "UPDATE calls SET turns = '[{\"speaker\": 1}]' WHERE id = ?",
+            "custom_fields" => "UPDATE calls SET custom_fields = '[1, 2]' WHERE id = ?",
+            "caller" => "UPDATE calls SET caller = 'not json' WHERE id = ?",
+            _ => "UPDATE calls SET session = '{' WHERE id = ?",
+        };
+        sqlx::query(sql).bind(c.id.as_str()).execute(&s.writer).await.unwrap();
+        let Err(StoreError::Corrupt(msg)) = s.get_call(&a, &c.id).await else {
+            panic!("corrupt {col} is reported");
+        };
+        assert!(msg.starts_with(&format!("{col}: ")), "{msg}");
+        insert_over(&s, &c).await;
+    }
+    assert_eq!(
+        s.list_calls(&a, &CallFilter::default(), &PageRequest::first(5))
+            .await
+            .unwrap()
+            .data,
+        vec![c]
+    );
+}
+
+/// Puts a call's row back as it was.
+async fn insert_over(s: &SqliteStore, c: &Call) {
+    sqlx::query("DELETE FROM calls WHERE id = ?")
+        .bind(c.id.as_str())
+        .execute(&s.writer)
+        .await
+        .unwrap();
+    insert(s, c).await;
+}
