@@ -15,7 +15,7 @@
 
 use frontdesk_core::agent::config::{CallAction, CallType};
 
-use crate::nlu::{Words, is_question};
+use crate::nlu::{Words, is_question, is_stop};
 
 /// Words that speak of price.
 const PRICE: &[&str] = &[
@@ -134,6 +134,14 @@ fn keyword_score(w: &Words, keywords: &[String]) -> f64 {
         }
         if w.find_all(&kw).into_iter().any(|p| !negated(w, p)) {
             s += 2.0 + 0.5 * (kw.len() as f64 - 1.0);
+        } else if kw.len() > 1 {
+            // "severe pain" when the caller says "the pain is unbearable": the head word
+            // alone counts for less.
+            let head = &kw.stems[kw.len() - 1];
+            if head.len() >= 4 && !is_stop(head) && w.stems.iter().enumerate().any(|(p, x)| x == head && !negated(w, p))
+            {
+                s += 0.8;
+            }
         }
     }
     s
@@ -214,17 +222,29 @@ impl Scores {
     }
 }
 
-/// The type of a call from its opening words: the best-scoring type, else the
-/// catch-all when the caller said something substantive.
+/// The type of a call from its opening words: the best-scoring type; else, for a
+/// question, the catch-all type; else, for a caller describing a need or a problem in
+/// words no type lists, the agent's primary type (the first one that neither acts at
+/// once nor catches all: businesses list their main kind of call first).
 pub fn classify(types: &[CallType], text: &str) -> Option<usize> {
     let scores = score(types, text);
     if let Some(i) = scores.best(1.0) {
         return Some(i);
     }
     let w = Words::new(text);
-    (w.content().count() >= 2 || is_question(text))
-        .then(|| catch_all(types))
-        .flatten()
+    if is_question(text) {
+        return catch_all(types);
+    }
+    if w.content().count() >= 3 {
+        let general = catch_all(types);
+        return types
+            .iter()
+            .enumerate()
+            .find(|(i, t)| t.action.is_none() && Some(*i) != general)
+            .map(|(i, _)| i)
+            .or(general);
+    }
+    (w.content().count() >= 2).then(|| catch_all(types)).flatten()
 }
 
 /// A type that acts at once (transfer or message) and that this utterance, said in

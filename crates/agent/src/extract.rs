@@ -9,8 +9,11 @@
 //! so that each normaliser sees only its own part.
 
 use frontdesk_core::agent::config::{AgentConfig, FieldSpec};
+use frontdesk_core::fields::spoken;
 use frontdesk_core::fields::{Context, FieldType, normalize, option_mentioned};
 use serde_json::Value;
+
+use crate::nlu::Words;
 
 /// A cue: where it starts and where its value starts (byte offsets in the lower-cased
 /// text), and the field it introduces.
@@ -216,12 +219,25 @@ fn cues(lower: &str, fields: &[FieldSpec]) -> Vec<Cue> {
             }
         }
     }
-    // An address with @ anywhere is an email cue of its own.
-    if let Some(i) = fields.iter().position(|f| f.kind == FieldType::Email)
-        && let Some(at_sign) = lower.find('@')
-    {
-        let start = lower[..at_sign].rfind(char::is_whitespace).map_or(0, |p| p + 1);
-        push(start, 0, i);
+    // An address with @ anywhere is an email cue of its own, and so is one said aloud
+    // ("b carter at gmail dot com"): it starts with its clause.
+    if let Some(i) = fields.iter().position(|f| f.kind == FieldType::Email) {
+        if let Some(at_sign) = lower.find('@') {
+            let start = lower[..at_sign].rfind(char::is_whitespace).map_or(0, |p| p + 1);
+            push(start, 0, i);
+        } else {
+            for at in find_all(lower, "at") {
+                let after = &lower[at..];
+                let dot = after.find(" dot ");
+                let near = dot.is_some_and(|d| after[..d].split_whitespace().count() <= 5);
+                if near {
+                    let start = lower[..at].rfind([',', '.', ';', '!', '?']).map_or(0, |p| p + 1);
+                    let start = start + lower[start..].len() - lower[start..].trim_start().len();
+                    push(start, 0, i);
+                    break;
+                }
+            }
+        }
     }
     out.sort_by_key(|c| (c.at, std::cmp::Reverse(c.value_at)));
     // A cue inside another's value span of the same field (e.g. "my email" inside "my email is").
@@ -245,6 +261,18 @@ fn segment<'a>(text: &'a str, cues: &[Cue], k: usize, kind: &FieldType) -> &'a s
         let rest = &text[c.value_at..end];
         if let Some(p) = rest.find(['?', '!', ';']).or_else(|| sentence_end(rest)) {
             end = c.value_at + p;
+        }
+    } else if *kind == FieldType::Email {
+        // An address ends with the clause after its "@" or first "dot".
+        let rest = &text[c.value_at..end];
+        let lower = rest.to_lowercase();
+        if let Some(mark) = lower.find('@').or_else(|| lower.find(" dot ")) {
+            if let Some(p) = rest[mark..]
+                .find([',', '?', '!', ';'])
+                .or_else(|| sentence_end(&rest[mark..]))
+            {
+                end = c.value_at + mark + p;
+            }
         }
     } else if let Some(p) = text[c.value_at..end].find(['?', '!']) {
         end = c.value_at + p;
@@ -319,18 +347,130 @@ pub fn volunteered(
             out.push((f.field.clone(), v));
         }
     }
+    // "I'm at 42 Cedar Court": a street address, for a text field named like one.
+    for f in fields {
+        let l = label(f);
+        let addressy = ["address", "location", "street", "property"]
+            .iter()
+            .any(|a| l.contains(a));
+        if f.kind != FieldType::String || !addressy || done(&f.field) || out.iter().any(|(n, _)| *n == f.field) {
+            continue;
+        }
+        if let Some(a) = street_address(text) {
+            out.push((f.field.clone(), Value::String(a)));
+        }
+    }
+    // "two bedroom apartments": a number right before a number field's label.
+    let words = Words::new(text);
+    for f in fields {
+        if f.kind != FieldType::Number || done(&f.field) || out.iter().any(|(n, _)| *n == f.field) {
+            continue;
+        }
+        let label = Words::new(&label(f));
+        let Some(head) = label.stems.last() else { continue };
+        let hit = (1..words.len()).find(|&i| words.stems[i] == *head && spoken::number_at(&words.raw, i - 1).is_some());
+        if let Some(i) = hit
+            && let Some(v) = normalize(&f.kind, &words.raw[i - 1], ctx)
+        {
+            out.push((f.field.clone(), v));
+        }
+    }
     if enums {
         for f in fields {
             if let FieldType::Enum { options } = &f.kind
                 && !done(&f.field)
                 && !out.iter().any(|(n, _)| *n == f.field)
-                && let Some(o) = option_mentioned(text, options)
+                && let Some(o) = option_mentioned(text, options).or_else(|| distinctive_option(&words, options))
             {
                 out.push((f.field.clone(), Value::String(o)));
             }
         }
     }
     out
+}
+
+const STREET: &[&str] = &[
+    "street",
+    "st",
+    "avenue",
+    "ave",
+    "road",
+    "rd",
+    "court",
+    "ct",
+    "drive",
+    "dr",
+    "lane",
+    "ln",
+    "boulevard",
+    "blvd",
+    "way",
+    "place",
+    "pl",
+    "circle",
+    "terrace",
+    "parkway",
+    "highway",
+    "hwy",
+    "trail",
+    "square",
+    "crescent",
+];
+
+/// A street address said in passing: a house number, up to four words, a street word,
+/// and a following unit ("apartment 4B", "unit 12") if any.
+fn street_address(text: &str) -> Option<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let clean = |w: &str| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+    for (i, w) in words.iter().enumerate() {
+        let num = clean(w);
+        if num.is_empty() || !num.chars().next().is_some_and(|c| c.is_ascii_digit()) || num.len() > 6 {
+            continue;
+        }
+        let end = (i + 2..(i + 6).min(words.len())).find(|&j| STREET.contains(&clean(words[j]).as_str()));
+        if let Some(mut j) = end {
+            if words
+                .get(j + 1)
+                .is_some_and(|u| matches!(clean(u).as_str(), "apartment" | "apt" | "unit" | "suite"))
+                && words.get(j + 2).is_some()
+            {
+                j += 2;
+            }
+            let said = words[i..=j].join(" ");
+            return Some(said.trim_end_matches([',', '.', ';', '!', '?']).to_owned());
+        }
+    }
+    None
+}
+
+/// Words that never single an option out.
+const VAGUE: &[&str] = &["other", "none", "something", "else", "general", "misc", "anything"];
+
+/// The one option whose distinctive words (those no other option has) the caller said:
+/// "my furnace is banging" names `furnace repair` among `air conditioning repair`,
+/// `furnace repair`, `leak repair`; a word counts when it shares its first five letters
+/// with the option's ("plumber" for `plumbing`).
+fn distinctive_option(words: &Words, options: &[String]) -> Option<String> {
+    let stems: Vec<Vec<String>> = options
+        .iter()
+        .map(|o| Words::new(o).content().map(str::to_owned).collect())
+        .collect();
+    let said = |x: &str| {
+        words.stems.iter().enumerate().any(|(i, w)| {
+            let same = w == x || (w.len() >= 5 && x.len() >= 5 && w[..5] == x[..5] && w.is_ascii() && x.is_ascii());
+            same && !(i > 0 && matches!(words.raw[i - 1].as_str(), "not" | "no" | "other"))
+        })
+    };
+    let mut hits = options.iter().zip(&stems).filter(|(_, mine)| {
+        let distinctive: Vec<&String> = mine
+            .iter()
+            .filter(|w| w.len() >= 4 && !VAGUE.contains(&w.as_str()))
+            .filter(|w| stems.iter().filter(|s| s.contains(w)).count() == 1)
+            .collect();
+        !distinctive.is_empty() && distinctive.iter().all(|w| said(w))
+    });
+    let first = hits.next()?;
+    hits.next().is_none().then(|| first.0.clone())
 }
 
 /// The part of an answer to `field` that is not introduced as another field's value:

@@ -67,7 +67,11 @@ const SYNONYMS: &[&[&str]] = &[
     &["contingency", "percentage"],
     &["consultation", "consult", "meeting"],
     &["emergency", "urgent", "after-hours"],
-    &["accept", "take"],
+    &["accept", "take", "allow", "permit"],
+    &[
+        "pet", "pets", "animal", "animals", "exotic", "dog", "cat", "rabbit", "bird", "reptile", "puppy", "kitten",
+    ],
+    &["walk-in", "walk", "drop", "without appointment"],
 ];
 
 fn expand(stem: &str) -> Vec<String> {
@@ -86,11 +90,21 @@ fn content(s: &str) -> Vec<String> {
     v
 }
 
-/// A word's weight: rarer across the entries means more telling.
+/// Verbs that carry little of a question's topic ("do you *offer* financing").
+const LIGHT: &[&str] = &[
+    "offer", "provide", "take", "accept", "allow", "work", "see", "need", "come", "give", "able",
+];
+
+/// A word's weight: rarer across the entries means more telling; light verbs count little.
 fn weight(word: &str, docs: &[Vec<String>]) -> f64 {
     let n = docs.len() as f64;
     let df = docs.iter().filter(|d| d.iter().any(|w| w == word)).count() as f64;
-    ((n + 1.0) / (df + 0.5)).ln().max(0.1)
+    let w = ((n + 1.0) / (df + 0.5)).ln().max(0.1);
+    if LIGHT.iter().any(|l| crate::nlu::stem(l) == word) {
+        w * 0.3
+    } else {
+        w
+    }
 }
 
 /// The best entry for a question, if one fits.
@@ -121,9 +135,9 @@ pub fn lookup(entries: &[KnowledgeEntry], text: &str) -> Option<usize> {
             .iter()
             .filter(|w| w.len() > 3 && answer.contains(w) && !doc.contains(w))
             .count() as f64
-            * 0.15;
+            * 0.3;
         let ratio = covered / total + bonus;
-        if ratio >= 0.5 && best.is_none_or(|b| ratio > b.1) {
+        if ratio >= 0.6 && best.is_none_or(|b| ratio > b.1) {
             best = Some((i, ratio));
         }
     }

@@ -58,6 +58,9 @@ impl Words {
 /// `scheduled` with `schedule`.
 pub fn stem(w: &str) -> String {
     let w = w.trim_end_matches("'s");
+    if let Some((_, to)) = IRREGULAR.iter().find(|(from, _)| *from == w) {
+        return (*to).to_owned();
+    }
     let n = w.len();
     if n <= 3 || !w.is_ascii() {
         return w.to_owned();
@@ -83,6 +86,38 @@ pub fn stem(w: &str) -> String {
         _ => base,
     }
 }
+
+/// Forms the suffix rules cannot reach, and words that mean the same to a receptionist.
+const IRREGULAR: &[(&str, &str)] = &[
+    ("swollen", "swell"),
+    ("swelling", "swell"),
+    ("broke", "break"),
+    ("broken", "break"),
+    ("bled", "bleed"),
+    ("somebody", "someone"),
+    ("anybody", "anyone"),
+    ("anyone", "anyone"),
+    ("children", "child"),
+    ("kids", "child"),
+    ("kid", "child"),
+    ("men", "man"),
+    ("women", "woman"),
+    ("teeth", "tooth"),
+    ("feet", "foot"),
+    ("mice", "mouse"),
+    ("ran", "run"),
+    ("fell", "fall"),
+    ("fallen", "fall"),
+    ("hurt", "hurt"),
+    ("went", "go"),
+    ("gone", "go"),
+    ("left", "leave"),
+    ("paid", "pay"),
+    ("got", "get"),
+    ("gotten", "get"),
+    ("ate", "eat"),
+    ("eaten", "eat"),
+];
 
 /// `stopp` -> `stop`, `bleed` stays.
 fn undouble(b: &str) -> String {
@@ -117,6 +152,10 @@ pub fn is_question(s: &str) -> bool {
     if s.contains('?') {
         return true;
     }
+    s.split([',', ';', '.']).any(clause_is_question)
+}
+
+fn clause_is_question(s: &str) -> bool {
     let w = Words::new(s);
     let starts = [
         "what",
@@ -210,11 +249,33 @@ const BRIDGE: &[&str] = &[
     "possibly",
 ];
 
-/// Verbs with which callers ask for someone.
-const REQUEST: &[&str] = &[
-    "talk", "speak", "speaking", "talking", "connect", "transfer", "put", "get", "reach", "chat", "want", "need",
-    "have", "see", "ask", "prefer", "rather",
+/// Verbs with which callers ask for someone: strong ones ask for whoever follows...
+const REQUEST_STRONG: &[&str] = &[
+    "talk", "speak", "speaking", "talking", "connect", "transfer", "put", "patch", "reach", "chat",
 ];
+/// ...weak ones only for a person-word ("I need a human", not "I need someone to come").
+const REQUEST_WEAK: &[&str] = &["get", "want", "need", "have", "see", "ask", "prefer", "rather"];
+
+/// Words for a person that count as asking for one whatever the agent's triggers say.
+const PERSON_WORDS: &[&str] = &[
+    "human",
+    "person",
+    "operator",
+    "representative",
+    "real person",
+    "live person",
+    "receptionist",
+    "someone",
+    "somebody",
+    "anyone",
+    "anybody",
+    "staff member",
+    "team member",
+    "live agent",
+];
+
+/// Pronoun-like person words: these need a strong verb.
+const PRONOUNS: &[&str] = &["someone", "anyone", "somebody", "anybody"];
 
 /// Phrases that ask for a person whatever the agent's trigger list says.
 const ASK_PERSON: &[&str] = &[
@@ -258,7 +319,7 @@ pub fn asks_for_person(s: &str, triggers: &[String]) -> bool {
         return false;
     }
     let negated_before = |pos: usize| {
-        let from = pos.saturating_sub(6);
+        let from = pos.saturating_sub(9);
         NEGATORS.iter().any(|n| {
             let nw = Words::new(n);
             w.find_all(&nw).iter().any(|&p| p >= from && p < pos)
@@ -272,14 +333,20 @@ pub fn asks_for_person(s: &str, triggers: &[String]) -> bool {
         }
     }
     let content = w.content().count();
-    for t in triggers {
+    let all: Vec<String> = triggers
+        .iter()
+        .cloned()
+        .chain(PERSON_WORDS.iter().map(|s| (*s).to_owned()))
+        .collect();
+    for t in &all {
         let tw = Words::new(t);
+        let pronoun = tw.len() == 1 && PRONOUNS.contains(&stem(&tw.raw[0]).as_str());
         for pos in w.find_all(&tw) {
             if negated_before(pos) {
                 continue;
             }
             // Short answers: "operator", "a human please", "representative".
-            if content <= tw.stems.len() + 1 && w.len() <= tw.len() + 4 {
+            if !pronoun && content <= tw.stems.len() + 1 && w.len() <= tw.len() + 4 {
                 return true;
             }
             // A request verb before it with only bridge words between.
@@ -287,7 +354,7 @@ pub fn asks_for_person(s: &str, triggers: &[String]) -> bool {
             while i > 0 && pos - i < 7 {
                 i -= 1;
                 let word = w.raw[i].as_str();
-                if REQUEST.contains(&word) {
+                if REQUEST_STRONG.contains(&word) || (!pronoun && REQUEST_WEAK.contains(&word)) {
                     return true;
                 }
                 if !BRIDGE.contains(&word) {
@@ -298,7 +365,7 @@ pub fn asks_for_person(s: &str, triggers: &[String]) -> bool {
             let after = &w.raw[(pos + tw.len()).min(w.len())..];
             if after
                 .iter()
-                .take(4)
+                .take(7)
                 .any(|x| matches!(x.as_str(), "talk" | "speak" | "available"))
             {
                 return true;
@@ -331,10 +398,35 @@ const MESSAGE: &[&str] = &[
     "message for",
 ];
 
-/// Whether the caller asks to leave a message.
+/// Whether the caller asks to leave a message: a message phrase, or asking to pass
+/// word to someone ("could you let Dr. Shah know...", "can you tell Mike that...").
 pub fn wants_message(s: &str) -> bool {
     let w = Words::new(s);
-    MESSAGE.iter().any(|p| w.has(p))
+    MESSAGE.iter().any(|p| w.has(p)) || relay_at(&w).is_some()
+}
+
+/// Where "let <someone> know" / "tell <someone> that" starts, when the someone is not
+/// the receptionist or the caller ("let me know" is not a message).
+pub fn relay_at(w: &Words) -> Option<usize> {
+    let self_words = ["me", "us", "you", "i"];
+    for (i, x) in w.raw.iter().enumerate() {
+        let after = w.raw.get(i + 1).map(String::as_str);
+        if after.is_none_or(|a| self_words.contains(&a)) {
+            continue;
+        }
+        if x == "let" && w.raw[i + 1..].iter().take(4).any(|y| y == "know") {
+            return Some(i);
+        }
+        let asked = i > 0
+            && matches!(
+                w.raw[i - 1].as_str(),
+                "you" | "please" | "to" | "just" | "could" | "can"
+            );
+        if x == "tell" && asked && w.len() > i + 3 {
+            return Some(i);
+        }
+    }
+    None
 }
 
 /// Whether the answer declines or says the question does not apply ("I don't know",
@@ -374,6 +466,22 @@ pub fn declines(s: &str) -> bool {
         "don't have any",
         "haven't thought",
         "whatever works",
+        "doesn't matter",
+        "does not matter",
+        "no preference",
+        "any day",
+        "anytime is fine",
+        "whenever",
+        "either is fine",
+        "either one",
+        "i'm flexible",
+        "flexible",
+        "don't care",
+        "no clue",
+        "i don't have any",
+        "don't have any",
+        "i'd rather not",
+        "none of your",
     ];
     DECLINE.iter().any(|p| w.has(p))
 }

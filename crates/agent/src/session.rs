@@ -261,8 +261,13 @@ impl Session {
             "caller_email".into(),
             self.first_of(cfg, &FieldType::Email).unwrap_or(Value::Null),
         );
-        for (k, x) in &self.fields {
-            v.insert(k.clone(), x.clone());
+        // A configured field is the field, collected or not (a vet's `owner_name` is the
+        // pet owner, not the business).
+        for f in &cfg.data_to_collect {
+            v.insert(
+                f.field.clone(),
+                self.fields.get(&f.field).cloned().unwrap_or(Value::Null),
+            );
         }
         v
     }
@@ -399,7 +404,7 @@ impl Session {
             && (nlu::wants_message(text)
                 || kind.is_some_and(|i| cfg.call_types[i].action == Some(CallAction::Message)));
         if wants_message {
-            if self.call_type.is_none()
+            if general_type(cfg, self.call_type.as_deref())
                 && let Some(t) = cfg.call_types.iter().find(|t| t.action == Some(CallAction::Message))
             {
                 let name = t.name.clone();
@@ -456,7 +461,11 @@ impl Session {
         let collected = heard.actions.iter().any(|a| matches!(a, Action::Collected { .. }));
         if self.phase == Phase::Opening {
             self.phase = Phase::Collecting;
-            if question && answered.is_none() {
+            if question && answered.is_none() && !self.message_mode && !general_type(cfg, self.call_type.as_deref()) {
+                // A question about the business's work ("how much for a bathroom
+                // remodel?") is the reason for the call: the details come next.
+                heard.lead.push("I can help you with that.".into());
+            } else if question && answered.is_none() && !self.message_mode {
                 heard.lead.push(NOT_SURE.into());
                 self.notes.push(text.to_owned());
             } else if answered.is_none() && !self.message_mode {
@@ -492,7 +501,7 @@ impl Session {
     fn start_message(&mut self, cfg: &AgentConfig, heard: &mut Heard) {
         self.message_mode = true;
         if let Some(t) = cfg.call_types.iter().find(|t| t.action == Some(CallAction::Message))
-            && self.call_type.is_none()
+            && general_type(cfg, self.call_type.as_deref())
         {
             let name = t.name.clone();
             self.set_type(&name, heard);
@@ -529,6 +538,7 @@ impl Session {
             normalize(&spec.kind, part, ctx).or_else(|| fallback(&spec.kind, part))
         };
         if let Some(v) = value {
+            let v = past_if_birth(spec, v, self.call.today);
             self.collect(&spec.field.clone(), v, heard);
             self.reasks = 0;
             return;
@@ -750,38 +760,38 @@ impl Session {
     }
 }
 
-/// The fields asked when taking a message: a name and a way to call back.
+/// The fields asked when taking a message: the required name, phone and email fields
+/// (who it is from and how to reach them), or the first name field when none is required.
 fn contact_fields(cfg: &AgentConfig) -> Vec<&FieldSpec> {
-    let req = |k: &FieldType| cfg.data_to_collect.iter().find(|f| f.required && f.kind == *k);
-    let mut out: Vec<&FieldSpec> = Vec::new();
-    out.extend(req(&FieldType::Name));
-    match req(&FieldType::Phone) {
-        Some(p) => out.push(p),
-        None => out.extend(req(&FieldType::Email)),
+    let contact = |f: &&FieldSpec| matches!(f.kind, FieldType::Name | FieldType::Phone | FieldType::Email);
+    let mut out: Vec<&FieldSpec> = cfg
+        .data_to_collect
+        .iter()
+        .filter(|f| f.required)
+        .filter(contact)
+        .collect();
+    if !out.iter().any(|f| f.kind == FieldType::Name)
+        && let Some(n) = cfg.data_to_collect.iter().find(|f| f.kind == FieldType::Name)
+    {
+        out.insert(0, n);
     }
     out
 }
 
-/// A message said with the request: "Can you tell Mike that the permit came through?"
+/// Whether a call type is missing or the catch-all.
+fn general_type(cfg: &AgentConfig, name: Option<&str>) -> bool {
+    match name {
+        None => true,
+        Some(n) => classify::catch_all(&cfg.call_types).is_some_and(|i| cfg.call_types[i].name == n),
+    }
+}
+
+/// A message said with the request: "Can you tell Mike that the permit came through?",
+/// "could you let Dr. Shah know I'm running late".
 fn inline_message(text: &str) -> Option<String> {
     let w = Words::new(text);
-    for cue in [
-        "tell him",
-        "tell her",
-        "tell them",
-        "let him know",
-        "let her know",
-        "let them know",
-        "that",
-    ] {
-        if let Some(p) = w.find(cue) {
-            let rest = w.len().saturating_sub(p + Words::new(cue).len());
-            if rest >= 4 && cue != "that" {
-                return Some(text.to_owned());
-            }
-        }
-    }
-    None
+    let at = nlu::relay_at(&w)?;
+    (w.len() >= at + 6).then(|| text.trim().to_owned())
 }
 
 /// What to keep for an answer no normaliser reads but a person would write down:
@@ -816,6 +826,25 @@ fn fallback(kind: &FieldType, text: &str) -> Option<Value> {
         }
     }
     None
+}
+
+/// A birth date cannot be in the future: one that is was read a century late ("July
+/// fifteenth, seventy nine" with no century).
+fn past_if_birth(spec: &FieldSpec, v: Value, today: NaiveDate) -> Value {
+    use chrono::Datelike;
+    let name = spec.field.to_ascii_lowercase();
+    let birth = name.contains("birth") || name.contains("dob") || name.contains("born");
+    if spec.kind != FieldType::Date || !birth {
+        return v;
+    }
+    let Some(d) = v.as_str().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()) else {
+        return v;
+    };
+    if d <= today {
+        return v;
+    }
+    d.with_year(d.year() - 100)
+        .map_or(v, |p| Value::String(p.format("%Y-%m-%d").to_string()))
 }
 
 fn lower_first(s: &str) -> String {
