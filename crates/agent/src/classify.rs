@@ -129,7 +129,7 @@ fn keyword_score(w: &Words, keywords: &[String]) -> f64 {
     let mut s = 0.0;
     for k in keywords {
         let kw = Words::new(k);
-        if kw.len() == 0 {
+        if kw.is_empty() {
             continue;
         }
         if w.find_all(&kw).into_iter().any(|p| !negated(w, p)) {

@@ -266,13 +266,12 @@ fn segment<'a>(text: &'a str, cues: &[Cue], k: usize, kind: &FieldType) -> &'a s
         // An address ends with the clause after its "@" or first "dot".
         let rest = &text[c.value_at..end];
         let lower = rest.to_lowercase();
-        if let Some(mark) = lower.find('@').or_else(|| lower.find(" dot ")) {
-            if let Some(p) = rest[mark..]
+        if let Some(mark) = lower.find('@').or_else(|| lower.find(" dot "))
+            && let Some(p) = rest[mark..]
                 .find([',', '?', '!', ';'])
                 .or_else(|| sentence_end(&rest[mark..]))
-            {
-                end = c.value_at + mark + p;
-            }
+        {
+            end = c.value_at + mark + p;
         }
     } else if let Some(p) = text[c.value_at..end].find(['?', '!']) {
         end = c.value_at + p;

@@ -25,6 +25,10 @@ impl Words {
         self.raw.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
     /// Positions where `phrase` (itself split and stemmed) starts.
     pub fn find_all(&self, phrase: &Words) -> Vec<usize> {
         let n = phrase.stems.len();
@@ -315,7 +319,7 @@ const NEGATORS: &[&str] = &[
 /// paralegal", "I don't need to talk to a person").
 pub fn asks_for_person(s: &str, triggers: &[String]) -> bool {
     let w = Words::new(s);
-    if w.len() == 0 || wants_message(s) {
+    if w.is_empty() || wants_message(s) {
         return false;
     }
     let negated_before = |pos: usize| {
@@ -551,7 +555,7 @@ pub fn is_done(s: &str) -> bool {
         "fine",
         "right",
     ];
-    w.len() > 0 && w.len() <= 6 && w.raw.iter().all(|x| COURTESY.contains(&x.as_str()))
+    !w.is_empty() && w.len() <= 6 && w.raw.iter().all(|x| COURTESY.contains(&x.as_str()))
 }
 
 /// Whether the caller says there is more ("yes", "actually one more thing").

@@ -346,7 +346,7 @@ impl Session {
         }
         self.turns += 1;
         let text = text.trim();
-        if Words::new(text).len() == 0 {
+        if Words::new(text).is_empty() {
             heard.lead.push("Sorry, I didn't catch that.".into());
             return heard;
         }
@@ -858,7 +858,7 @@ fn lower_first(s: &str) -> String {
 /// The polite second try at a question, with a hint of the form expected.
 fn reask_question(spec: &FieldSpec, vars: &Map<String, Value>) -> String {
     let q = speech::render(&spec.question, vars);
-    let hint = match &spec.kind {
+    match &spec.kind {
         FieldType::Email => {
             "Could you spell out your email address for me, like john dot smith at gmail dot com?".to_owned()
         }
@@ -869,8 +869,7 @@ fn reask_question(spec: &FieldSpec, vars: &Map<String, Value>) -> String {
         FieldType::Number => format!("Sorry, I didn't catch the number. {q}"),
         FieldType::Enum { options } => format!("Sorry, I didn't catch that. Is it {}?", or_list(options)),
         _ => format!("Sorry, I didn't quite catch that. {q}"),
-    };
-    hint
+    }
 }
 
 fn or_list(options: &[String]) -> String {

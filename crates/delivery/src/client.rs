@@ -135,6 +135,12 @@ impl GuardedClient {
     /// Sends one request. A response of any status is `Ok`; only the absence of a
     /// response (refused by the guard, DNS, connect, timeout) is an error.
     pub async fn send(&self, req: Outgoing) -> Result<Response, SendError> {
+        self.send_capped(req, RESPONSE_PREFIX).await
+    }
+
+    /// [`GuardedClient::send`], keeping up to `cap` bytes of the response body (tools
+    /// need their whole, small, JSON reply).
+    pub async fn send_capped(&self, req: Outgoing, cap: usize) -> Result<Response, SendError> {
         let start = Instant::now();
         let fail = |message: String| SendError {
             message,
@@ -164,9 +170,9 @@ impl GuardedClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| frontdesk_core::retry::parse_retry_after(v, chrono::Utc::now()));
         let mut prefix = Vec::new();
-        while prefix.len() < RESPONSE_PREFIX {
+        while prefix.len() < cap {
             match res.chunk().await {
-                Ok(Some(c)) => prefix.extend_from_slice(&c[..c.len().min(RESPONSE_PREFIX - prefix.len())]),
+                Ok(Some(c)) => prefix.extend_from_slice(&c[..c.len().min(cap - prefix.len())]),
                 Ok(None) | Err(_) => break,
             }
         }

@@ -114,3 +114,15 @@ impl From<StoreError> for ApiError {
         }
     }
 }
+
+impl From<crate::receptionist::CallError> for ApiError {
+    fn from(e: crate::receptionist::CallError) -> Self {
+        use crate::receptionist::CallError;
+        match e {
+            CallError::NotFound(m) => Self::new(StatusCode::NOT_FOUND, "not_found", m),
+            CallError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            CallError::Invalid(v) => Self::invalid(&v),
+            CallError::Store(s) => s.into(),
+        }
+    }
+}

@@ -14,6 +14,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod metrics;
 pub mod rate_limit;
+pub mod receptionist;
 pub mod routes;
 pub mod settings;
 pub mod startup;

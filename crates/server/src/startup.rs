@@ -12,7 +12,7 @@ use axum::http::{HeaderName, Request};
 use axum::response::IntoResponse;
 use axum::{Extension, middleware};
 use chrono::Utc;
-use frontdesk_delivery::Dispatcher;
+use frontdesk_delivery::{Dispatcher, GuardedClient};
 use frontdesk_store::Store;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -21,6 +21,7 @@ use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, 
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::rate_limit::RateLimiter;
+use crate::receptionist::Receptionist;
 use crate::routes::meta::OpenApiJson;
 use crate::state::AppState;
 use crate::{ApiError, ServerSettings};
@@ -48,7 +49,12 @@ impl Application {
     pub async fn build(settings: ServerSettings, store: Arc<dyn Store>) -> std::io::Result<Self> {
         let dispatcher = Dispatcher::new(store.clone(), settings.delivery.clone()).map_err(std::io::Error::other)?;
         let listener = TcpListener::bind(settings.listen).await?;
+        // Tools get the same SSRF guard as webhooks; each tool's own timeout applies.
+        let tools = GuardedClient::new(settings.delivery.policy.clone(), Duration::from_secs(30))
+            .map_err(std::io::Error::other)?;
+        let receptionist = Arc::new(Receptionist::new(store.clone(), dispatcher.clone(), tools));
         let state = AppState {
+            receptionist,
             store,
             limiter: Arc::new(RateLimiter::new(settings.rate_limit)),
             dispatcher,

@@ -7,6 +7,7 @@ use frontdesk_store::Store;
 
 use crate::ServerSettings;
 use crate::rate_limit::RateLimiter;
+use crate::receptionist::Receptionist;
 
 /// Cheap to clone: everything inside is shared.
 #[derive(Clone)]
@@ -16,4 +17,6 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Webhook delivery; events enter the system through [`Dispatcher::emit`].
     pub dispatcher: Arc<Dispatcher>,
+    /// Starts and carries calls.
+    pub receptionist: Arc<Receptionist>,
 }

@@ -2,10 +2,13 @@
 //! the JSON fallbacks for unknown routes and methods, and the OpenAPI document generated
 //! from the same route definitions (so the document cannot miss a route).
 
+pub mod agents;
 pub mod api_keys;
+pub mod calls;
 pub mod deliveries;
 pub mod events;
 pub mod meta;
+pub mod numbers;
 pub mod sim;
 pub mod webhooks;
 
@@ -37,6 +40,9 @@ use crate::{ApiError, auth, idempotency, rate_limit};
         (name = "webhooks", description = "Endpoints that receive events: signed, templated, retried"),
         (name = "deliveries", description = "Each event's delivery to each webhook, with its attempts"),
         (name = "events", description = "Stored events"),
+        (name = "agents", description = "Receptionist configurations"),
+        (name = "numbers", description = "Phone numbers and the agents that answer them"),
+        (name = "calls", description = "Calls, their outcome and transcript; outbound calls"),
         (name = "simulator", description = "Try the system without a phone line"),
         (name = "meta", description = "Health, readiness, metrics and this document")
     )
@@ -104,6 +110,9 @@ pub fn parse_time(field: &str, value: &str) -> Result<chrono::DateTime<chrono::U
 pub fn build(state: AppState) -> (Router, OpenApiDoc) {
     let v1 = OpenApiRouter::new()
         .merge(api_keys::router())
+        .merge(agents::router())
+        .merge(numbers::router())
+        .merge(calls::router())
         .merge(webhooks::router())
         .merge(deliveries::router())
         .merge(events::router())

@@ -18,18 +18,152 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::path_id;
 use crate::ApiError;
 use crate::auth::Caller;
 use crate::error::ErrorBody;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, OptionalJson};
 use crate::state::AppState;
+use axum::extract::Path;
+use frontdesk_agent::EndReason;
+use frontdesk_core::id::CallId;
+use frontdesk_core::phone::PhoneNumber;
 
 /// Most events in one request.
 pub const MAX_EVENTS: usize = 1000;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(emit_events))
+    OpenApiRouter::new()
+        .routes(routes!(emit_events))
+        .routes(routes!(start_call))
+        .routes(routes!(take_turn))
+        .routes(routes!(hang_up))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimCall {
+    /// The caller's number, E.164.
+    #[schema(example = "+15551234567")]
+    pub from: String,
+    /// One of the workspace's numbers (any provider): its agent answers.
+    #[schema(example = "+15550100000")]
+    pub to: String,
+}
+
+/// A simulated call, answered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SimStarted {
+    pub call_id: String,
+    /// The greeting.
+    pub say: String,
+    pub awaiting_field: Option<String>,
+    pub ended: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimTurn {
+    /// What the caller says (speech-to-text output).
+    pub text: String,
+}
+
+/// The agent's reply to a turn.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SimReply {
+    pub say: String,
+    /// The field just asked for (`message` while taking a message), or null.
+    pub awaiting_field: Option<String>,
+    pub ended: bool,
+    pub transferred_to: Option<String>,
+}
+
+/// Call one of the workspace's numbers from the simulator.
+#[utoipa::path(post, path = "/v1/sim/calls", tag = "simulator", request_body = SimCall,
+    responses((status = 201, body = SimStarted), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn start_call(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<SimCall>,
+) -> Result<(StatusCode, Json<SimStarted>), ApiError> {
+    let from = PhoneNumber::parse(&body.from).map_err(|e| ApiError::invalid(&e.for_field("from")))?;
+    let to = PhoneNumber::parse(&body.to).map_err(|e| ApiError::invalid(&e.for_field("to")))?;
+    let numbers = state.store.list_numbers(&caller.workspace_id).await?;
+    let number = numbers.into_iter().find(|n| n.number == to.as_str()).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!(
+                "{} is not one of this workspace's numbers; add it with POST /v1/numbers",
+                to.as_str()
+            ),
+        )
+    })?;
+    let step = state
+        .receptionist
+        .answer(&caller.workspace_id, &number, from.as_str(), None, None)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SimStarted {
+            call_id: step.call.id.to_string(),
+            say: step.reply.say,
+            awaiting_field: step.reply.awaiting_field,
+            ended: step.reply.ended,
+        }),
+    ))
+}
+
+/// Say something to the agent on a simulated (or outbound `sim`) call.
+#[utoipa::path(post, path = "/v1/sim/calls/{id}/turns", tag = "simulator", params(("id" = String, Path)),
+    request_body = SimTurn,
+    responses((status = 200, body = SimReply), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn take_turn(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SimTurn>,
+) -> Result<Json<SimReply>, ApiError> {
+    let cid = path_id(&id, CallId::parse, "call")?;
+    if body.text.chars().count() > MAX_TURN_CHARS {
+        return Err(ApiError::invalid(&ValidationError::new(
+            "text",
+            format!("a turn is at most {MAX_TURN_CHARS} characters"),
+        )));
+    }
+    let step = state.receptionist.turn(&caller.workspace_id, &cid, &body.text).await?;
+    Ok(Json(SimReply {
+        say: step.reply.say,
+        awaiting_field: step.reply.awaiting_field,
+        ended: step.reply.ended,
+        transferred_to: step.reply.transferred_to,
+    }))
+}
+
+/// The simulated caller hangs up.
+#[utoipa::path(post, path = "/v1/sim/calls/{id}/hangup", tag = "simulator", params(("id" = String, Path)),
+    responses((status = 200, body = SimReply), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn hang_up(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    OptionalJson(_body): OptionalJson<Value>,
+) -> Result<Json<SimReply>, ApiError> {
+    let cid = path_id(&id, CallId::parse, "call")?;
+    let step = state
+        .receptionist
+        .hang_up(&caller.workspace_id, &cid, EndReason::CallerHangup)
+        .await?;
+    Ok(Json(SimReply {
+        say: step.reply.say,
+        awaiting_field: None,
+        ended: true,
+        transferred_to: step.call.transferred_to,
+    }))
+}
+
+/// Longest caller turn accepted.
+const MAX_TURN_CHARS: usize = 4000;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

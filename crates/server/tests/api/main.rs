@@ -13,4 +13,5 @@ mod meta;
 mod openapi;
 mod rate_limit;
 mod receiver;
+mod receptionist;
 mod webhooks;

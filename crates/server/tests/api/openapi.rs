@@ -28,6 +28,23 @@ const EXPECTED: &[(&str, &str)] = &[
     ("/v1/events", "get"),
     ("/v1/events/{id}", "get"),
     ("/v1/sim/events", "post"),
+    ("/v1/agents", "get"),
+    ("/v1/agents", "post"),
+    ("/v1/agents/{id}", "get"),
+    ("/v1/agents/{id}", "put"),
+    ("/v1/agents/{id}", "delete"),
+    ("/v1/numbers", "get"),
+    ("/v1/numbers", "post"),
+    ("/v1/numbers/{id}", "get"),
+    ("/v1/numbers/{id}", "patch"),
+    ("/v1/numbers/{id}", "delete"),
+    ("/v1/calls", "get"),
+    ("/v1/calls", "post"),
+    ("/v1/calls/{id}", "get"),
+    ("/v1/calls/{id}/hangup", "post"),
+    ("/v1/sim/calls", "post"),
+    ("/v1/sim/calls/{id}/turns", "post"),
+    ("/v1/sim/calls/{id}/hangup", "post"),
 ];
 
 async fn doc() -> (crate::helpers::TestApp, Value) {

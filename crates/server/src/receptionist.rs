@@ -1,0 +1,451 @@
+//! The receptionist at work: calls started, carried turn by turn, and ended, whatever
+//! the telephony (the simulator today, Twilio through the same calls).
+//!
+//! Every step loads the call from the store, runs the conversation engine
+//! (`frontdesk_agent::Session`) on it, runs the HTTP tools the engine asks for, and writes
+//! the updated call together with its events (and their webhook deliveries) in one
+//! transaction through [`Dispatcher::emit_call`]. The call row's version guards against
+//! two turns of one call racing. Nothing is kept in memory between turns but a cache of
+//! parsed agent configurations, so any node can carry any call.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use frontdesk_agent::{Action, CallInfo, EndReason, Heard, Reply, Session, ToolOutcome, ToolRequest, summarize};
+use frontdesk_core::ValidationError;
+use frontdesk_core::agent::config::{AgentConfig, ToolMethod};
+use frontdesk_core::agent::{Agent, Number, Provider};
+use frontdesk_core::call::{Call, CallStatus, CallerInfo, Direction, Speaker, ToolCall, Turn};
+use frontdesk_core::event::{Business, EventType, NewEvent};
+use frontdesk_core::fields::FieldType;
+use frontdesk_core::id::{AgentId, CallId, WorkspaceId};
+use frontdesk_core::template::{Encoding, Renderer};
+use frontdesk_delivery::client::Outgoing;
+use frontdesk_delivery::{Dispatcher, GuardedClient};
+use frontdesk_store::{CallWrite, Store, StoreError};
+use serde_json::{Map, Value, json};
+
+/// Largest tool reply read.
+const TOOL_REPLY_MAX: usize = 64 * 1024;
+
+/// What can go wrong carrying a call.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("{0}")]
+    NotFound(String),
+    /// The call cannot take this step (it ended, or another turn got there first).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(ValidationError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The outcome of a step: the call as stored, and what the receptionist said.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub call: Call,
+    pub reply: Reply,
+}
+
+/// Parsed agent configurations by agent, with the `updated_at` they were parsed at.
+type ConfigCache = HashMap<AgentId, (DateTime<Utc>, Arc<AgentConfig>)>;
+
+/// Starts and carries calls.
+pub struct Receptionist {
+    store: Arc<dyn Store>,
+    dispatcher: Arc<Dispatcher>,
+    tools: GuardedClient,
+    agents: Mutex<ConfigCache>,
+}
+
+impl Receptionist {
+    pub fn new(store: Arc<dyn Store>, dispatcher: Arc<Dispatcher>, tools: GuardedClient) -> Self {
+        Self {
+            store,
+            dispatcher,
+            tools,
+            agents: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The parsed configuration of an agent (cached until the agent changes).
+    pub async fn config(&self, ws: &WorkspaceId, id: &AgentId) -> Result<Arc<AgentConfig>, CallError> {
+        let agent = self
+            .store
+            .get_agent(ws, id)
+            .await?
+            .ok_or_else(|| CallError::NotFound(format!("agent {id} no longer exists")))?;
+        Ok(self.parsed(&agent))
+    }
+
+    fn parsed(&self, agent: &Agent) -> Arc<AgentConfig> {
+        if let Ok(cache) = self.agents.lock()
+            && let Some((at, cfg)) = cache.get(&agent.id)
+            && *at == agent.updated_at
+        {
+            return cfg.clone();
+        }
+        // Stored configurations were validated on the way in; one that no longer parses
+        // (an older format) still answers calls with the demo defaults rather than fail.
+        let cfg = Arc::new(
+            AgentConfig::parse(&agent.config)
+                .or_else(|_| AgentConfig::parse(&frontdesk_core::agent::demo_agent_config()))
+                .map(|p| p.config)
+                .unwrap_or_else(|_| fallback_config()),
+        );
+        if let Ok(mut cache) = self.agents.lock() {
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(agent.id.clone(), (agent.updated_at, cfg.clone()));
+        }
+        cfg
+    }
+
+    /// Answers a call: a new inbound call from `from` on the business number `number`,
+    /// or the answered leg of an outbound call (`outbound` with its purpose).
+    pub async fn answer(
+        &self,
+        ws: &WorkspaceId,
+        number: &Number,
+        other: &str,
+        outbound: Option<Option<String>>,
+        provider_call_id: Option<String>,
+    ) -> Result<Step, CallError> {
+        let cfg = self.config(ws, &number.agent_id).await?;
+        let now = Utc::now();
+        let id = CallId::generate();
+        let (direction, from, to, purpose) = match outbound {
+            Some(purpose) => (Direction::Outbound, number.number.clone(), other.to_owned(), purpose),
+            None => (Direction::Inbound, other.to_owned(), number.number.clone(), None),
+        };
+        let info = CallInfo {
+            call_id: id.to_string(),
+            caller_number: Some(other.to_owned()),
+            business_number: number.number.clone(),
+            today: now.date_naive(),
+            outbound: direction == Direction::Outbound,
+            purpose: purpose.clone(),
+        };
+        let (session, reply) = Session::start(&cfg, info);
+        let mut call = Call {
+            id,
+            workspace_id: ws.clone(),
+            agent_id: number.agent_id.clone(),
+            direction,
+            status: CallStatus::InProgress,
+            from,
+            to,
+            provider: number.provider,
+            provider_call_id,
+            caller: CallerInfo {
+                phone: Some(other.to_owned()),
+                name: None,
+                email: None,
+            },
+            call_type: None,
+            custom_fields: Map::new(),
+            message: None,
+            transferred_to: None,
+            ai_summary: None,
+            turns: vec![Turn {
+                speaker: Speaker::Agent,
+                text: reply.say.clone(),
+                at: now,
+            }],
+            purpose,
+            end_reason: None,
+            tool_calls: Vec::new(),
+            session: Value::Null,
+            version: 0,
+            started_at: now,
+            answered_at: Some(now),
+            ended_at: None,
+            updated_at: now,
+        };
+        call.session = serde_json::to_value(&session).unwrap_or(Value::Null);
+        let business = business(&cfg);
+        let events = vec![NewEvent::new(
+            EventType::CallAnswered,
+            call.event_data(now, Map::new()),
+            &business,
+            now,
+        )];
+        self.dispatcher.emit_call(ws, CallWrite::Insert(&call), &events).await?;
+        Ok(Step { call, reply })
+    }
+
+    /// One caller turn.
+    pub async fn turn(&self, ws: &WorkspaceId, id: &CallId, text: &str) -> Result<Step, CallError> {
+        let (mut call, cfg, mut session) = self.load_live(ws, id).await?;
+        let now = Utc::now();
+        call.turns.push(Turn {
+            speaker: Speaker::Caller,
+            text: text.trim().to_owned(),
+            at: now,
+        });
+        let heard = session.hear(&cfg, text);
+        self.finish(call, &cfg, session, heard).await
+    }
+
+    /// Ends a live call: the caller hung up, or the API hung it up.
+    pub async fn hang_up(&self, ws: &WorkspaceId, id: &CallId, reason: EndReason) -> Result<Step, CallError> {
+        let (call, cfg, mut session) = self.load_live(ws, id).await?;
+        let heard = session.hang_up(reason);
+        self.finish(call, &cfg, session, heard).await
+    }
+
+    async fn load_live(&self, ws: &WorkspaceId, id: &CallId) -> Result<(Call, Arc<AgentConfig>, Session), CallError> {
+        let call = self
+            .store
+            .get_call(ws, id)
+            .await?
+            .ok_or_else(|| CallError::NotFound(format!("no call with id `{id}` exists in this workspace")))?;
+        if !call.status.is_live() {
+            return Err(CallError::Conflict(format!(
+                "call {id} has ended ({}); start a new call",
+                call.status
+            )));
+        }
+        let cfg = self.config(ws, &call.agent_id).await?;
+        let session: Session = serde_json::from_value(call.session.clone())
+            .map_err(|e| CallError::Store(StoreError::Corrupt(format!("session of call {id}: {e}"))))?;
+        Ok((call, cfg, session))
+    }
+
+    /// Runs the tools the turn made ready, picks the reply, and stores the call with its
+    /// events.
+    async fn finish(
+        &self,
+        mut call: Call,
+        cfg: &AgentConfig,
+        mut session: Session,
+        mut heard: Heard,
+    ) -> Result<Step, CallError> {
+        loop {
+            let ready = session.ready_tools(cfg);
+            if ready.is_empty() {
+                break;
+            }
+            for req in ready {
+                let (outcome, record) = self.run_tool(&req).await;
+                call.tool_calls.push(record);
+                session.tool_result(cfg, outcome, &mut heard);
+            }
+        }
+        let reply = session.respond(cfg, heard);
+        let now = Utc::now();
+        if !reply.say.is_empty() {
+            call.turns.push(Turn {
+                speaker: Speaker::Agent,
+                text: reply.say.clone(),
+                at: now,
+            });
+        }
+        self.apply(&mut call, cfg, &session, now);
+        let business = business(cfg);
+        let mut events = Vec::new();
+        for a in &reply.actions {
+            let extra = match a {
+                Action::Collected { field, value } => {
+                    Some((EventType::DataCollected, json!({"field": field, "value": value})))
+                }
+                Action::Message(m) => Some((EventType::MessageCollected, json!({"message": m}))),
+                Action::Transfer { to, reason } => Some((
+                    EventType::CallTransferred,
+                    json!({"transferred_to": to, "reason": reason}),
+                )),
+                Action::CallType(_) | Action::End(_) => None,
+            };
+            if let Some((kind, Value::Object(extra))) = extra {
+                events.push(NewEvent::new(kind, call.event_data(now, extra), &business, now));
+            }
+        }
+        if reply.ended {
+            let transcript = call.transcript();
+            let mut ended = Map::new();
+            ended.insert("transcript".into(), json!(transcript));
+            ended.insert("ai_summary".into(), json!(call.ai_summary));
+            ended.insert("message".into(), json!(call.message));
+            ended.insert("transferred_to".into(), json!(call.transferred_to));
+            ended.insert("end_reason".into(), json!(call.end_reason));
+            events.push(NewEvent::new(
+                EventType::CallEnded,
+                call.event_data(now, ended),
+                &business,
+                now,
+            ));
+            let mut ready = Map::new();
+            ready.insert("transcript".into(), json!(transcript));
+            ready.insert("turns".into(), serde_json::to_value(&call.turns).unwrap_or(Value::Null));
+            events.push(NewEvent::new(
+                EventType::TranscriptReady,
+                call.event_data(now, ready),
+                &business,
+                now,
+            ));
+        }
+        let result = self
+            .dispatcher
+            .emit_call(&call.workspace_id.clone(), CallWrite::Update(&call), &events)
+            .await;
+        match result {
+            Ok(_) => {}
+            Err(StoreError::Conflict(_)) => {
+                return Err(CallError::Conflict(format!(
+                    "another turn of call {} was taken at the same time; send turns one after the other",
+                    call.id
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        call.version += 1;
+        Ok(Step { call, reply })
+    }
+
+    /// Copies the session's outcome onto the call record.
+    fn apply(&self, call: &mut Call, cfg: &AgentConfig, session: &Session, now: DateTime<Utc>) {
+        call.custom_fields = session.fields.clone();
+        call.call_type = session.call_type.clone();
+        call.message = session.message.clone();
+        call.transferred_to = session.transferred_to.clone();
+        let text = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_owned));
+        call.caller.name = text(session.first_of(cfg, &FieldType::Name));
+        call.caller.email = text(session.first_of(cfg, &FieldType::Email));
+        call.updated_at = now;
+        if session.ended() {
+            call.status = CallStatus::Completed;
+            call.ended_at = Some(now);
+            call.end_reason = session.end_reason.map(|r| r.as_str().to_owned());
+            call.ai_summary = Some(summarize(cfg, session));
+        }
+        call.session = serde_json::to_value(session).unwrap_or(Value::Null);
+    }
+
+    /// Calls one HTTP tool. Never fails the call: every problem becomes the record's
+    /// error and an empty outcome.
+    async fn run_tool(&self, req: &ToolRequest) -> (ToolOutcome, ToolCall) {
+        let t = &req.tool;
+        let at = Utc::now();
+        let started = Instant::now();
+        let mut renderer = Renderer::new(&req.vars);
+        let url = renderer.render(&t.url, Encoding::UrlComponent).unwrap_or_default();
+        let mut headers = vec![
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+            (
+                "User-Agent".to_owned(),
+                concat!("Frontdesk/", env!("CARGO_PKG_VERSION")).to_owned(),
+            ),
+        ];
+        for (k, v) in &t.headers {
+            headers.push((k.clone(), renderer.render(v, Encoding::Header).unwrap_or_default()));
+        }
+        let body = match (&t.body_template, t.http_method) {
+            (_, ToolMethod::Get) => Vec::new(),
+            (Some(tpl), _) => renderer.render_json(tpl).unwrap_or_default().into_bytes(),
+            (None, _) => {
+                // No template: the parameters, by name.
+                let params: Map<String, Value> = t
+                    .parameters
+                    .iter()
+                    .map(|p| (p.name.clone(), req.vars.get(&p.name).cloned().unwrap_or(Value::Null)))
+                    .collect();
+                Value::Object(params).to_string().into_bytes()
+            }
+        };
+        let method = reqwest_method(t.http_method);
+        let out = Outgoing {
+            method,
+            url,
+            headers,
+            body,
+        };
+        let timeout = Duration::from_millis(t.timeout_ms);
+        let sent = tokio::time::timeout(timeout, self.tools.send_capped(out, TOOL_REPLY_MAX)).await;
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let mut record = ToolCall {
+            tool: t.tool_name.clone(),
+            at,
+            status: None,
+            ok: false,
+            latency_ms,
+            error: None,
+        };
+        let outcome = match sent {
+            Err(_) => {
+                record.error = Some(format!("no reply within {} ms", t.timeout_ms));
+                ToolOutcome::default()
+            }
+            Ok(Err(e)) => {
+                record.error = Some(e.message);
+                ToolOutcome::default()
+            }
+            Ok(Ok(res)) => {
+                record.status = Some(res.status);
+                if (200..300).contains(&res.status) {
+                    record.ok = true;
+                    read_outcome(&res.body_prefix)
+                } else {
+                    record.error = Some(format!("HTTP {}", res.status));
+                    ToolOutcome::default()
+                }
+            }
+        };
+        metrics::counter!("frontdesk_tool_calls_total", "ok" => record.ok.to_string()).increment(1);
+        (outcome, record)
+    }
+}
+
+/// A tool's JSON reply: `say` to speak, other keys as fields. Anything else is ignored.
+fn read_outcome(body: &str) -> ToolOutcome {
+    match serde_json::from_str::<Value>(body) {
+        Ok(Value::Object(mut m)) => {
+            let say = m.remove("say").and_then(|s| s.as_str().map(str::to_owned));
+            ToolOutcome { say, fields: m }
+        }
+        _ => ToolOutcome::default(),
+    }
+}
+
+fn reqwest_method(m: ToolMethod) -> reqwest::Method {
+    match m {
+        ToolMethod::Get => reqwest::Method::GET,
+        ToolMethod::Post => reqwest::Method::POST,
+        ToolMethod::Put => reqwest::Method::PUT,
+        ToolMethod::Patch => reqwest::Method::PATCH,
+        ToolMethod::Delete => reqwest::Method::DELETE,
+    }
+}
+
+/// The business details events carry for templates.
+pub fn business(cfg: &AgentConfig) -> Business {
+    Business {
+        owner_name: cfg.business.owner_name.clone(),
+        website: cfg.business.website.clone(),
+        booking_url: cfg.business.booking_url.clone(),
+    }
+}
+
+fn fallback_config() -> AgentConfig {
+    AgentConfig {
+        name: "Receptionist".into(),
+        business: Default::default(),
+        greeting: "Thanks for calling, how can I help you today?".into(),
+        data_to_collect: Vec::new(),
+        call_types: Vec::new(),
+        transfer: None,
+        knowledge: Vec::new(),
+        tools: Vec::new(),
+        closing: "Thanks for calling. Goodbye!".into(),
+        brain: Default::default(),
+    }
+}
+
+/// Whether a provider can place calls in this build.
+pub fn can_place(provider: Provider) -> bool {
+    provider == Provider::Sim
+}

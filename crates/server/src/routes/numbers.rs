@@ -1,0 +1,171 @@
+//! `/v1/numbers`: phone numbers, each routing its calls to an agent through a provider
+//! (`sim` for the simulator, `twilio`). A number belongs to one workspace.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use frontdesk_core::ValidationError;
+use frontdesk_core::agent::{Number, Provider};
+use frontdesk_core::id::{AgentId, NumberId};
+use frontdesk_core::phone::PhoneNumber;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::agents::ListQuery;
+use super::{List, page, path_id};
+use crate::ApiError;
+use crate::auth::Caller;
+use crate::error::ErrorBody;
+use crate::extract::{ApiJson, ApiQuery};
+use crate::state::AppState;
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_numbers, create_number))
+        .routes(routes!(get_number, update_number, delete_number))
+}
+
+/// A phone number and the agent that answers it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NumberView {
+    #[schema(example = "num_01JD3Q2W8M6Y7Z0ABCDEF12345")]
+    pub id: String,
+    /// E.164.
+    #[schema(example = "+15550100000")]
+    pub number: String,
+    pub agent_id: String,
+    /// `sim` or `twilio`.
+    #[schema(example = "sim")]
+    pub provider: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Number> for NumberView {
+    fn from(n: Number) -> Self {
+        Self {
+            id: n.id.to_string(),
+            number: n.number,
+            agent_id: n.agent_id.to_string(),
+            provider: n.provider.as_str().to_owned(),
+            created_at: n.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateNumber {
+    /// E.164, for example `+15550100000`.
+    pub number: String,
+    pub agent_id: String,
+    /// `sim` (default) or `twilio`.
+    pub provider: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateNumber {
+    /// The agent that answers from now on.
+    pub agent_id: String,
+}
+
+fn agent_id(s: &str) -> Result<AgentId, ApiError> {
+    AgentId::parse(s).map_err(|e| ApiError::invalid(&e.for_field("agent_id")))
+}
+
+/// List numbers, newest first.
+#[utoipa::path(get, path = "/v1/numbers", tag = "numbers", params(ListQuery),
+    responses((status = 200, body = List<NumberView>), (status = 400, body = ErrorBody)))]
+async fn list_numbers(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<List<NumberView>>, ApiError> {
+    let req = page(q.limit, q.cursor.as_deref(), NumberId::PREFIX)?;
+    let p = state.store.list_numbers_page(&caller.workspace_id, &req).await?;
+    Ok(Json(List {
+        data: p.data.into_iter().map(NumberView::from).collect(),
+        next_cursor: p.next_cursor,
+    }))
+}
+
+/// Add a number and the agent that answers it.
+#[utoipa::path(post, path = "/v1/numbers", tag = "numbers", request_body = CreateNumber,
+    responses((status = 201, body = NumberView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_number(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateNumber>,
+) -> Result<(StatusCode, Json<NumberView>), ApiError> {
+    let number = PhoneNumber::parse(&body.number).map_err(|e| ApiError::invalid(&e))?;
+    let agent = agent_id(&body.agent_id)?;
+    let provider = match body.provider.as_deref() {
+        None => Provider::Sim,
+        Some(p) => Provider::parse(p).ok_or_else(|| {
+            ApiError::invalid(&ValidationError::new(
+                "provider",
+                format!("`{p}` is not a provider; use \"sim\" or \"twilio\""),
+            ))
+        })?,
+    };
+    let n = state
+        .store
+        .create_number(&caller.workspace_id, number.as_str(), &agent, provider)
+        .await?;
+    Ok((StatusCode::CREATED, Json(n.into())))
+}
+
+/// Get a number.
+#[utoipa::path(get, path = "/v1/numbers/{id}", tag = "numbers", params(("id" = String, Path)),
+    responses((status = 200, body = NumberView), (status = 404, body = ErrorBody)))]
+async fn get_number(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<NumberView>, ApiError> {
+    let nid = path_id(&id, NumberId::parse, "number")?;
+    let n = state
+        .store
+        .get_number(&caller.workspace_id, &nid)
+        .await?
+        .ok_or_else(|| ApiError::not_found("number", &id))?;
+    Ok(Json(n.into()))
+}
+
+/// Route a number to another agent.
+#[utoipa::path(patch, path = "/v1/numbers/{id}", tag = "numbers", params(("id" = String, Path)), request_body = UpdateNumber,
+    responses((status = 200, body = NumberView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_number(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateNumber>,
+) -> Result<Json<NumberView>, ApiError> {
+    let nid = path_id(&id, NumberId::parse, "number")?;
+    let agent = agent_id(&body.agent_id)?;
+    let n = state
+        .store
+        .update_number(&caller.workspace_id, &nid, &agent)
+        .await?
+        .ok_or_else(|| ApiError::not_found("number", &id))?;
+    Ok(Json(n.into()))
+}
+
+/// Remove a number (its past calls stay).
+#[utoipa::path(delete, path = "/v1/numbers/{id}", tag = "numbers", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn delete_number(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let nid = path_id(&id, NumberId::parse, "number")?;
+    if state.store.delete_number(&caller.workspace_id, &nid).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("number", &id))
+    }
+}
