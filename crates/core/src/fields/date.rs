@@ -6,9 +6,12 @@
 //! A date without a year (`June 3rd`) is the next such date on or after today; a month
 //! with a year but no day (`March 2025`) is given as `YYYY-MM`, ISO 8601's calendar month.
 //! Spoken years are read as pairs (`nineteen ninety`, `twenty twenty four`, `nineteen oh
-//! five`) or as numbers (`two thousand five`); two-digit years are in the past century
-//! unless that would be in the future. Written dates anywhere in the answer win over
-//! relative words.
+//! five`) or as numbers (`two thousand five`). After a month and day, a two-digit year
+//! may be written (`5/3/85`, `May 12 85`, `march 4 '90`) or spoken (`seventy nine`, `oh
+//! five`, `ninety`); a two-digit year `yy` is `20yy` when that is at most ten years after
+//! today's year, else `19yy` (`1/2/60` -> `1960-01-02`). A two-digit number followed by a
+//! time of day (`June 3 10 am`) is not a year. Written dates anywhere in the answer win
+//! over relative words.
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
@@ -119,7 +122,7 @@ fn year_at(t: &[String], i: usize, today: Option<NaiveDate>) -> Option<(i32, usi
         let y: i32 = w.parse().ok()?;
         return match (w.len(), today) {
             (4, _) if (1800..=2199).contains(&y) => Some((y, 1)),
-            (2, Some(today)) => Some((two_digit_year(y, today), 1)),
+            (2, Some(today)) if !time_follows(t, i + 1) => Some((two_digit_year(y, today), 1)),
             _ => None,
         };
     }
@@ -127,7 +130,10 @@ fn year_at(t: &[String], i: usize, today: Option<NaiveDate>) -> Option<(i32, usi
         let y = format!("{}", n.value).parse().ok()?;
         return Some((y, n.len));
     }
-    let century = teen(w).filter(|c| *c >= 18).or_else(|| (w == "twenty").then_some(20))?;
+    let century = teen(w).filter(|c| *c >= 18).or_else(|| (w == "twenty").then_some(20));
+    let Some(century) = century else {
+        return today.and_then(|today| spoken_two_digit(t, i, today));
+    };
     let c = i32::try_from(century).ok()?;
     if word(t, i + 1) == "oh"
         && let Some(u) = unit(word(t, i + 2))
@@ -141,12 +147,53 @@ fn year_at(t: &[String], i: usize, today: Option<NaiveDate>) -> Option<(i32, usi
             Some(u) => (tn + u, 2),
             None => (tn, 1),
         })
-    })?;
-    Some((c * 100 + i32::try_from(tail.0).ok()?, 1 + tail.1))
+    });
+    match tail {
+        Some((v, n)) => Some((c * 100 + i32::try_from(v).ok()?, 1 + n)),
+        // `twenty` alone after a date: the year `20`.
+        None => today.and_then(|today| spoken_two_digit(t, i, today)),
+    }
 }
 
+/// A spoken two-digit year after a month and day: `seventy nine`, `ninety`, `oh five`.
+/// Teens (`ten`, `eleven`) are left out: after a date they are hours more often than years.
+fn spoken_two_digit(t: &[String], i: usize, today: NaiveDate) -> Option<(i32, usize)> {
+    let w = word(t, i);
+    let (yy, n) = if matches!(w, "oh" | "o" | "zero") {
+        (unit(word(t, i + 1))?, 2)
+    } else {
+        let tn = tens(w)?;
+        match unit(word(t, i + 1)).filter(|u| *u > 0) {
+            Some(u) => (tn + u, 2),
+            None => (tn, 1),
+        }
+    };
+    if time_follows(t, i + n) {
+        return None;
+    }
+    Some((two_digit_year(i32::try_from(yy).ok()?, today), n))
+}
+
+/// Words after which a two-digit number is a time of day or a count, not a year.
+const NOT_A_YEAR_BEFORE: &[&str] = &[
+    "am", "pm", "o'clock", "oclock", "thirty", "fifteen", "forty", "oh", "past", "to", "till", "minutes", "years",
+    "people", "dollars",
+];
+
+/// Whether the words at `i` make the number before them a time of day (`10 am`, `ten
+/// thirty`, `twenty past four`, `five o'clock`, `ten in the morning`) or a count (`fifty
+/// years`), not a year.
+fn time_follows(t: &[String], i: usize) -> bool {
+    let w = word(t, i);
+    NOT_A_YEAR_BEFORE.contains(&w)
+        || (matches!(w, "a" | "p") && word(t, i + 1) == "m")
+        || (w == "in" && word(t, i + 1) == "the")
+        || (w.len() == 2 && w.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// A two-digit year: `20yy` when that is at most ten years after today's year, else `19yy`.
 fn two_digit_year(yy: i32, today: NaiveDate) -> i32 {
-    if 2000 + yy <= today.year() {
+    if 2000 + yy <= today.year() + 10 {
         2000 + yy
     } else {
         1900 + yy
@@ -286,6 +333,19 @@ mod tests {
             ("march nineteen ninety", "1990-03"),
             ("nineteen eighty five, May twelfth", "1985-05-12"),
             ("1985 May 12th", "1985-05-12"),
+            // Two-digit years, written or spoken, pivoting at ten years after today.
+            ("July fifteenth, seventy nine", "1979-07-15"),
+            ("the fifteenth of July, seventy nine", "1979-07-15"),
+            ("july fifteen seventy nine", "1979-07-15"),
+            ("1/2/60", "1960-01-02"),
+            ("5/3/85", "1985-05-03"),
+            ("march 4 '90", "1990-03-04"),
+            ("march 4th, oh five", "2005-03-04"),
+            ("march 4th ninety", "1990-03-04"),
+            ("May twentieth, twenty five", "2025-05-20"),
+            ("6/1/36", "2036-06-01"),
+            ("6/1/37", "1937-06-01"),
+            ("june 3 '12", "2012-06-03"),
         ];
         for (said, want) in cases {
             assert_eq!(d(said).as_deref(), Some(want), "{said}");
@@ -325,6 +385,18 @@ mod tests {
         for (said, want) in cases {
             assert_eq!(d(said).as_deref(), Some(want), "{said}");
         }
+    }
+
+    #[test]
+    fn a_time_after_a_date_is_not_its_year() {
+        assert_eq!(d("June 3rd 10 am").as_deref(), Some("2026-06-03"));
+        assert_eq!(d("June third, twenty past four").as_deref(), Some("2026-06-03"));
+        assert_eq!(d("june third seventy in the morning").as_deref(), Some("2026-06-03"));
+        assert_eq!(d("March 5th at 10").as_deref(), Some("2026-03-05"));
+        assert_eq!(d("March 5th ten thirty").as_deref(), Some("2026-03-05"));
+        assert_eq!(d("March 5th, fifty years ago").as_deref(), Some("2026-03-05"));
+        // Month and spoken number alone: a day, not a year.
+        assert_eq!(d("May twenty").as_deref(), Some("2026-05-20"));
     }
 
     #[test]

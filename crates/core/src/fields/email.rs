@@ -8,6 +8,12 @@
 //! last `dot <label>`, the local part the words before it back to the first word that
 //! introduces the address (`is`, `it's`, `me`, ...). Words run together, since spoken
 //! addresses have no spaces (`obrien roofing dot com` -> `obrienroofing.com`).
+//!
+//! Spelled-out letters are read as one word: a run of two or more single letters (`r a d e
+//! y e m i`) joins before the lead words are looked at, so a spelled `i` or `a` is never
+//! taken for the pronoun or the article (`s o n e i l at gmail dot com` ->
+//! `soneil@gmail.com`, `b carter at ...` -> `bcarter@...`). `double`/`triple` before a
+//! letter or digit repeat it (`j o double n` -> `jonn`).
 
 use super::spoken::unit;
 
@@ -87,6 +93,45 @@ fn pieces(s: &str) -> Vec<Piece> {
                 out.push(Piece::Text(p.to_owned()));
             }
         }
+    }
+    join_letters(out)
+}
+
+/// Joins runs of two or more single letters (a spelled-out word) into one piece, and
+/// expands `double x` / `triple x`.
+fn join_letters(pieces: Vec<Piece>) -> Vec<Piece> {
+    let single =
+        |p: &Piece| matches!(p, Piece::Text(t) if t.chars().count() == 1 && t.chars().all(char::is_alphanumeric));
+    let mut out: Vec<Piece> = Vec::with_capacity(pieces.len());
+    let mut i = 0;
+    while let Some(p) = pieces.get(i) {
+        let repeat = match p {
+            Piece::Text(t) if t == "double" => 2,
+            Piece::Text(t) if t == "triple" => 3,
+            _ => 1,
+        };
+        if repeat > 1
+            && let Some(Piece::Text(next)) = pieces.get(i + 1).filter(|n| single(n))
+        {
+            out.push(Piece::Text(next.repeat(repeat)));
+            i += 2;
+            continue;
+        }
+        let run = pieces[i..].iter().take_while(|p| single(p)).count();
+        if run >= 2 {
+            let word: String = pieces[i..i + run]
+                .iter()
+                .filter_map(|p| match p {
+                    Piece::Text(t) => Some(t.as_str()),
+                    Piece::At => None,
+                })
+                .collect();
+            out.push(Piece::Text(word));
+            i += run;
+            continue;
+        }
+        out.push(p.clone());
+        i += 1;
     }
     out
 }
@@ -176,6 +221,17 @@ mod tests {
             ("you can email me at tom seven at acme dot io", "tom7@acme.io"),
             ("sure, it's john@gmail dot com", "john@gmail.com"),
             ("uh it's sam plus leads at example period org", "sam+leads@example.org"),
+            // Spelled-out letters are one word, even when one of them is `i` or `a`.
+            ("r a d e y e m i at gmail dot com", "radeyemi@gmail.com"),
+            ("s o n e i l at gmail dot com", "soneil@gmail.com"),
+            ("g l i u at protonmail dot com", "gliu@protonmail.com"),
+            ("j o h n dot smith at gmail dot com", "john.smith@gmail.com"),
+            ("b carter at gmail dot com", "bcarter@gmail.com"),
+            ("my email is a j smith at yahoo dot com", "ajsmith@yahoo.com"),
+            ("it's i a n 2 at g mail dot com", "ian2@gmail.com"),
+            ("sure, m a r i a at a o l dot com", "maria@aol.com"),
+            ("j o double n at example dot com", "jonn@example.com"),
+            ("k i m one two at outlook dot com", "kim12@outlook.com"),
         ];
         for (said, want) in cases {
             assert_eq!(email(said).as_deref(), Some(want), "{said}");

@@ -345,6 +345,51 @@ mod tests {
         }
     }
 
+    /// Answers from later recorded conversations, through [`normalize`].
+    #[test]
+    fn dev_more_callers() {
+        let pets = FieldType::Enum {
+            options: ["dog", "cat", "rabbit", "bird", "reptile", "other"]
+                .map(String::from)
+                .to_vec(),
+        };
+        let cases: Vec<(&FieldType, &str, Value)> = vec![
+            (
+                &FieldType::Email,
+                "r a d e y e m i at gmail dot com",
+                json!("radeyemi@gmail.com"),
+            ),
+            (
+                &FieldType::Email,
+                "g l i u at protonmail dot com",
+                json!("gliu@protonmail.com"),
+            ),
+            (
+                &FieldType::Money,
+                "between fifteen hundred and eighteen hundred a month",
+                json!("$1,500-$1,800"),
+            ),
+            (&FieldType::Money, "about 500 bucks", json!("$500")),
+            (&FieldType::Number, "two hundred and fifty", json!(250)),
+            (&FieldType::Date, "July fifteenth, seventy nine", json!("1979-07-15")),
+            (&FieldType::Date, "1/2/60", json!("1960-01-02")),
+            (&FieldType::Date, "march 4 '90", json!("1990-03-04")),
+            (&pets, "he's a golden retriever", json!("dog")),
+            (&FieldType::String, "her name's Luna", json!("Luna")),
+            (&FieldType::String, "it's 42 Cedar Court", json!("42 Cedar Court")),
+            (&FieldType::String, "it's leaking", json!("it's leaking")),
+            (&FieldType::Boolean, "I have not", json!(false)),
+            (&FieldType::Boolean, "yep, twice before", json!(true)),
+            (&FieldType::Time, "around two thirty in the afternoon", json!("14:30")),
+            (&FieldType::Time, "evenings, like six pm", json!("18:00")),
+            (&FieldType::Time, "three fifteen pm", json!("15:15")),
+        ];
+        for (ty, said, want) in cases {
+            assert_eq!(normalize(ty, said, &dev_ctx()), Some(want), "{} {said}", ty.name());
+        }
+        assert_eq!(normalize(&pets, "the other driver", &dev_ctx()), None);
+    }
+
     /// Development answers that hold no value of their field's type.
     #[test]
     fn dev_no_value() {

@@ -6,6 +6,12 @@
 //! `$15,000-$20,000`, the multiplier said once applying to both ends) or a bound (`under 10
 //! grand` -> `under $10,000`). When several numbers are said, the first that sounds like
 //! money (`$`, `dollars`, `k`, `grand`, `thousand`) is taken.
+//!
+//! An `and` after `hundred` or `thousand` goes on with the same number only for a smaller
+//! remainder (`two hundred and fifty`, `two hundred and fifty thousand`), so `between
+//! fifteen hundred and eighteen hundred` is the range `$1,500-$1,800`; a range's lower end
+//! said without its multiplier takes the upper end's, `hundred` included (`five to six
+//! hundred` -> `$500-$600`).
 
 use serde_json::Value;
 
@@ -91,41 +97,79 @@ pub fn money(s: &str) -> Option<String> {
 }
 
 /// A single amount at `i` (after an optional `$`): its number, and whether money words
-/// come with it. Returns the number and the tokens taken.
-fn one_at(t: &[String], i: usize) -> Option<(Num, bool, usize)> {
+/// come with it.
+#[derive(Debug, Clone, Copy)]
+struct One {
+    num: Num,
+    moneyish: bool,
+    /// Tokens taken, money words included.
+    len: usize,
+    /// What a range's lower end said without one is multiplied by: the multiplier that
+    /// ends this number (`thousand`, or `hundred` in `eighteen hundred`).
+    spread: Option<f64>,
+}
+
+fn one_at(t: &[String], i: usize) -> Option<One> {
     let dollar = t.get(i).is_some_and(|w| w == "$");
     let start = i + usize::from(dollar);
-    let n = number_at(t, start)?;
-    let end = start + n.len;
+    let num = number_at(t, start)?;
+    let end = start + num.len;
     let unit = t
         .get(end)
         .is_some_and(|w| matches!(w.as_str(), "dollars" | "dollar" | "bucks" | "usd"));
-    Some((n, dollar || unit || n.scale.is_some(), end + usize::from(unit) - i))
+    let last = end.checked_sub(1).and_then(|k| t.get(k)).map(String::as_str);
+    let spread = if last == Some("hundred") {
+        Some(100.0)
+    } else {
+        num.scale
+    };
+    Some(One {
+        num,
+        moneyish: dollar || unit || num.scale.is_some(),
+        len: end + usize::from(unit) - i,
+        spread,
+    })
 }
 
 /// An amount or range starting at `i`, and the tokens it took.
 fn amount_at(t: &[String], i: usize) -> Option<(Amount, usize)> {
-    let (lo, lo_money, lo_len) = one_at(t, i)?;
+    let mut lo = one_at(t, i)?;
     let between = t[..i].iter().any(|w| w == "between");
-    let joiner = t.get(i + lo_len).map(String::as_str);
+    let joiner = t.get(i + lo.len).map(String::as_str);
     let joins = matches!(joiner, Some("to" | "-" | "or")) || (joiner == Some("and") && between);
-    let hi = joins.then(|| one_at(t, i + lo_len + 1)).flatten();
-    let mut value = lo.value;
-    if let Some((h, _, _)) = hi
-        && lo.scale.is_none()
-        && let Some(s) = h.scale
-        && lo.value * s <= h.value
+    let mut hi = joins.then(|| one_at(t, i + lo.len + 1)).flatten();
+    if between
+        && hi.is_none()
+        && let Some((l, h)) = split_between(t, i, lo.len)
+    {
+        (lo, hi) = (l, Some(h));
+    }
+    let mut value = lo.num.value;
+    if let Some(h) = hi
+        && lo.num.scale.is_none()
+        && let Some(s) = h.spread
+        && lo.num.value * s <= h.num.value
     {
         value *= s;
     }
     let amount = Amount {
         value,
-        upto: hi.map(|h| h.0.value),
-        moneyish: lo_money || hi.is_some_and(|h| h.1),
+        upto: hi.map(|h| h.num.value),
+        moneyish: lo.moneyish || hi.is_some_and(|h| h.moneyish),
         bound: if hi.is_some() { None } else { bound_before(&t[..i]) },
     };
-    let len = lo_len + hi.map_or(0, |h| 1 + h.2);
+    let len = lo.len + hi.map_or(0, |h| 1 + h.len);
     Some((amount, len))
+}
+
+/// `between` needs an `and`: when the only one was read inside the number (`between two
+/// hundred and fifty thousand`), the number splits there into a range's two ends, as long
+/// as the upper end is the larger.
+fn split_between(t: &[String], i: usize, len: usize) -> Option<(One, One)> {
+    let k = (i..i + len).rev().find(|&k| t.get(k).is_some_and(|w| w == "and"))?;
+    let lo = one_at(&t[..k], i).filter(|l| i + l.len == k)?;
+    let hi = one_at(t, k + 1).filter(|h| k + 1 + h.len == i + len)?;
+    (hi.num.value > lo.num.value).then_some((lo, hi))
 }
 
 /// `under` or `over` when the words just before an amount bound it.
@@ -203,6 +247,8 @@ mod tests {
             ("1,500", json!(1500)),
             ("maybe 3.5", json!(3.5)),
             ("twelve hundred", json!(1200)),
+            ("fifteen hundred and eighteen hundred", json!(1500)),
+            ("two hundred and fifty", json!(250)),
         ];
         for (said, want) in cases {
             assert_eq!(number(said), Some(want), "{said}");
@@ -235,6 +281,23 @@ mod tests {
             ("for 2 bathrooms about 10k", "$10,000"),
             ("500 to 2 thousand", "$500-$2,000"),
             ("a hundred bucks", "$100"),
+            // `X hundred and Y hundred` is a range, `X hundred and Y` one amount.
+            ("between fifteen hundred and eighteen hundred a month", "$1,500-$1,800"),
+            ("fifteen hundred to eighteen hundred", "$1,500-$1,800"),
+            ("fifteen to eighteen hundred", "$1,500-$1,800"),
+            ("between five and six hundred dollars", "$500-$600"),
+            ("between fifteen hundred and two thousand", "$1,500-$2,000"),
+            ("two hundred and fifty", "$250"),
+            ("two hundred and fifty thousand", "$250,000"),
+            ("between two hundred and fifty thousand", "$200-$50,000"),
+            (
+                "between a hundred and twenty and a hundred and fifty thousand",
+                "$120,000-$150,000",
+            ),
+            ("between 200 and 300 thousand", "$200,000-$300,000"),
+            ("under ten k", "under $10,000"),
+            ("about 500 bucks", "$500"),
+            ("twelve hundred a month", "$1,200"),
         ];
         for (said, want) in cases {
             assert_eq!(money(said).as_deref(), Some(want), "{said}");

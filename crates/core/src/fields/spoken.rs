@@ -231,7 +231,7 @@ fn special(acc: &mut Acc, t: &[String], j: usize, w: &str) -> Option<usize> {
         acc.last = Half;
         return Some(3);
     }
-    if w == "and" && matches!(acc.last, Hundred | Scale) && is_word_number(word(1)) {
+    if w == "and" && matches!(acc.last, Hundred | Scale) && is_word_number(word(1)) && and_continues(acc, t, j + 1) {
         acc.last = And;
         return Some(1);
     }
@@ -250,6 +250,40 @@ fn special(acc: &mut Acc, t: &[String], j: usize, w: &str) -> Option<usize> {
         return Some(1 + digits.len());
     }
     None
+}
+
+/// Whether the words after an `and` (at `k`) continue the number before it rather than
+/// start a second one. After `hundred` the rest must be below 100 and not a hundreds group
+/// of its own (`two hundred and fifty` is 250, `fifteen hundred and eighteen hundred` is
+/// two numbers); a multiplier after it applies to the whole (`two hundred and fifty
+/// thousand`) only when the hundreds are below a thousand (`fifteen hundred and two
+/// thousand` is two numbers). After `thousand` (or a larger multiplier) the rest must be
+/// smaller than it and not carry a multiplier as large (`twenty thousand and five hundred`
+/// is 20,500, `ten thousand and twenty thousand` is two numbers).
+fn and_continues(acc: &Acc, t: &[String], k: usize) -> bool {
+    let word = |n: usize| t.get(k + n).map(String::as_str).unwrap_or("");
+    // The small number said right after the `and`: `fifty`, `fifty five`, `eighteen`.
+    let (small, n) = match (tens(word(0)), unit(word(1)).filter(|u| *u > 0)) {
+        (Some(tn), Some(u)) => (tn + u, 2),
+        (Some(tn), None) => (tn, 1),
+        _ => match teen(word(0)).or_else(|| unit(word(0))) {
+            Some(v) => (v, 1),
+            None => return false,
+        },
+    };
+    let next = word(n);
+    let last_scale = acc.scale.unwrap_or(1.0);
+    match acc.last {
+        Last::Hundred => match (next, scale(next)) {
+            ("hundred", _) => false,
+            (_, Some(s)) => acc.current < 1000.0 && acc.scale.is_none_or(|l| s < l),
+            (_, None) => true,
+        },
+        _ => match next {
+            "hundred" => f64::from(small) * 100.0 < last_scale,
+            _ => scale(next).is_none_or(|s| s < last_scale),
+        },
+    }
 }
 
 /// The first number anywhere in the tokens, with the index it starts at.
@@ -350,6 +384,17 @@ mod tests {
         assert_eq!(num("5 k"), Some((5000.0, 2)));
         assert_eq!(num("nineteen hundred"), Some((1900.0, 2)));
         assert_eq!(num("zero"), Some((0.0, 1)));
+        assert_eq!(num("two hundred and fifty"), Some((250.0, 4)));
+        assert_eq!(num("fifteen hundred and fifty five"), Some((1555.0, 5)));
+        assert_eq!(num("two hundred and fifty thousand"), Some((250_000.0, 5)));
+        assert_eq!(num("a hundred and twenty thousand"), Some((120_000.0, 5)));
+        assert_eq!(num("twenty thousand and five hundred"), Some((20_500.0, 5)));
+        assert_eq!(num("one million and fifty thousand"), Some((1_050_000.0, 5)));
+        assert_eq!(num("three thousand and six"), Some((3006.0, 4)));
+        assert_eq!(
+            num("one million two hundred and fifty thousand"),
+            Some((1_250_000.0, 7))
+        );
     }
 
     #[test]
@@ -358,6 +403,12 @@ mod tests {
         assert_eq!(num("nineteen ninety"), Some((19.0, 1)));
         assert_eq!(num("twenty twenty four"), Some((20.0, 1)));
         assert_eq!(num("fifteen and twenty"), Some((15.0, 1)));
+        // `and` joins only a smaller remainder, never a second number of the same size.
+        assert_eq!(num("fifteen hundred and eighteen hundred"), Some((1500.0, 2)));
+        assert_eq!(num("fifteen hundred and two thousand"), Some((1500.0, 2)));
+        assert_eq!(num("ten thousand and twenty thousand"), Some((10_000.0, 2)));
+        assert_eq!(num("two thousand and five thousand"), Some((2000.0, 2)));
+        assert_eq!(num("ten thousand and fifteen hundred"), Some((10_000.0, 2)));
         assert_eq!(num("seven thirty"), Some((7.0, 1)));
         assert_eq!(num("a dog"), None);
         assert_eq!(num("1,50"), None);

@@ -1,11 +1,17 @@
 //! Free text and person names: the `string` and `name` field types.
 //!
 //! A string is kept as said, less the hesitations around it (`um`, `uh`, `well,` in front,
-//! `thanks` behind) and the final full stop. A name also loses the phrases people wrap it
-//! in (`sure, it's`, `my name is`, `this is ... by the way`), keeps only the name's own
-//! clause (`Priya Patel, I'd like an estimate` -> `Priya Patel`), and comes out in title
-//! case (`kevin o'brien` -> `Kevin O'Brien`, `mcdonald` -> `McDonald`). An answer that is
-//! not a name (`I don't know`, `why do you need that?`) gives `None`.
+//! `thanks` behind) and the final full stop. A short answer (one clause of at most six
+//! words after it) also loses a phrase in front that only introduces the value: `his name
+//! is`, `her name's`, `it's called`, `we call him` always, and `it's`, `it is` or `my
+//! address is` only before what looks like a proper value, a number or a capitalised word
+//! (`it's 42 Cedar Court` -> `42 Cedar Court`, but `it's leaking` stays as said).
+//!
+//! A name also loses the phrases people wrap it in (`sure, it's`, `my name is`, `this is
+//! ... by the way`), keeps only the name's own clause (`Priya Patel, I'd like an estimate`
+//! -> `Priya Patel`), and comes out in title case (`kevin o'brien` -> `Kevin O'Brien`,
+//! `mcdonald` -> `McDonald`). An answer that is not a name (`I don't know`, `why do you
+//! need that?`) gives `None`.
 
 /// Hesitations dropped from the front of any answer.
 const HESITATIONS: &[&str] = &[
@@ -57,9 +63,77 @@ pub fn string(s: &str) -> Option<String> {
     let rest = &words[start..];
     let keys: Vec<String> = rest.iter().map(|w| key(w)).collect();
     let end = strip_trailers(&keys);
-    let out = rest[..end].join(" ");
+    let lead = lead_in(&rest[..end], &keys[..end]);
+    let out = rest[lead..end].join(" ");
     let out = out.trim_matches(|c: char| c.is_whitespace() || matches!(c, '.' | ',' | '!' | '?' | ';' | ':'));
     (!out.is_empty()).then(|| out.to_owned())
+}
+
+/// The most words a value may have for a lead-in before it to be dropped.
+const MAX_VALUE_WORDS: usize = 6;
+
+/// How many words at the front of `keys` say what a thing is called (`it's called`, `he is
+/// named`, `we call him`, `she goes by`), or `None`. `I called` (on the phone) is not one.
+fn called_lead(keys: &[String]) -> Option<usize> {
+    let k = |i: usize| keys.get(i).map(String::as_str).unwrap_or("");
+    let be = match (k(0), k(1)) {
+        ("it's" | "its" | "he's" | "she's" | "they're" | "that's", _) => Some(1),
+        ("it" | "he" | "she" | "they" | "that", "is" | "was" | "are" | "were") => Some(2),
+        _ => None,
+    };
+    if let Some(n) = be
+        && matches!(k(n), "called" | "named")
+    {
+        return Some(n + 1);
+    }
+    match (k(0), k(1), k(2)) {
+        ("we" | "i" | "they" | "you", "call", "him" | "her" | "it" | "them")
+        | ("he" | "she" | "it" | "they", "goes" | "go", "by") => Some(3),
+        _ => None,
+    }
+}
+
+/// Words that may open a `my ... is` lead-in: `my address is`, `the company is`.
+const POSSESSIVES: &[&str] = &["my", "our", "the", "his", "her", "their", "its", "your"];
+
+/// How many words at the front of `words` (their `keys` alongside) only introduce the
+/// value after them; 0 when none do, or when what follows is not one short clause.
+fn lead_in(words: &[&str], keys: &[String]) -> usize {
+    let k = |i: usize| keys.get(i).map(String::as_str).unwrap_or("");
+    let proper = |i: usize| {
+        words
+            .get(i)
+            .and_then(|w| w.trim_start_matches(|c: char| !c.is_alphanumeric()).chars().next())
+            .is_some_and(|c| c.is_ascii_digit() || c.is_uppercase())
+    };
+    // `his name is`, `the dog's name's`, `i think her name is`: up to three words first.
+    let named = (0..=3.min(keys.len())).find_map(|p| match (k(p), k(p + 1)) {
+        ("name", "is" | "was") => Some(p + 2),
+        ("name's", _) => Some(p + 1),
+        _ => None,
+    });
+    let called = called_lead(keys);
+    // `it's 42 Cedar Court`, `my address is 42 Cedar Court`: only before a proper value.
+    let it_is = match (k(0), k(1)) {
+        ("it's" | "its", _) => Some(1),
+        ("it", "is") => Some(2),
+        _ => None,
+    };
+    let my_x_is = (POSSESSIVES.contains(&k(0)))
+        .then(|| (1..=2).find(|&n| k(n + 1) == "is").map(|n| n + 2))
+        .flatten();
+    let lead = named
+        .or(called)
+        .or_else(|| it_is.or(my_x_is).filter(|&n| proper(n)))
+        .unwrap_or(0);
+    let value = &words[lead.min(words.len())..];
+    let one_clause = value
+        .iter()
+        .rev()
+        .skip(1)
+        .all(|w| !w.ends_with([',', ';', '.', '!', '?', ':']));
+    let short = !value.is_empty() && value.len() <= MAX_VALUE_WORDS && one_clause;
+    if short { lead } else { 0 }
 }
 
 /// How many of `keys` remain once trailing [`TRAILERS`] are removed (repeatedly).
@@ -427,6 +501,48 @@ mod tests {
         }
         for said in ["", "   ", "um", "uh, thanks.", "..."] {
             assert_eq!(string(said), None, "{said}");
+        }
+    }
+
+    #[test]
+    fn string_lead_ins() {
+        let cases = [
+            ("his name is biscuit", "biscuit"),
+            ("her name's Luna", "Luna"),
+            ("it's called Clover", "Clover"),
+            ("it's 42 Cedar Court", "42 Cedar Court"),
+            ("um 17 oak street", "17 oak street"),
+            ("uh, it is 9 Elm Road.", "9 Elm Road"),
+            ("the dog's name is Max, thanks", "Max"),
+            ("I think her name is Princess Peach", "Princess Peach"),
+            ("we call him Biscuit", "Biscuit"),
+            ("he's named Rocky", "Rocky"),
+            ("she goes by Lulu", "Lulu"),
+            ("it is called The Nest", "The Nest"),
+            ("yeah, it's Delta Dental", "Delta Dental"),
+            ("my address is 42 Cedar Court", "42 Cedar Court"),
+            ("the company is Acme Roofing", "Acme Roofing"),
+            // Meaningful words stay: `it's` before an ordinary word, a long or several-clause answer.
+            ("it's leaking", "it's leaking"),
+            ("It's leaking under the sink", "It's leaking under the sink"),
+            ("it's a Honda Civic", "it's a Honda Civic"),
+            ("my roof is leaking", "my roof is leaking"),
+            (
+                "It's Mike, tell him the permit came through",
+                "It's Mike, tell him the permit came through",
+            ),
+            (
+                "his name is Max and he has been limping since Tuesday morning",
+                "his name is Max and he has been limping since Tuesday morning",
+            ),
+            ("his name is", "his name is"),
+            ("the name of the street is long", "the name of the street is long"),
+            ("I called yesterday about my roof", "I called yesterday about my roof"),
+            ("they called me back", "they called me back"),
+            ("their names are Max and Bella", "their names are Max and Bella"),
+        ];
+        for (said, want) in cases {
+            assert_eq!(string(said).as_deref(), Some(want), "{said}");
         }
     }
 }
