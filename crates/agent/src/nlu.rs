@@ -54,7 +54,11 @@ impl Words {
 
     /// Content words (stems), without stop words.
     pub fn content(&self) -> impl Iterator<Item = &str> {
-        self.stems.iter().map(String::as_str).filter(|w| !is_stop(w))
+        self.raw
+            .iter()
+            .zip(&self.stems)
+            .filter(|(r, s)| !is_stop(r) && !is_stop(s))
+            .map(|(_, s)| s.as_str())
     }
 }
 
@@ -99,6 +103,9 @@ const IRREGULAR: &[(&str, &str)] = &[
     ("broken", "break"),
     ("bled", "bleed"),
     ("somebody", "someone"),
+    ("someone", "someone"),
+    ("everybody", "everyone"),
+    ("everyone", "everyone"),
     ("anybody", "anyone"),
     ("anyone", "anyone"),
     ("children", "child"),
