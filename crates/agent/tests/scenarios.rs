@@ -213,5 +213,5 @@ fn dev_scenarios() {
 fn holdout_scenarios() {
     let (passed, total) = run("holdout.jsonl");
     // Callers the engine was not written against: most, not all, must pass.
-    assert!(passed * 100 >= total * 80, "{passed}/{total}");
+    assert!(passed * 100 >= total * 90, "{passed}/{total}");
 }
