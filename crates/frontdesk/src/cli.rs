@@ -46,6 +46,49 @@ pub enum Command {
     Keys(KeysCommand),
     /// Run a local webhook receiver that verifies signatures and prints each event.
     Listen(ListenArgs),
+    /// Try the receptionist in the terminal: a phone call without a phone line.
+    ///
+    /// By default the call goes to a running server through its simulator API (`POST
+    /// /v1/sim/calls`): the number called (--to) picks the workspace's agent, and the call
+    /// is a real one there (events, webhooks, tools, the call record). With --agent FILE no
+    /// server is needed: the agent configuration is validated and the conversation engine
+    /// runs in this process; tools are not called offline and no events are sent.
+    ///
+    /// Caller lines come from the keyboard (a `you> ` prompt), from --script FILE or from
+    /// piped stdin, one per line; blank lines and lines starting with # are skipped. The
+    /// call ends when the receptionist ends it or the input does (Ctrl-D or Ctrl-C hang
+    /// up). Then comes a report: call type, collected fields, message, transfer, summary;
+    /// with --json the whole call as JSON on stdout, and the conversation on stderr.
+    Call(CallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The Frontdesk server to call through (ignored with --agent).
+    #[arg(
+        long,
+        visible_alias = "server",
+        env = "FRONTDESK_URL",
+        default_value = "http://127.0.0.1:8080",
+        value_name = "URL"
+    )]
+    pub url: String,
+    /// An API key of the workspace that owns the number (ignored with --agent).
+    #[arg(long, env = "FRONTDESK_API_KEY", hide_env_values = true, value_name = "KEY")]
+    pub key: Option<String>,
+    /// The number called: one of the workspace's numbers (the default is a new server's demo number).
+    #[arg(long, default_value = "+15550100000", value_name = "NUMBER")]
+    pub to: String,
+    /// The caller's number.
+    #[arg(long, default_value = "+15551234567", value_name = "NUMBER")]
+    pub from: String,
+    /// Read the caller's lines from FILE, one per line, instead of stdin.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+    /// Offline: run this agent configuration (JSON, as `POST /v1/agents` takes) in
+    /// process, without a server. Tools are not called offline.
+    #[arg(long, value_name = "FILE")]
+    pub agent: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -150,5 +193,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Workspaces(cmd) => commands::workspaces::run(&config, out, cmd).await,
         Command::Keys(cmd) => commands::keys::run(&config, out, cmd).await,
         Command::Listen(args) => commands::listen::run(args, out).await,
+        Command::Call(args) => commands::call::run(args, out).await,
     }
 }

@@ -1,6 +1,7 @@
 //! One module per CLI command. Commands that touch the database open it from the
 //! configuration and apply migrations first, so any command works on a fresh database.
 
+pub mod call;
 pub mod keys;
 pub mod listen;
 pub mod migrate;
