@@ -12,6 +12,12 @@ fn humanize(name: &str) -> String {
     name.replace('_', " ")
 }
 
+/// "an appointment", "a quote request".
+fn article(noun: &str) -> String {
+    let vowel = noun.chars().next().is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {noun}", if vowel { "an" } else { "a" })
+}
+
 fn clip(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_owned();
@@ -39,8 +45,8 @@ pub fn summarize(cfg: &AgentConfig, s: &Session) -> String {
                 .map(|ct| ct.description.trim().to_owned())
                 .filter(|d| !d.is_empty() && !d.to_lowercase().starts_with("any "));
             match desc {
-                Some(d) => format!(" about a {} ({d})", humanize(t)),
-                None => format!(" with a {}", humanize(t)),
+                Some(d) => format!(" about {} ({d})", article(&humanize(t))),
+                None => format!(" with {}", article(&humanize(t))),
             }
         }
         None => String::new(),
