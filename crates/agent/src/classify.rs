@@ -216,10 +216,6 @@ impl Scores {
         let second = sorted.get(1).map_or(0.0, |s| s.1);
         (top >= threshold && top > second).then_some(i)
     }
-
-    pub fn of(&self, i: usize) -> f64 {
-        self.scores.iter().find(|s| s.0 == i).map_or(0.0, |s| s.1)
-    }
 }
 
 /// The type of a call from its opening words: the best-scoring type; else, for a

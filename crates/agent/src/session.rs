@@ -404,12 +404,6 @@ impl Session {
             && (nlu::wants_message(text)
                 || kind.is_some_and(|i| cfg.call_types[i].action == Some(CallAction::Message)));
         if wants_message {
-            if general_type(cfg, self.call_type.as_deref())
-                && let Some(t) = cfg.call_types.iter().find(|t| t.action == Some(CallAction::Message))
-            {
-                let name = t.name.clone();
-                self.set_type(&name, &mut heard);
-            }
             heard.lead.push("Sure, I can take a message.".into());
             self.start_message(cfg, &mut heard);
             if let Some(m) = inline_message(text) {

@@ -121,7 +121,6 @@ impl From<crate::receptionist::CallError> for ApiError {
         match e {
             CallError::NotFound(m) => Self::new(StatusCode::NOT_FOUND, "not_found", m),
             CallError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
-            CallError::Invalid(v) => Self::invalid(&v),
             CallError::Store(s) => s.into(),
         }
     }

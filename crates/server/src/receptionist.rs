@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use frontdesk_agent::{Action, CallInfo, EndReason, Heard, Reply, Session, ToolOutcome, ToolRequest, summarize};
-use frontdesk_core::ValidationError;
 use frontdesk_core::agent::config::{AgentConfig, ToolMethod};
 use frontdesk_core::agent::{Agent, Number, Provider};
 use frontdesk_core::call::{Call, CallStatus, CallerInfo, Direction, Speaker, ToolCall, Turn};
@@ -38,8 +37,6 @@ pub enum CallError {
     /// The call cannot take this step (it ended, or another turn got there first).
     #[error("{0}")]
     Conflict(String),
-    #[error("{0}")]
-    Invalid(ValidationError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -90,13 +87,8 @@ impl Receptionist {
             return cfg.clone();
         }
         // Stored configurations were validated on the way in; one that no longer parses
-        // (an older format) still answers calls with the demo defaults rather than fail.
-        let cfg = Arc::new(
-            AgentConfig::parse(&agent.config)
-                .or_else(|_| AgentConfig::parse(&frontdesk_core::agent::demo_agent_config()))
-                .map(|p| p.config)
-                .unwrap_or_else(|_| fallback_config()),
-        );
+        // (an older format) still answers calls, plainly, rather than fail them.
+        let cfg = Arc::new(AgentConfig::parse(&agent.config).map_or_else(|_| fallback_config(), |p| p.config));
         if let Ok(mut cache) = self.agents.lock() {
             if cache.len() > 10_000 {
                 cache.clear();

@@ -142,12 +142,6 @@ pub fn option_mentioned(utterance: &str, options: &[String]) -> Option<String> {
     choice::mentioned(utterance, options)
 }
 
-/// Whether the answer is a clear yes (`Some(true)`), a clear no, or neither.
-#[must_use]
-pub fn yes_no(utterance: &str) -> Option<bool> {
-    choice::boolean(utterance)
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;

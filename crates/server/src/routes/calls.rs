@@ -239,11 +239,11 @@ async fn create_call(
             format!("no agent `{a}` exists in this workspace"),
         )));
     }
-    let numbers = state.store.list_numbers(&caller.workspace_id).await?;
     let from: Number = match &body.from {
         Some(f) => {
             let f = PhoneNumber::parse(f).map_err(|e| ApiError::invalid(&e.for_field("from")))?;
-            numbers.into_iter().find(|n| n.number == f.as_str()).ok_or_else(|| {
+            let n = state.store.number_by_e164(f.as_str()).await?;
+            n.filter(|n| n.workspace_id == caller.workspace_id).ok_or_else(|| {
                 ApiError::invalid(&ValidationError::new(
                     "from",
                     format!(
@@ -254,6 +254,7 @@ async fn create_call(
             })?
         }
         None => {
+            let numbers = state.store.list_numbers(&caller.workspace_id).await?;
             let pick = agent
                 .as_ref()
                 .and_then(|a| numbers.iter().find(|n| n.agent_id == *a).cloned());

@@ -88,17 +88,19 @@ async fn start_call(
 ) -> Result<(StatusCode, Json<SimStarted>), ApiError> {
     let from = PhoneNumber::parse(&body.from).map_err(|e| ApiError::invalid(&e.for_field("from")))?;
     let to = PhoneNumber::parse(&body.to).map_err(|e| ApiError::invalid(&e.for_field("to")))?;
-    let numbers = state.store.list_numbers(&caller.workspace_id).await?;
-    let number = numbers.into_iter().find(|n| n.number == to.as_str()).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!(
-                "{} is not one of this workspace's numbers; add it with POST /v1/numbers",
-                to.as_str()
-            ),
-        )
-    })?;
+    let number = state.store.number_by_e164(to.as_str()).await?;
+    let number = number
+        .filter(|n| n.workspace_id == caller.workspace_id)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!(
+                    "{} is not one of this workspace's numbers; add it with POST /v1/numbers",
+                    to.as_str()
+                ),
+            )
+        })?;
     let step = state
         .receptionist
         .answer(&caller.workspace_id, &number, from.as_str(), None, None)
