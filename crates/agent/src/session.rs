@@ -67,6 +67,8 @@ pub enum EndReason {
     CallerHangup,
     /// Hung up through the API.
     ApiHangup,
+    /// The caller said nothing, twice in a row.
+    NoInput,
 }
 
 impl EndReason {
@@ -76,6 +78,7 @@ impl EndReason {
             Self::Transferred => "transferred",
             Self::CallerHangup => "caller_hangup",
             Self::ApiHangup => "api_hangup",
+            Self::NoInput => "no_input",
         }
     }
 }
@@ -161,6 +164,9 @@ pub struct Session {
     pub turns: u32,
     /// Replies in "anything else?" that were neither done nor a question.
     pub extra_rounds: u8,
+    /// Turns in a row in which the caller said nothing (telephony timeouts).
+    #[serde(default)]
+    pub silences: u8,
 }
 
 const NOT_SURE: &str = "I'm not sure about that, but I'll make a note so someone can get back to you.";
@@ -188,6 +194,7 @@ impl Session {
             end_reason: None,
             turns: 0,
             extra_rounds: 0,
+            silences: 0,
         };
         let vars = s.variables(cfg);
         let say = if s.call.outbound {
@@ -338,12 +345,56 @@ impl Session {
         heard
     }
 
+    /// The caller said nothing before the telephony gave up listening. The first time,
+    /// the receptionist asks again; a second silence in a row closes the call (after
+    /// "anything else?", silence is taken as "no", and the call closes as usual).
+    /// Answer with [`Session::respond`] like any turn.
+    pub fn silence(&mut self, _cfg: &AgentConfig) -> Heard {
+        let mut heard = Heard::default();
+        if self.phase == Phase::Ended {
+            return heard;
+        }
+        self.silences = self.silences.saturating_add(1);
+        if self.phase == Phase::Wrapping {
+            self.end(EndReason::Completed, &mut heard);
+        } else if self.silences >= 2 {
+            heard.lead.push(
+                "I'm sorry, I still can't hear you. Please call us back when you can. Goodbye.".into(),
+            );
+            self.end(EndReason::NoInput, &mut heard);
+        } else if self.phase == Phase::Opening {
+            heard
+                .lead
+                .push("Sorry, I didn't catch that. How can I help you today?".into());
+        } else {
+            heard.lead.push("Sorry, I didn't catch that.".into());
+        }
+        heard
+    }
+
+    /// A message left as a recording (a voicemail): `note` is what stands for it in the
+    /// call's `message` (for example the recording's length and address). Works on a
+    /// call that has ended too (a voicemail after a transfer nobody answered). Answer
+    /// with [`Session::respond`].
+    pub fn recorded_message(&mut self, note: &str) -> Heard {
+        let mut heard = Heard::default();
+        self.message_mode = true;
+        let m = match &self.message {
+            Some(old) => format!("{old} {note}"),
+            None => note.to_owned(),
+        };
+        self.message = Some(m.clone());
+        heard.actions.push(Action::Message(m));
+        heard
+    }
+
     /// Step one of a turn: understand what the caller said.
     pub fn hear(&mut self, cfg: &AgentConfig, text: &str) -> Heard {
         let mut heard = Heard::default();
         if self.phase == Phase::Ended {
             return heard;
         }
+        self.silences = 0;
         self.turns += 1;
         let text = text.trim();
         if Words::new(text).is_empty() {

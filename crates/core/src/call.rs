@@ -132,12 +132,34 @@ impl Speaker {
 }
 
 /// One line of the transcript.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Turn {
     pub speaker: Speaker,
+    /// What was said. For an agent line cut short by the caller, only what was spoken
+    /// before the interruption.
     pub text: String,
     #[serde(with = "crate::call::rfc3339")]
     pub at: DateTime<Utc>,
+    /// Speech-to-text confidence (0 to 1), when the provider gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
+    /// The caller talked over this agent line; `text` is what was actually spoken.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
+}
+
+impl Turn {
+    /// A line said now-ish by `speaker`, with no provider details.
+    #[must_use]
+    pub fn new(speaker: Speaker, text: impl Into<String>, at: DateTime<Utc>) -> Self {
+        Self {
+            speaker,
+            text: text.into(),
+            at,
+            confidence: None,
+            interrupted: false,
+        }
+    }
 }
 
 /// The other party: the caller on an inbound call, the callee on an outbound one.
@@ -189,6 +211,11 @@ pub struct Call {
     /// How the call ended: `completed`, `transferred`, `caller_hangup`, `api_hangup`, ...
     pub end_reason: Option<String>,
     pub tool_calls: Vec<ToolCall>,
+    /// What the telephony provider reported beyond the call itself (Twilio: the final
+    /// call status, the transfer's dial status, the voicemail recording).
+    pub provider_details: Map<String, Value>,
+    /// The call's length as the provider measured it (seconds), once it ended.
+    pub duration: Option<i64>,
     /// The conversation engine's state (opaque here).
     pub session: Value,
     /// Bumped on every write; a write with a stale version is refused.
@@ -225,9 +252,13 @@ impl Call {
         out
     }
 
-    /// Whole seconds from answer (or start) to end, or to `now` while live.
+    /// Whole seconds from answer (or start) to end, or to `now` while live; the
+    /// provider's own figure when it gave one.
     #[must_use]
     pub fn duration_seconds(&self, now: DateTime<Utc>) -> i64 {
+        if let Some(d) = self.duration {
+            return d.max(0);
+        }
         let from = self.answered_at.unwrap_or(self.started_at);
         let to = self.ended_at.unwrap_or(now);
         (to - from).num_seconds().max(0)
@@ -306,18 +337,24 @@ mod tests {
 
     #[test]
     fn turn_json() {
-        let t = Turn {
-            speaker: Speaker::Caller,
-            text: "hi".into(),
-            at: DateTime::parse_from_rfc3339("2026-01-02T03:04:05.006Z")
-                .unwrap()
-                .with_timezone(&Utc),
-        };
+        let at = DateTime::parse_from_rfc3339("2026-01-02T03:04:05.006Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let t = Turn::new(Speaker::Caller, "hi", at);
         let v = serde_json::to_value(&t).unwrap();
         assert_eq!(
             v,
             json!({"speaker": "caller", "text": "hi", "at": "2026-01-02T03:04:05.006Z"})
         );
         assert_eq!(serde_json::from_value::<Turn>(v).unwrap(), t);
+        let heard = Turn {
+            confidence: Some(0.5),
+            interrupted: true,
+            ..t
+        };
+        let v = serde_json::to_value(&heard).unwrap();
+        assert_eq!(v["confidence"], json!(0.5));
+        assert_eq!(v["interrupted"], json!(true));
+        assert_eq!(serde_json::from_value::<Turn>(v).unwrap(), heard);
     }
 }

@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod api_key;
 pub mod call;
+pub mod credentials;
 pub mod duration;
 pub mod error;
 pub mod event;

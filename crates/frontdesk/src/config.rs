@@ -11,7 +11,7 @@ use figment::providers::{Format, Serialized, Toml};
 use frontdesk_core::duration::{parse_duration, parse_duration_list};
 use frontdesk_core::net::TargetPolicy;
 use frontdesk_core::retry::RetryPolicy;
-use frontdesk_server::settings::DeliverySettings;
+use frontdesk_server::settings::{DeliverySettings, TwilioSettings};
 use frontdesk_server::{RateLimitSettings, ServerSettings};
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +59,8 @@ pub struct Config {
     pub llm_model: Option<String>,
     pub llm_api_key: Option<String>,
     pub twilio_auth_token: Option<String>,
+    /// Twilio's REST API base URL (outbound calls).
+    pub twilio_api_base_url: String,
     /// Key that encrypts stored provider credentials.
     pub master_key: Option<String>,
     /// Requests per hour per API key (0 = no limit).
@@ -89,6 +91,7 @@ impl Default for Config {
             llm_model: None,
             llm_api_key: None,
             twilio_auth_token: None,
+            twilio_api_base_url: frontdesk_server::settings::TWILIO_API_BASE_URL.into(),
             master_key: None,
             rate_limit_per_hour: 1000,
             rate_limit_per_second: 50,
@@ -113,6 +116,7 @@ const SETTINGS: &[&str] = &[
     "llm_model",
     "llm_api_key",
     "twilio_auth_token",
+    "twilio_api_base_url",
     "master_key",
     "rate_limit_per_hour",
     "rate_limit_per_second",
@@ -228,6 +232,26 @@ impl Config {
                 format!("`{url}` is not an http(s) URL; write for example http://127.0.0.1:11434/v1"),
             ));
         }
+        if !valid_http_url(&self.twilio_api_base_url) {
+            return Err(invalid(
+                "twilio_api_base_url",
+                format!(
+                    "`{}` is not an http(s) URL; the default is https://api.twilio.com",
+                    self.twilio_api_base_url
+                ),
+            ));
+        }
+        if let Some(k) = &self.master_key
+            && k.chars().count() < frontdesk_server::credentials::MIN_MASTER_KEY_CHARS
+        {
+            return Err(invalid(
+                "master_key",
+                "must be at least 32 characters; generate one with `openssl rand -base64 32`",
+            ));
+        }
+        if self.twilio_auth_token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            return Err(invalid("twilio_auth_token", "is empty; leave it unset or give the account's auth token"));
+        }
         self.retry_schedule()?;
         self.delivery_timeout()?;
         self.allowed_cidrs()?;
@@ -323,6 +347,11 @@ impl Config {
                 disable_after: self.disable_after()?,
                 ..DeliverySettings::default()
             },
+            twilio: TwilioSettings {
+                auth_token: self.twilio_auth_token.clone(),
+                api_base_url: self.twilio_api_base_url.clone(),
+            },
+            master_key: self.master_key.clone(),
         })
     }
 }
@@ -446,12 +475,12 @@ mod tests {
     fn numeric_looking_secrets_stay_text_and_huge_durations_are_refused() {
         let c = Config::load_from(
             None,
-            env(&[("FRONTDESK_LLM_API_KEY", "1234"), ("FRONTDESK_MASTER_KEY", "true")]),
+            env(&[("FRONTDESK_LLM_API_KEY", "1234"), ("FRONTDESK_MASTER_KEY", "12345678901234567890123456789012345")]),
         )
         .unwrap()
         .config;
         assert_eq!(c.llm_api_key.as_deref(), Some("1234"));
-        assert_eq!(c.master_key.as_deref(), Some("true"));
+        assert_eq!(c.master_key.as_deref(), Some("12345678901234567890123456789012345"));
         for (k, v) in [
             ("FRONTDESK_DELIVERY_TIMEOUT", "200000000000000d"),
             ("FRONTDESK_RETRY_SCHEDULE", "1s,100000000d"),

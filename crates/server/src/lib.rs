@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod credentials;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
@@ -19,6 +20,7 @@ pub mod routes;
 pub mod settings;
 pub mod startup;
 pub mod state;
+pub mod telephony;
 
 pub use error::ApiError;
 pub use settings::{RateLimitSettings, ServerSettings};

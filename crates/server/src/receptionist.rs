@@ -144,11 +144,7 @@ impl Receptionist {
             message: None,
             transferred_to: None,
             ai_summary: None,
-            turns: vec![Turn {
-                speaker: Speaker::Agent,
-                text: reply.say.clone(),
-                at: now,
-            }],
+            turns: vec![Turn::new(Speaker::Agent, reply.say.clone(), now)],
             purpose,
             end_reason: None,
             tool_calls: Vec::new(),
@@ -158,6 +154,8 @@ impl Receptionist {
             answered_at: Some(now),
             ended_at: None,
             updated_at: now,
+            provider_details: Map::new(),
+            duration: None,
         };
         call.session = serde_json::to_value(&session).unwrap_or(Value::Null);
         let business = business(&cfg);
@@ -173,22 +171,323 @@ impl Receptionist {
 
     /// One caller turn.
     pub async fn turn(&self, ws: &WorkspaceId, id: &CallId, text: &str) -> Result<Step, CallError> {
+        self.turn_heard(ws, id, text, None).await
+    }
+
+    /// One caller turn, with the speech-to-text confidence when the provider gave one.
+    pub async fn turn_heard(
+        &self,
+        ws: &WorkspaceId,
+        id: &CallId,
+        text: &str,
+        confidence: Option<f64>,
+    ) -> Result<Step, CallError> {
         let (mut call, cfg, mut session) = self.load_live(ws, id).await?;
         let now = Utc::now();
         call.turns.push(Turn {
-            speaker: Speaker::Caller,
-            text: text.trim().to_owned(),
-            at: now,
+            confidence,
+            ..Turn::new(Speaker::Caller, text.trim(), now)
         });
         let heard = session.hear(&cfg, text);
-        self.finish(call, &cfg, session, heard).await
+        self.finish(call, &cfg, session, heard, Map::new()).await
+    }
+
+    /// The caller said nothing before the telephony stopped listening: ask again once,
+    /// then close.
+    pub async fn silence(&self, ws: &WorkspaceId, id: &CallId) -> Result<Step, CallError> {
+        let (call, cfg, mut session) = self.load_live(ws, id).await?;
+        let heard = session.silence(&cfg);
+        self.finish(call, &cfg, session, heard, Map::new()).await
+    }
+
+    /// A voicemail: the recording stands for the caller's message (`message.collected`
+    /// carries `recording_url` and `recording_duration` besides the message).
+    pub async fn voicemail(
+        &self,
+        ws: &WorkspaceId,
+        id: &CallId,
+        recording_url: &str,
+        seconds: Option<i64>,
+    ) -> Result<Step, CallError> {
+        let (call, cfg, mut session) = self.load_live(ws, id).await?;
+        let note = match seconds {
+            Some(s) => format!("Voicemail ({s} s): {recording_url}"),
+            None => format!("Voicemail: {recording_url}"),
+        };
+        let heard = session.recorded_message(&note);
+        let mut extra = Map::new();
+        extra.insert("recording_url".into(), json!(recording_url));
+        extra.insert("recording_duration".into(), json!(seconds));
+        self.finish(call, &cfg, session, heard, extra).await
     }
 
     /// Ends a live call: the caller hung up, or the API hung it up.
     pub async fn hang_up(&self, ws: &WorkspaceId, id: &CallId, reason: EndReason) -> Result<Step, CallError> {
         let (call, cfg, mut session) = self.load_live(ws, id).await?;
         let heard = session.hang_up(reason);
-        self.finish(call, &cfg, session, heard).await
+        self.finish(call, &cfg, session, heard, Map::new()).await
+    }
+
+    /// Where a call stands, as a step: the agent's last words and what it awaits (a
+    /// provider that asks again for the same step gets the same answer).
+    pub fn current(call: Call) -> Step {
+        let session: Option<Session> = serde_json::from_value(call.session.clone()).ok();
+        let say = call
+            .turns
+            .iter()
+            .rev()
+            .find(|t| t.speaker == Speaker::Agent)
+            .map(|t| t.text.clone())
+            .unwrap_or_default();
+        let reply = Reply {
+            say,
+            awaiting_field: session.as_ref().and_then(|s| s.awaiting.clone()),
+            ended: session.as_ref().is_some_and(Session::ended) || !call.status.is_live(),
+            transferred_to: call.transferred_to.clone(),
+            actions: Vec::new(),
+        };
+        Step { call, reply }
+    }
+
+    /// Places an outbound call on a provider: the call is stored `queued`, not yet
+    /// answered (no conversation, no events) until the provider reports back.
+    pub async fn place(
+        &self,
+        ws: &WorkspaceId,
+        number: &Number,
+        to: &str,
+        purpose: Option<String>,
+    ) -> Result<Call, CallError> {
+        let now = Utc::now();
+        let call = Call {
+            id: CallId::generate(),
+            workspace_id: ws.clone(),
+            agent_id: number.agent_id.clone(),
+            direction: Direction::Outbound,
+            status: CallStatus::Queued,
+            from: number.number.clone(),
+            to: to.to_owned(),
+            provider: number.provider,
+            provider_call_id: None,
+            caller: CallerInfo {
+                phone: Some(to.to_owned()),
+                name: None,
+                email: None,
+            },
+            call_type: None,
+            custom_fields: Map::new(),
+            message: None,
+            transferred_to: None,
+            ai_summary: None,
+            turns: Vec::new(),
+            purpose,
+            end_reason: None,
+            tool_calls: Vec::new(),
+            session: Value::Null,
+            version: 0,
+            started_at: now,
+            answered_at: None,
+            ended_at: None,
+            updated_at: now,
+            provider_details: Map::new(),
+            duration: None,
+        };
+        self.dispatcher.emit_call(ws, CallWrite::Insert(&call), &[]).await?;
+        Ok(call)
+    }
+
+    /// Changes a call without a conversation step (provider ids and details, statuses
+    /// before the answer, the transcript after an interruption), retrying when a
+    /// concurrent step got there first. `change` returns false to leave the call as it
+    /// is. No events.
+    pub async fn amend(&self, mut call: Call, change: impl Fn(&mut Call) -> bool) -> Result<Call, CallError> {
+        for _ in 0..5 {
+            if !change(&mut call) {
+                return Ok(call);
+            }
+            call.updated_at = Utc::now();
+            match self
+                .dispatcher
+                .emit_call(&call.workspace_id.clone(), CallWrite::Update(&call), &[])
+                .await
+            {
+                Ok(_) => {
+                    call.version += 1;
+                    return Ok(call);
+                }
+                Err(StoreError::Conflict(_)) => {
+                    call = self
+                        .store
+                        .get_call(&call.workspace_id, &call.id)
+                        .await?
+                        .ok_or_else(|| CallError::NotFound(format!("call {} no longer exists", call.id)))?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CallError::Conflict(format!(
+            "call {} kept changing; try again",
+            call.id
+        )))
+    }
+
+    /// The callee answered an outbound call placed with [`Receptionist::place`]: the
+    /// conversation starts (the agent introduces itself and the purpose) and
+    /// `call.answered` is sent. Asked again for a call already answered, it answers
+    /// where the call stands.
+    pub async fn answer_placed(&self, mut call: Call, provider_call_id: &str) -> Result<Step, CallError> {
+        for _ in 0..5 {
+            if call.answered_at.is_some() || !call.status.is_live() {
+                return Ok(Self::current(call));
+            }
+            let cfg = self.config(&call.workspace_id, &call.agent_id).await?;
+            let now = Utc::now();
+            let info = CallInfo {
+                call_id: call.id.to_string(),
+                caller_number: Some(call.to.clone()),
+                business_number: call.from.clone(),
+                today: now.date_naive(),
+                outbound: true,
+                purpose: call.purpose.clone(),
+            };
+            let (session, reply) = Session::start(&cfg, info);
+            call.status = CallStatus::InProgress;
+            call.answered_at = Some(now);
+            call.updated_at = now;
+            call.provider_call_id.get_or_insert_with(|| provider_call_id.to_owned());
+            call.turns.push(Turn::new(Speaker::Agent, reply.say.clone(), now));
+            call.session = serde_json::to_value(&session).unwrap_or(Value::Null);
+            let events = vec![NewEvent::new(
+                EventType::CallAnswered,
+                call.event_data(now, Map::new()),
+                &business(&cfg),
+                now,
+            )];
+            match self
+                .dispatcher
+                .emit_call(&call.workspace_id.clone(), CallWrite::Update(&call), &events)
+                .await
+            {
+                Ok(_) => {
+                    call.version += 1;
+                    return Ok(Step { call, reply });
+                }
+                Err(StoreError::Conflict(_)) => {
+                    call = self
+                        .store
+                        .get_call(&call.workspace_id, &call.id)
+                        .await?
+                        .ok_or_else(|| CallError::NotFound(format!("call {} no longer exists", call.id)))?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CallError::Conflict(format!("call {} kept changing; try again", call.id)))
+    }
+
+    /// The provider says the call is over (`status`: completed, busy, no_answer,
+    /// failed, canceled): the call is finished with the provider's duration and
+    /// `call.ended` (and, for an answered call, `transcript.ready`) is sent. Exactly
+    /// once: a call already finished is returned as it is, and a concurrent duplicate
+    /// loses the version race and then finds the call finished.
+    pub async fn complete(
+        &self,
+        mut call: Call,
+        status: CallStatus,
+        duration: Option<i64>,
+        details: Map<String, Value>,
+    ) -> Result<Call, CallError> {
+        for _ in 0..5 {
+            if !call.status.is_live() {
+                return Ok(call);
+            }
+            let cfg = self.config_or_fallback(&call).await;
+            let now = Utc::now();
+            if let Ok(mut session) = serde_json::from_value::<Session>(call.session.clone()) {
+                if !session.ended() {
+                    session.hang_up(EndReason::CallerHangup);
+                }
+                self.apply(&mut call, &cfg, &session, now);
+            }
+            call.status = if call.answered_at.is_some() && status != CallStatus::Failed {
+                CallStatus::Completed
+            } else {
+                status
+            };
+            call.ended_at = Some(now);
+            call.updated_at = now;
+            call.duration = duration.or(call.duration);
+            call.provider_details.extend(details.clone());
+            if call.end_reason.is_none() {
+                call.end_reason = Some(status.as_str().to_owned());
+            }
+            let events = ended_events(&call, &business(&cfg), now);
+            match self
+                .dispatcher
+                .emit_call(&call.workspace_id.clone(), CallWrite::Update(&call), &events)
+                .await
+            {
+                Ok(_) => {
+                    call.version += 1;
+                    return Ok(call);
+                }
+                Err(StoreError::Conflict(_)) => {
+                    call = self
+                        .store
+                        .get_call(&call.workspace_id, &call.id)
+                        .await?
+                        .ok_or_else(|| CallError::NotFound(format!("call {} no longer exists", call.id)))?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CallError::Conflict(format!("call {} kept changing; try again", call.id)))
+    }
+
+    /// Finishes provider calls whose final status never came (a number without a
+    /// status callback, a lost callback): an ended conversation after 2 minutes of
+    /// quiet, a transferred call after 4 hours, a conversation that stopped mid-way
+    /// after 30 minutes, a call never answered after 10 minutes. Returns how many.
+    pub async fn sweep(&self, provider: Provider, now: DateTime<Utc>) -> Result<usize, CallError> {
+        let stale = self
+            .store
+            .stale_live_calls(provider, now - chrono::Duration::minutes(2), 500)
+            .await?;
+        let mut finished = 0;
+        for call in stale {
+            let idle = now - call.updated_at;
+            let session: Option<Session> = serde_json::from_value(call.session.clone()).ok();
+            let (limit, status) = match (&session, call.answered_at) {
+                (_, None) => (chrono::Duration::minutes(10), CallStatus::NoAnswer),
+                (Some(s), Some(_)) if s.end_reason == Some(EndReason::Transferred) => {
+                    (chrono::Duration::hours(4), CallStatus::Completed)
+                }
+                (Some(s), Some(_)) if s.ended() => (chrono::Duration::minutes(2), CallStatus::Completed),
+                _ => (chrono::Duration::minutes(30), CallStatus::Completed),
+            };
+            if idle < limit {
+                continue;
+            }
+            let mut details = Map::new();
+            details.insert(
+                "finished_by".into(),
+                json!("frontdesk: no final status callback arrived; check the number's status callback URL"),
+            );
+            match self.complete(call, status, None, details).await {
+                Ok(_) => finished += 1,
+                Err(e) => tracing::warn!(error = %e, "could not finish a stale call"),
+            }
+        }
+        Ok(finished)
+    }
+
+    /// The agent's configuration, or a plain one when the agent is gone (a call's
+    /// record outlives its agent).
+    pub async fn config_or_fallback(&self, call: &Call) -> Arc<AgentConfig> {
+        match self.config(&call.workspace_id, &call.agent_id).await {
+            Ok(c) => c,
+            Err(_) => Arc::new(fallback_config()),
+        }
     }
 
     async fn load_live(&self, ws: &WorkspaceId, id: &CallId) -> Result<(Call, Arc<AgentConfig>, Session), CallError> {
@@ -217,6 +516,7 @@ impl Receptionist {
         cfg: &AgentConfig,
         mut session: Session,
         mut heard: Heard,
+        message_extra: Map<String, Value>,
     ) -> Result<Step, CallError> {
         loop {
             let ready = session.ready_tools(cfg);
@@ -232,11 +532,7 @@ impl Receptionist {
         let reply = session.respond(cfg, heard);
         let now = Utc::now();
         if !reply.say.is_empty() {
-            call.turns.push(Turn {
-                speaker: Speaker::Agent,
-                text: reply.say.clone(),
-                at: now,
-            });
+            call.turns.push(Turn::new(Speaker::Agent, reply.say.clone(), now));
         }
         self.apply(&mut call, cfg, &session, now);
         let business = business(cfg);
@@ -246,7 +542,11 @@ impl Receptionist {
                 Action::Collected { field, value } => {
                     Some((EventType::DataCollected, json!({"field": field, "value": value})))
                 }
-                Action::Message(m) => Some((EventType::MessageCollected, json!({"message": m}))),
+                Action::Message(m) => {
+                    let mut data = message_extra.clone();
+                    data.insert("message".into(), json!(m));
+                    Some((EventType::MessageCollected, Value::Object(data)))
+                }
                 Action::Transfer { to, reason } => Some((
                     EventType::CallTransferred,
                     json!({"transferred_to": to, "reason": reason}),
@@ -257,29 +557,10 @@ impl Receptionist {
                 events.push(NewEvent::new(kind, call.event_data(now, extra), &business, now));
             }
         }
-        if reply.ended {
-            let transcript = call.transcript();
-            let mut ended = Map::new();
-            ended.insert("transcript".into(), json!(transcript));
-            ended.insert("ai_summary".into(), json!(call.ai_summary));
-            ended.insert("message".into(), json!(call.message));
-            ended.insert("transferred_to".into(), json!(call.transferred_to));
-            ended.insert("end_reason".into(), json!(call.end_reason));
-            events.push(NewEvent::new(
-                EventType::CallEnded,
-                call.event_data(now, ended),
-                &business,
-                now,
-            ));
-            let mut ready = Map::new();
-            ready.insert("transcript".into(), json!(transcript));
-            ready.insert("turns".into(), serde_json::to_value(&call.turns).unwrap_or(Value::Null));
-            events.push(NewEvent::new(
-                EventType::TranscriptReady,
-                call.event_data(now, ready),
-                &business,
-                now,
-            ));
+        // A simulated call is over when the conversation is; a provider's call is
+        // over when the provider says so (its status callback sends these).
+        if !call.status.is_live() {
+            events.extend(ended_events(&call, &business, now));
         }
         let result = self
             .dispatcher
@@ -310,10 +591,12 @@ impl Receptionist {
         call.caller.email = text(session.first_of(cfg, &FieldType::Email));
         call.updated_at = now;
         if session.ended() {
-            call.status = CallStatus::Completed;
-            call.ended_at = Some(now);
             call.end_reason = session.end_reason.map(|r| r.as_str().to_owned());
             call.ai_summary = Some(summarize(cfg, session));
+            if call.provider == Provider::Sim && call.status.is_live() {
+                call.status = CallStatus::Completed;
+                call.ended_at = Some(now);
+            }
         }
         call.session = serde_json::to_value(session).unwrap_or(Value::Null);
     }
@@ -392,6 +675,36 @@ impl Receptionist {
     }
 }
 
+/// `call.ended`, and `transcript.ready` for a call that was answered: what a call's end
+/// sends.
+fn ended_events(call: &Call, business: &Business, now: DateTime<Utc>) -> Vec<NewEvent> {
+    let transcript = call.transcript();
+    let mut ended = Map::new();
+    ended.insert("transcript".into(), json!(transcript));
+    ended.insert("ai_summary".into(), json!(call.ai_summary));
+    ended.insert("message".into(), json!(call.message));
+    ended.insert("transferred_to".into(), json!(call.transferred_to));
+    ended.insert("end_reason".into(), json!(call.end_reason));
+    let mut events = vec![NewEvent::new(
+        EventType::CallEnded,
+        call.event_data(now, ended),
+        business,
+        now,
+    )];
+    if call.answered_at.is_some() {
+        let mut ready = Map::new();
+        ready.insert("transcript".into(), json!(transcript));
+        ready.insert("turns".into(), serde_json::to_value(&call.turns).unwrap_or(Value::Null));
+        events.push(NewEvent::new(
+            EventType::TranscriptReady,
+            call.event_data(now, ready),
+            business,
+            now,
+        ));
+    }
+    events
+}
+
 /// A tool's JSON reply: `say` to speak, other keys as fields. Anything else is ignored.
 fn read_outcome(body: &str) -> ToolOutcome {
     match serde_json::from_str::<Value>(body) {
@@ -439,5 +752,5 @@ fn fallback_config() -> AgentConfig {
 
 /// Whether a provider can place calls in this build.
 pub fn can_place(provider: Provider) -> bool {
-    provider == Provider::Sim
+    matches!(provider, Provider::Sim | Provider::Twilio)
 }

@@ -21,6 +21,28 @@ impl Default for RateLimitSettings {
     }
 }
 
+/// Twilio telephony.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwilioSettings {
+    /// The auth token that checks `X-Twilio-Signature` on requests from accounts no
+    /// workspace stored credentials for (`FRONTDESK_TWILIO_AUTH_TOKEN`).
+    pub auth_token: Option<String>,
+    /// Twilio's REST API (outbound calls, hang-ups); a stand-in in tests.
+    pub api_base_url: String,
+}
+
+/// Twilio's REST API.
+pub const TWILIO_API_BASE_URL: &str = "https://api.twilio.com";
+
+impl Default for TwilioSettings {
+    fn default() -> Self {
+        Self {
+            auth_token: None,
+            api_base_url: TWILIO_API_BASE_URL.to_owned(),
+        }
+    }
+}
+
 /// Server settings.
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
@@ -33,6 +55,10 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// Webhook delivery.
     pub delivery: DeliverySettings,
+    pub twilio: TwilioSettings,
+    /// Encrypts stored provider credentials (`FRONTDESK_MASTER_KEY`); without it no
+    /// credentials can be stored.
+    pub master_key: Option<String>,
 }
 
 /// Default request body limit: 1 MiB.
@@ -46,6 +72,8 @@ impl Default for ServerSettings {
             rate_limit: RateLimitSettings::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             delivery: DeliverySettings::default(),
+            twilio: TwilioSettings::default(),
+            master_key: None,
         }
     }
 }

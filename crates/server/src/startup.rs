@@ -21,7 +21,9 @@ use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, 
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::rate_limit::RateLimiter;
+use crate::credentials::MasterKey;
 use crate::receptionist::Receptionist;
+use crate::telephony::rest::TwilioRest;
 use crate::routes::meta::OpenApiJson;
 use crate::state::AppState;
 use crate::{ApiError, ServerSettings};
@@ -53,8 +55,18 @@ impl Application {
         let tools = GuardedClient::new(settings.delivery.policy.clone(), Duration::from_secs(30))
             .map_err(std::io::Error::other)?;
         let receptionist = Arc::new(Receptionist::new(store.clone(), dispatcher.clone(), tools));
+        let master_key = settings
+            .master_key
+            .as_deref()
+            .map(MasterKey::new)
+            .transpose()
+            .map_err(std::io::Error::other)?
+            .map(Arc::new);
+        let twilio = Arc::new(TwilioRest::new(&settings.twilio.api_base_url).map_err(std::io::Error::other)?);
         let state = AppState {
             receptionist,
+            master_key,
+            twilio,
             store,
             limiter: Arc::new(RateLimiter::new(settings.rate_limit)),
             dispatcher,
@@ -119,13 +131,22 @@ pub fn router(state: AppState) -> Router {
         )
 }
 
-/// Periodic housekeeping: store maintenance every second; every minute, forget idle
+/// Periodic housekeeping: store maintenance every second; every 30 seconds, finish
+/// Twilio calls whose final status callback never came; every minute, forget idle
 /// rate-limit state and drop expired idempotency keys.
 async fn upkeep(state: AppState) {
     let mut second = tokio::time::interval(Duration::from_secs(1));
+    let mut half_minute = tokio::time::interval(Duration::from_secs(30));
     let mut minute = tokio::time::interval(Duration::from_secs(60));
     loop {
         tokio::select! {
+            _ = half_minute.tick() => {
+                match state.receptionist.sweep(frontdesk_core::agent::Provider::Twilio, Utc::now()).await {
+                    Ok(n) if n > 0 => tracing::info!(finished = n, "finished Twilio calls whose final status never came"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not finish stale calls"),
+                }
+            }
             _ = second.tick() => {
                 if let Err(e) = state.store.housekeeping().await {
                     tracing::warn!(error = %e, "store housekeeping failed");

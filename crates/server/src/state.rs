@@ -6,6 +6,8 @@ use frontdesk_delivery::Dispatcher;
 use frontdesk_store::Store;
 
 use crate::ServerSettings;
+use crate::credentials::MasterKey;
+use crate::telephony::rest::TwilioRest;
 use crate::rate_limit::RateLimiter;
 use crate::receptionist::Receptionist;
 
@@ -19,4 +21,8 @@ pub struct AppState {
     pub dispatcher: Arc<Dispatcher>,
     /// Starts and carries calls.
     pub receptionist: Arc<Receptionist>,
+    /// Seals stored provider credentials; `None` without `FRONTDESK_MASTER_KEY`.
+    pub master_key: Option<Arc<MasterKey>>,
+    /// Twilio's REST API (outbound calls, hang-ups).
+    pub twilio: Arc<TwilioRest>,
 }

@@ -15,7 +15,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use frontdesk_core::agent::{Agent, Number, Provider};
+use frontdesk_core::agent::{Agent, Number, NumberVoice, Provider};
+use frontdesk_core::credentials::StoredCredentials;
 use frontdesk_core::api_key::ApiKey;
 use frontdesk_core::call::{Call, CallFilter};
 use frontdesk_core::event::NewEvent;
@@ -94,7 +95,16 @@ pub trait Store: Send + Sync + 'static {
         number: &str,
         agent: &AgentId,
         provider: Provider,
+        voice: NumberVoice,
     ) -> StoreResult<Number>;
+    /// Sets how a number's calls are carried; `None` when the workspace has no such
+    /// number.
+    async fn set_number_voice(
+        &self,
+        workspace: &WorkspaceId,
+        id: &NumberId,
+        voice: NumberVoice,
+    ) -> StoreResult<Option<Number>>;
     async fn get_number(&self, workspace: &WorkspaceId, id: &NumberId) -> StoreResult<Option<Number>>;
     /// Every number of the workspace, newest first.
     async fn list_numbers(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Number>>;
@@ -137,6 +147,9 @@ pub trait Store: Send + Sync + 'static {
     /// The call a provider knows by this id, in whichever workspace has it (provider
     /// callbacks).
     async fn call_by_provider_id(&self, provider: Provider, provider_call_id: &str) -> StoreResult<Option<Call>>;
+    /// The call with this id, in whichever workspace has it (provider callbacks that
+    /// carry the id Frontdesk gave the provider).
+    async fn call_by_id(&self, id: &CallId) -> StoreResult<Option<Call>>;
     /// Calls newest first. `filter.number` matches the business number (the `to` of
     /// inbound calls, the `from` of outbound ones); `since` (inclusive) and `until`
     /// (exclusive) bound `started_at`.
@@ -146,6 +159,30 @@ pub trait Store: Send + Sync + 'static {
         filter: &CallFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<Call>>;
+
+    /// Live calls (`queued`, `ringing`, `in_progress`) of a provider not updated since
+    /// `updated_before`, oldest update first: calls whose final status never came.
+    async fn stale_live_calls(
+        &self,
+        provider: Provider,
+        updated_before: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Call>>;
+
+    /// Stores a workspace's credentials for a provider, replacing any it had (the
+    /// first `created_at` is kept). Returns them as stored.
+    async fn put_credentials(&self, creds: &StoredCredentials) -> StoreResult<StoredCredentials>;
+    async fn get_credentials(
+        &self,
+        workspace: &WorkspaceId,
+        provider: Provider,
+    ) -> StoreResult<Option<StoredCredentials>>;
+    /// Every workspace's credentials for this provider account (one Twilio account may
+    /// serve several workspaces), oldest first.
+    async fn credentials_by_account(&self, provider: Provider, account_sid: &str)
+    -> StoreResult<Vec<StoredCredentials>>;
+    /// Deletes a workspace's credentials for a provider; `false` when there were none.
+    async fn delete_credentials(&self, workspace: &WorkspaceId, provider: Provider) -> StoreResult<bool>;
 
     /// Starts an idempotent request. A record older than `ttl` is replaced; a record
     /// still running after `stale_after` (its server died) is taken over.

@@ -79,6 +79,45 @@ impl Provider {
     }
 }
 
+/// How a Twilio number talks with callers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VoiceMode {
+    /// Twilio Voice webhooks: `<Gather input="speech">` per turn, `<Say>` replies.
+    #[default]
+    Gather,
+    /// Twilio ConversationRelay: a WebSocket of text, replies streamed as tokens.
+    Relay,
+}
+
+impl VoiceMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gather => "gather",
+            Self::Relay => "relay",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, crate::ValidationError> {
+        match s {
+            "gather" => Ok(Self::Gather),
+            "relay" => Ok(Self::Relay),
+            _ => Err(crate::ValidationError::new(
+                "voice_mode",
+                format!("`{s}` is not a voice mode; use gather (Twilio <Gather> webhooks) or relay (ConversationRelay)"),
+            )),
+        }
+    }
+}
+
+/// How a number's calls are carried (Twilio numbers; the simulator ignores it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct NumberVoice {
+    pub mode: VoiceMode,
+    /// Take messages as a voicemail recording (`<Record>`) rather than as speech.
+    pub record_messages: bool,
+}
+
 /// A stored phone number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Number {
@@ -87,5 +126,6 @@ pub struct Number {
     pub number: String,
     pub agent_id: AgentId,
     pub provider: Provider,
+    pub voice: NumberVoice,
     pub created_at: DateTime<Utc>,
 }

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use frontdesk_agent::EndReason;
 use frontdesk_core::ValidationError;
-use frontdesk_core::agent::Number;
+use frontdesk_core::agent::{Number, Provider};
 use frontdesk_core::call::{Call, CallFilter, CallStatus, Direction, ToolCall, Turn};
 use frontdesk_core::id::{AgentId, CallId};
 use frontdesk_core::phone::PhoneNumber;
@@ -29,6 +29,8 @@ use crate::error::ErrorBody;
 use crate::extract::{ApiJson, ApiQuery, OptionalJson};
 use crate::receptionist::can_place;
 use crate::state::AppState;
+use crate::telephony::accounts::workspace_account;
+use crate::telephony::rest::{NewCall, RestError};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -211,8 +213,9 @@ pub struct CreateCall {
 pub struct PlacedCall {
     #[serde(flatten)]
     pub call: CallView,
-    /// The agent's first words.
-    pub say: String,
+    /// The agent's first words (null for a call placed through Twilio: it is not
+    /// answered yet).
+    pub say: Option<String>,
     pub awaiting_field: Option<String>,
     pub ended: bool,
 }
@@ -282,6 +285,18 @@ async fn create_call(
         line.agent_id = a;
     }
     let purpose = body.purpose.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
+    if from.provider == Provider::Twilio {
+        let call = place_twilio(&state, &caller, &line, to.as_str(), purpose).await?;
+        return Ok((
+            StatusCode::CREATED,
+            Json(PlacedCall {
+                call: CallView::new(call, Utc::now()),
+                say: None,
+                awaiting_field: None,
+                ended: false,
+            }),
+        ));
+    }
     let step = state
         .receptionist
         .answer(&caller.workspace_id, &line, to.as_str(), Some(purpose), None)
@@ -290,11 +305,89 @@ async fn create_call(
         StatusCode::CREATED,
         Json(PlacedCall {
             call: CallView::new(step.call, Utc::now()),
-            say: step.reply.say,
+            say: Some(step.reply.say),
             awaiting_field: step.reply.awaiting_field,
             ended: step.reply.ended,
         }),
     ))
+}
+
+/// Places a call through Twilio's Calls API: stored `queued` first (so Twilio's first
+/// callback finds it), then placed; a refusal marks it `failed`.
+async fn place_twilio(
+    state: &AppState,
+    caller: &Caller,
+    line: &Number,
+    to: &str,
+    purpose: Option<String>,
+) -> Result<Call, ApiError> {
+    let account = workspace_account(state, &caller.workspace_id).await?;
+    let Some(base) = state.settings.public_url.as_deref().map(|u| u.trim_end_matches('/').to_owned()) else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "public_url_required",
+            "Twilio must reach this server to carry the call; set FRONTDESK_PUBLIC_URL to the URL it is reached at",
+        ));
+    };
+    let call = state
+        .receptionist
+        .place(&caller.workspace_id, line, to, purpose)
+        .await?;
+    let url = format!("{base}/telephony/twilio/voice?call_id={}", call.id);
+    let status_callback = format!("{base}/telephony/twilio/status?call_id={}", call.id);
+    let placed = state
+        .twilio
+        .create_call(
+            &account,
+            &NewCall {
+                to,
+                from: &line.number,
+                url: &url,
+                status_callback: &status_callback,
+            },
+        )
+        .await;
+    match placed {
+        Ok(resource) => {
+            let sid = resource.sid.clone();
+            let call = state
+                .receptionist
+                .amend(call, |c| {
+                    if c.provider_call_id.is_some() {
+                        return false;
+                    }
+                    c.provider_call_id = Some(sid.clone());
+                    true
+                })
+                .await?;
+            Ok(call)
+        }
+        Err(e) => {
+            let reason = e.to_string();
+            let _ = state
+                .receptionist
+                .amend(call, |c| {
+                    c.status = CallStatus::Failed;
+                    c.ended_at = Some(Utc::now());
+                    c.end_reason = Some("provider_error".into());
+                    c.provider_details.insert("error".into(), Value::String(reason.clone()));
+                    true
+                })
+                .await;
+            Err(match e {
+                RestError::Rejected { message, .. } => ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "provider_rejected",
+                    format!("Twilio refused the call: {message}"),
+                ),
+                RestError::Unavailable(m) => ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "provider_unavailable",
+                    format!("{m}; the call was not placed, try again"),
+                ),
+            })
+        }
+    }
 }
 
 /// Hang up a live call. Its outcome is recorded and `call.ended` is sent.
@@ -307,6 +400,31 @@ async fn hangup_call(
     OptionalJson(_body): OptionalJson<Value>,
 ) -> Result<Json<CallView>, ApiError> {
     let cid = path_id(&id, CallId::parse, "call")?;
+    let call = state
+        .store
+        .get_call(&caller.workspace_id, &cid)
+        .await?
+        .ok_or_else(|| ApiError::not_found("call", &id))?;
+    if call.provider == Provider::Twilio && call.status.is_live() {
+        // Twilio ends the call; its status callback finishes the record.
+        if let Some(sid) = &call.provider_call_id {
+            let account = workspace_account(&state, &caller.workspace_id).await?;
+            state
+                .twilio
+                .end_call(&account, sid, call.answered_at.is_some())
+                .await
+                .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "provider_unavailable", e.to_string()))?;
+        }
+        if call.answered_at.is_none() {
+            let mut details = Map::new();
+            details.insert("call_status".into(), Value::String("canceled".into()));
+            let call = state
+                .receptionist
+                .complete(call, CallStatus::Canceled, Some(0), details)
+                .await?;
+            return Ok(Json(CallView::new(call, Utc::now())));
+        }
+    }
     let step = state
         .receptionist
         .hang_up(&caller.workspace_id, &cid, EndReason::ApiHangup)

@@ -5,6 +5,7 @@
 pub mod agents;
 pub mod api_keys;
 pub mod calls;
+pub mod credentials;
 pub mod deliveries;
 pub mod events;
 pub mod meta;
@@ -44,6 +45,7 @@ use crate::{ApiError, auth, idempotency, rate_limit};
         (name = "numbers", description = "Phone numbers and the agents that answer them"),
         (name = "calls", description = "Calls, their outcome and transcript; outbound calls"),
         (name = "simulator", description = "Try the system without a phone line"),
+        (name = "credentials", description = "Telephony provider credentials, stored encrypted"),
         (name = "meta", description = "Health, readiness, metrics and this document")
     )
 )]
@@ -117,6 +119,7 @@ pub fn build(state: AppState) -> (Router, OpenApiDoc) {
         .merge(deliveries::router())
         .merge(events::router())
         .merge(sim::router())
+        .merge(credentials::router())
         // Layers run outside in: auth, then rate limits, then idempotency.
         .route_layer(from_fn_with_state(state.clone(), idempotency::idempotent))
         .route_layer(from_fn_with_state(state.clone(), rate_limit::enforce))
@@ -126,6 +129,7 @@ pub fn build(state: AppState) -> (Router, OpenApiDoc) {
         .merge(meta::router())
         .split_for_parts();
     let router = router
+        .merge(crate::telephony::twilio::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);

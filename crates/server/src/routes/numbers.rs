@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use frontdesk_core::ValidationError;
-use frontdesk_core::agent::{Number, Provider};
+use frontdesk_core::agent::{Number, NumberVoice, Provider, VoiceMode};
 use frontdesk_core::id::{AgentId, NumberId};
 use frontdesk_core::phone::PhoneNumber;
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,12 @@ pub struct NumberView {
     /// `sim` or `twilio`.
     #[schema(example = "sim")]
     pub provider: String,
+    /// Twilio numbers: `gather` (Voice webhooks with `<Gather>`) or `relay`
+    /// (ConversationRelay over a WebSocket).
+    #[schema(example = "gather")]
+    pub voice_mode: String,
+    /// Twilio numbers in gather mode: take messages as voicemail recordings.
+    pub record_messages: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -50,6 +56,8 @@ impl From<Number> for NumberView {
             number: n.number,
             agent_id: n.agent_id.to_string(),
             provider: n.provider.as_str().to_owned(),
+            voice_mode: n.voice.mode.as_str().to_owned(),
+            record_messages: n.voice.record_messages,
             created_at: n.created_at,
         }
     }
@@ -63,13 +71,24 @@ pub struct CreateNumber {
     pub agent_id: String,
     /// `sim` (default) or `twilio`.
     pub provider: Option<String>,
+    /// `gather` (default) or `relay` (Twilio ConversationRelay).
+    pub voice_mode: Option<String>,
+    /// Take messages as voicemail recordings (Twilio, gather mode). Default false.
+    pub record_messages: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateNumber {
     /// The agent that answers from now on.
-    pub agent_id: String,
+    pub agent_id: Option<String>,
+    /// `gather` or `relay`.
+    pub voice_mode: Option<String>,
+    pub record_messages: Option<bool>,
+}
+
+fn voice_mode(s: &str) -> Result<VoiceMode, ApiError> {
+    VoiceMode::parse(s).map_err(|e| ApiError::invalid(&e))
 }
 
 fn agent_id(s: &str) -> Result<AgentId, ApiError> {
@@ -111,9 +130,13 @@ async fn create_number(
             ))
         })?,
     };
+    let voice = NumberVoice {
+        mode: body.voice_mode.as_deref().map(voice_mode).transpose()?.unwrap_or_default(),
+        record_messages: body.record_messages.unwrap_or(false),
+    };
     let n = state
         .store
-        .create_number(&caller.workspace_id, number.as_str(), &agent, provider)
+        .create_number(&caller.workspace_id, number.as_str(), &agent, provider, voice)
         .await?;
     Ok((StatusCode::CREATED, Json(n.into())))
 }
@@ -135,7 +158,7 @@ async fn get_number(
     Ok(Json(n.into()))
 }
 
-/// Route a number to another agent.
+/// Route a number to another agent, or change how its calls are carried.
 #[utoipa::path(patch, path = "/v1/numbers/{id}", tag = "numbers", params(("id" = String, Path)), request_body = UpdateNumber,
     responses((status = 200, body = NumberView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_number(
@@ -145,12 +168,25 @@ async fn update_number(
     ApiJson(body): ApiJson<UpdateNumber>,
 ) -> Result<Json<NumberView>, ApiError> {
     let nid = path_id(&id, NumberId::parse, "number")?;
-    let agent = agent_id(&body.agent_id)?;
-    let n = state
-        .store
-        .update_number(&caller.workspace_id, &nid, &agent)
-        .await?
-        .ok_or_else(|| ApiError::not_found("number", &id))?;
+    let agent = body.agent_id.as_deref().map(agent_id).transpose()?;
+    let mode = body.voice_mode.as_deref().map(voice_mode).transpose()?;
+    let missing = || ApiError::not_found("number", &id);
+    let mut n = match &agent {
+        Some(a) => state.store.update_number(&caller.workspace_id, &nid, a).await?,
+        None => state.store.get_number(&caller.workspace_id, &nid).await?,
+    }
+    .ok_or_else(missing)?;
+    if mode.is_some() || body.record_messages.is_some() {
+        let voice = NumberVoice {
+            mode: mode.unwrap_or(n.voice.mode),
+            record_messages: body.record_messages.unwrap_or(n.voice.record_messages),
+        };
+        n = state
+            .store
+            .set_number_voice(&caller.workspace_id, &nid, voice)
+            .await?
+            .ok_or_else(missing)?;
+    }
     Ok(Json(n.into()))
 }
 

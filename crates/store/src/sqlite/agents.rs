@@ -6,7 +6,7 @@
 //! finds a call's workspace by the number called).
 
 use chrono::{DateTime, Utc};
-use frontdesk_core::agent::{Agent, Number, Provider};
+use frontdesk_core::agent::{Agent, Number, NumberVoice, Provider};
 use frontdesk_core::id::{AgentId, NumberId, WorkspaceId};
 use frontdesk_core::page::{Page, PageRequest};
 use sqlx::{Sqlite, Transaction};
@@ -46,11 +46,12 @@ pub(super) async fn insert_number(
     number: &str,
     agent: &AgentId,
     provider: Provider,
+    voice: NumberVoice,
     at: DateTime<Utc>,
 ) -> StoreResult<Number> {
     let res = sqlx::query(concat!(
-        "INSERT INTO numbers (id, workspace_id, number, agent_id, provider, created_at) VALUES (?, ?, ?, ?, ?, ?) \
-         RETURNING ",
+        "INSERT INTO numbers (id, workspace_id, number, agent_id, provider, voice_mode, record_messages, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ",
         number_columns!()
     ))
     .bind(NumberId::generate().as_str())
@@ -58,6 +59,8 @@ pub(super) async fn insert_number(
     .bind(number)
     .bind(agent.as_str())
     .bind(provider.as_str())
+    .bind(voice.mode.as_str())
+    .bind(i64::from(voice.record_messages))
     .bind(ms(at))
     .fetch_one(&mut **tx)
     .await;
@@ -187,10 +190,11 @@ impl SqliteStore {
         number: &str,
         agent: &AgentId,
         provider: Provider,
+        voice: NumberVoice,
     ) -> StoreResult<Number> {
         let mut tx = self.begin().await?;
         ensure_agent(&mut tx, workspace, agent).await?;
-        let number = insert_number(&mut tx, workspace, number, agent, provider, Utc::now()).await?;
+        let number = insert_number(&mut tx, workspace, number, agent, provider, voice, Utc::now()).await?;
         tx.commit().await?;
         Ok(number)
     }
@@ -254,6 +258,27 @@ impl SqliteStore {
         .await?;
         tx.commit().await?;
         number_from_row(&row).map(Some)
+    }
+
+    pub(super) async fn set_number_voice_impl(
+        &self,
+        workspace: &WorkspaceId,
+        id: &NumberId,
+        voice: NumberVoice,
+    ) -> StoreResult<Option<Number>> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(concat!(
+            "UPDATE numbers SET voice_mode = ?, record_messages = ? WHERE id = ? AND workspace_id = ? RETURNING ",
+            number_columns!()
+        ))
+        .bind(voice.mode.as_str())
+        .bind(i64::from(voice.record_messages))
+        .bind(id.as_str())
+        .bind(workspace.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        row.map(|r| number_from_row(&r)).transpose()
     }
 
     pub(super) async fn delete_number_impl(&self, workspace: &WorkspaceId, id: &NumberId) -> StoreResult<bool> {

@@ -25,7 +25,7 @@ fn json_text<T: Serialize>(col: &str, value: &T) -> StoreResult<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(format!("{col} could not be encoded: {e}")))
 }
 
-/// Binds every column of `call` as `?1`..`?25`, in the order of `call_columns!`.
+/// Binds every column of `call` as `?1`..`?27`, in the order of `call_columns!`.
 fn bind_call<'q>(
     q: sqlx::query::Query<'q, Sqlite, SqliteArguments>,
     call: &Call,
@@ -54,7 +54,9 @@ fn bind_call<'q>(
         .bind(ms(call.started_at))
         .bind(call.answered_at.map(ms))
         .bind(call.ended_at.map(ms))
-        .bind(ms(call.updated_at)))
+        .bind(ms(call.updated_at))
+        .bind(json_text("provider_details", &call.provider_details)?)
+        .bind(call.duration))
 }
 
 async fn insert_call(tx: &mut Transaction<'static, Sqlite>, call: &Call) -> StoreResult<()> {
@@ -62,7 +64,7 @@ async fn insert_call(tx: &mut Transaction<'static, Sqlite>, call: &Call) -> Stor
         "INSERT INTO calls (",
         call_columns!(),
         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
-         ?21, ?22, ?23, ?24, ?25)"
+         ?21, ?22, ?23, ?24, ?25, ?26, ?27)"
     ));
     match bind_call(q, call)?.execute(&mut **tx).await {
         Ok(_) => Ok(()),
@@ -80,8 +82,8 @@ async fn update_call(tx: &mut Transaction<'static, Sqlite>, call: &Call) -> Stor
         "UPDATE calls SET agent_id = ?3, direction = ?4, status = ?5, from_number = ?6, to_number = ?7, \
          provider = ?8, provider_call_id = ?9, caller = ?10, call_type = ?11, custom_fields = ?12, message = ?13, \
          transferred_to = ?14, ai_summary = ?15, turns = ?16, purpose = ?17, end_reason = ?18, tool_calls = ?19, \
-         session = ?20, version = ?21 + 1, started_at = ?22, answered_at = ?23, ended_at = ?24, updated_at = ?25 \
-         WHERE id = ?1 AND workspace_id = ?2 AND version = ?21",
+         session = ?20, version = ?21 + 1, started_at = ?22, answered_at = ?23, ended_at = ?24, updated_at = ?25, \
+         provider_details = ?26, duration_seconds = ?27 WHERE id = ?1 AND workspace_id = ?2 AND version = ?21",
     );
     if bind_call(q, call)?.execute(&mut **tx).await?.rows_affected() > 0 {
         return Ok(());

@@ -9,6 +9,7 @@
 mod rows;
 mod agents;
 mod calls;
+mod credentials;
 mod deliveries;
 mod events;
 mod webhooks;
@@ -18,7 +19,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use frontdesk_core::agent::{self, Agent, Number, Provider};
+use frontdesk_core::agent::{self, Agent, Number, NumberVoice, Provider};
+use frontdesk_core::credentials::StoredCredentials;
 use frontdesk_core::api_key::ApiKey;
 use frontdesk_core::call::{Call, CallFilter};
 use frontdesk_core::event::NewEvent;
@@ -259,6 +261,7 @@ impl Store for SqliteStore {
             agent::DEMO_NUMBER,
             &agent.id,
             Provider::Sim,
+            NumberVoice::default(),
             now,
         )
         .await?;
@@ -429,8 +432,55 @@ impl Store for SqliteStore {
         number: &str,
         agent: &AgentId,
         provider: Provider,
+        voice: NumberVoice,
     ) -> StoreResult<Number> {
-        self.create_number_impl(workspace, number, agent, provider).await
+        self.create_number_impl(workspace, number, agent, provider, voice).await
+    }
+
+    async fn set_number_voice(
+        &self,
+        workspace: &WorkspaceId,
+        id: &NumberId,
+        voice: NumberVoice,
+    ) -> StoreResult<Option<Number>> {
+        self.set_number_voice_impl(workspace, id, voice).await
+    }
+
+    async fn put_credentials(&self, creds: &StoredCredentials) -> StoreResult<StoredCredentials> {
+        self.put_credentials_impl(creds).await
+    }
+
+    async fn get_credentials(
+        &self,
+        workspace: &WorkspaceId,
+        provider: Provider,
+    ) -> StoreResult<Option<StoredCredentials>> {
+        self.get_credentials_impl(workspace, provider).await
+    }
+
+    async fn credentials_by_account(
+        &self,
+        provider: Provider,
+        account_sid: &str,
+    ) -> StoreResult<Vec<StoredCredentials>> {
+        self.credentials_by_account_impl(provider, account_sid).await
+    }
+
+    async fn delete_credentials(&self, workspace: &WorkspaceId, provider: Provider) -> StoreResult<bool> {
+        self.delete_credentials_impl(workspace, provider).await
+    }
+
+    async fn call_by_id(&self, id: &CallId) -> StoreResult<Option<Call>> {
+        self.call_by_id_impl(id).await
+    }
+
+    async fn stale_live_calls(
+        &self,
+        provider: Provider,
+        updated_before: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Call>> {
+        self.stale_live_calls_impl(provider, updated_before, limit).await
     }
 
     async fn get_number(&self, workspace: &WorkspaceId, id: &NumberId) -> StoreResult<Option<Number>> {

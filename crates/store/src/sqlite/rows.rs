@@ -74,7 +74,7 @@ macro_rules! agent_columns {
 /// The columns [`number_from_row`] reads.
 macro_rules! number_columns {
     () => {
-        "id, workspace_id, number, agent_id, provider, created_at"
+        "id, workspace_id, number, agent_id, provider, voice_mode, record_messages, created_at"
     };
 }
 
@@ -96,7 +96,33 @@ pub(super) fn number_from_row(row: &SqliteRow) -> StoreResult<Number> {
         number: row.try_get("number")?,
         agent_id: id(row, "agent_id", AgentId::parse)?,
         provider: provider(row)?,
+        voice: frontdesk_core::agent::NumberVoice {
+            mode: {
+                let m: String = row.try_get("voice_mode")?;
+                frontdesk_core::agent::VoiceMode::parse(&m).map_err(|e| StoreError::Corrupt(e.to_string()))?
+            },
+            record_messages: row.try_get::<i64, _>("record_messages")? != 0,
+        },
         created_at: from_ms(row.try_get("created_at")?)?,
+    })
+}
+
+/// The columns [`credentials_from_row`] reads.
+macro_rules! credentials_columns {
+    () => {
+        "workspace_id, provider, account_sid, sealed_secret, secret_hint, created_at, updated_at"
+    };
+}
+
+pub(super) fn credentials_from_row(row: &SqliteRow) -> StoreResult<frontdesk_core::credentials::StoredCredentials> {
+    Ok(frontdesk_core::credentials::StoredCredentials {
+        workspace_id: id(row, "workspace_id", WorkspaceId::parse)?,
+        provider: provider(row)?,
+        account_sid: row.try_get("account_sid")?,
+        sealed_secret: row.try_get("sealed_secret")?,
+        secret_hint: row.try_get("secret_hint")?,
+        created_at: from_ms(row.try_get("created_at")?)?,
+        updated_at: from_ms(row.try_get("updated_at")?)?,
     })
 }
 
@@ -231,7 +257,8 @@ macro_rules! call_columns {
     () => {
         "id, workspace_id, agent_id, direction, status, from_number, to_number, provider, provider_call_id, \
          caller, call_type, custom_fields, message, transferred_to, ai_summary, turns, purpose, end_reason, \
-         tool_calls, session, version, started_at, answered_at, ended_at, updated_at"
+         tool_calls, session, version, started_at, answered_at, ended_at, updated_at, provider_details, \
+         duration_seconds"
     };
 }
 
@@ -265,5 +292,7 @@ pub(super) fn call_from_row(row: &SqliteRow) -> StoreResult<frontdesk_core::call
         answered_at: opt_ms(row.try_get("answered_at")?)?,
         ended_at: opt_ms(row.try_get("ended_at")?)?,
         updated_at: from_ms(row.try_get("updated_at")?)?,
+        provider_details: json_col(row, "provider_details")?,
+        duration: row.try_get("duration_seconds")?,
     })
 }

@@ -67,6 +67,8 @@ fn call(ws: &WorkspaceId, agent: &AgentId, direction: Direction, from: &str, to:
         answered_at: None,
         ended_at: None,
         updated_at: at,
+        provider_details: Map::new(),
+        duration: None,
     }
 }
 
@@ -140,10 +142,10 @@ async fn agents_crud_and_a_routed_agent_cannot_be_deleted() {
     assert!(s.update_agent(&b, &first.id, "x", &config).await.unwrap().is_none());
 
     let n1 = s
-        .create_number(&a, "+15550100001", &first.id, Provider::Sim)
+        .create_number(&a, "+15550100001", &first.id, Provider::Sim, Default::default())
         .await
         .unwrap();
-    s.create_number(&a, "+15550100002", &first.id, Provider::Twilio)
+    s.create_number(&a, "+15550100002", &first.id, Provider::Twilio, Default::default())
         .await
         .unwrap();
     let Err(StoreError::Conflict(msg)) = s.delete_agent(&a, &first.id).await else {
@@ -178,19 +180,19 @@ async fn numbers_are_unique_route_to_own_agents_and_can_be_re_pointed() {
     let (ag, other_ag) = (agent(&s, &a, "ag").await, agent(&s, &a, "other").await);
     let foreign = agent(&s, &b, "foreign").await;
 
-    let Err(StoreError::NotFound(msg)) = s.create_number(&a, "+15550100001", &foreign.id, Provider::Sim).await else {
+    let Err(StoreError::NotFound(msg)) = s.create_number(&a, "+15550100001", &foreign.id, Provider::Sim, Default::default()).await else {
         panic!("an agent of another workspace is not found");
     };
     assert_eq!(msg, format!("agent {} does not exist in this workspace", foreign.id));
     let n = s
-        .create_number(&a, "+15550100001", &ag.id, Provider::Twilio)
+        .create_number(&a, "+15550100001", &ag.id, Provider::Twilio, Default::default())
         .await
         .unwrap();
     assert_eq!(
         (n.number.as_str(), &n.agent_id, n.provider, &n.workspace_id),
         ("+15550100001", &ag.id, Provider::Twilio, &a)
     );
-    let Err(StoreError::Conflict(msg)) = s.create_number(&b, "+15550100001", &foreign.id, Provider::Sim).await else {
+    let Err(StoreError::Conflict(msg)) = s.create_number(&b, "+15550100001", &foreign.id, Provider::Sim, Default::default()).await else {
         panic!("a number is registered once, across workspaces");
     };
     assert_eq!(msg, "+15550100001 is already registered");
@@ -220,7 +222,7 @@ async fn numbers_are_unique_route_to_own_agents_and_can_be_re_pointed() {
 
     tick();
     let n2 = s
-        .create_number(&a, "+15550100002", &ag.id, Provider::Sim)
+        .create_number(&a, "+15550100002", &ag.id, Provider::Sim, Default::default())
         .await
         .unwrap();
     let page = s.list_numbers_page(&a, &PageRequest::first(1)).await.unwrap();
@@ -537,15 +539,18 @@ async fn call_json_round_trips_in_order_and_corruption_names_the_column() {
         email: None,
     };
     c.turns = vec![
+        Turn::new(
+            Speaker::Agent,
+            "Hi, this is Acme. Quick question about your quote?",
+            now(),
+        ),
         Turn {
-            speaker: Speaker::Agent,
-            text: "Hi, this is Acme. Quick question about your quote?".into(),
-            at: now(),
-        },
-        Turn {
-            speaker: Speaker::Caller,
-            text: "Sure — \"go\" ahead 👍".into(),
-            at: now() + Duration::milliseconds(1500),
+            confidence: Some(0.87),
+            ..Turn::new(
+                Speaker::Caller,
+                "Sure — \"go\" ahead 👍",
+                now() + Duration::milliseconds(1500),
+            )
         },
     ];
     c.tool_calls = vec![ToolCall {
@@ -557,6 +562,8 @@ async fn call_json_round_trips_in_order_and_corruption_names_the_column() {
         error: None,
     }];
     c.session = json!({"step": "collect", "pending": ["email"], "z": 1, "a": 2});
+    c.provider_details.insert("dial_status".into(), json!("no-answer"));
+    c.duration = Some(42);
     c.purpose = Some("follow up on the quote".into());
     c.message = Some("call back after 5".into());
     c.transferred_to = Some("+15557654321".into());

@@ -1,0 +1,127 @@
+//! Which Twilio auth token belongs to a request, and a workspace's Twilio account.
+//!
+//! A workspace may store its own Twilio credentials (sealed with the master key); the
+//! server may also have one global auth token (`FRONTDESK_TWILIO_AUTH_TOKEN`) for
+//! accounts no workspace stored. A request from Twilio names its account (`AccountSid`);
+//! the candidates to check its signature with are that account's stored tokens, then
+//! the global one.
+
+use frontdesk_core::agent::Provider;
+use frontdesk_core::credentials::StoredCredentials;
+use frontdesk_core::id::WorkspaceId;
+
+use crate::ApiError;
+use crate::state::AppState;
+
+/// A token to check a signature with, and the workspaces it speaks for (`None`: the
+/// global token, any workspace).
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub token: String,
+    pub workspaces: Option<Vec<WorkspaceId>>,
+}
+
+/// A workspace's Twilio account, opened.
+#[derive(Clone)]
+pub struct TwilioAccount {
+    pub account_sid: String,
+    pub auth_token: String,
+}
+
+impl std::fmt::Debug for TwilioAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwilioAccount").field("account_sid", &self.account_sid).finish_non_exhaustive()
+    }
+}
+
+/// What a sealed secret is bound to.
+#[must_use]
+pub fn owner(workspace: &WorkspaceId, provider: Provider, account_sid: &str) -> String {
+    format!("{workspace}/{}/{account_sid}", provider.as_str())
+}
+
+fn open(state: &AppState, c: &StoredCredentials) -> Option<String> {
+    let key = state.master_key.as_ref()?;
+    match key.open(&c.sealed_secret, &owner(&c.workspace_id, c.provider, &c.account_sid)) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            tracing::warn!(workspace = %c.workspace_id, error = %e, "stored Twilio credentials could not be opened");
+            None
+        }
+    }
+}
+
+/// Tokens that may have signed a request from this account.
+pub async fn candidates_for_account(state: &AppState, account_sid: Option<&str>) -> Result<Vec<Candidate>, ApiError> {
+    let mut out: Vec<Candidate> = Vec::new();
+    if let Some(sid) = account_sid.filter(|s| !s.is_empty()) {
+        let stored = state.store.credentials_by_account(Provider::Twilio, sid).await?;
+        for c in &stored {
+            if let Some(token) = open(state, c) {
+                match out.iter_mut().find(|x| x.token == token) {
+                    Some(x) => x.workspaces.get_or_insert_with(Vec::new).push(c.workspace_id.clone()),
+                    None => out.push(Candidate {
+                        token,
+                        workspaces: Some(vec![c.workspace_id.clone()]),
+                    }),
+                }
+            }
+        }
+    }
+    if let Some(t) = &state.settings.twilio.auth_token {
+        out.push(Candidate {
+            token: t.clone(),
+            workspaces: None,
+        });
+    }
+    Ok(out)
+}
+
+/// Tokens that may have signed a request about a call of this workspace.
+pub async fn candidates_for_workspace(state: &AppState, ws: &WorkspaceId) -> Result<Vec<Candidate>, ApiError> {
+    let mut out = Vec::new();
+    if let Some(c) = state.store.get_credentials(ws, Provider::Twilio).await?
+        && let Some(token) = open(state, &c)
+    {
+        out.push(Candidate {
+            token,
+            workspaces: Some(vec![ws.clone()]),
+        });
+    }
+    if let Some(t) = &state.settings.twilio.auth_token {
+        out.push(Candidate {
+            token: t.clone(),
+            workspaces: None,
+        });
+    }
+    Ok(out)
+}
+
+/// The workspace's Twilio account, for calls through the REST API.
+pub async fn workspace_account(state: &AppState, ws: &WorkspaceId) -> Result<TwilioAccount, ApiError> {
+    let not_configured = || {
+        ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "twilio_not_configured",
+            "this workspace has no Twilio credentials; store them with PUT /v1/credentials/twilio \
+             {\"account_sid\": \"AC...\", \"auth_token\": \"...\"}",
+        )
+    };
+    let c = state
+        .store
+        .get_credentials(ws, Provider::Twilio)
+        .await?
+        .ok_or_else(not_configured)?;
+    let token = open(state, &c).ok_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "credentials_unreadable",
+            "the stored Twilio credentials cannot be opened with this server's FRONTDESK_MASTER_KEY \
+             (it changed, or is missing); restore the key or store the credentials again",
+        )
+    })?;
+    Ok(TwilioAccount {
+        account_sid: c.account_sid,
+        auth_token: token,
+    })
+}

@@ -1,0 +1,333 @@
+//! Twilio ConversationRelay: the call as a WebSocket of text
+//! (`GET /telephony/twilio/relay?call_id=...`).
+//!
+//! Twilio does the speech-to-text and text-to-speech; Frontdesk gets the caller's
+//! words and answers with text tokens. In: `setup`, `prompt` (acted on only when
+//! `last: true`), `interrupt`, `dtmf`, `error`. Out: `text` tokens (the reply, a
+//! sentence at a time, the final one `last: true`), and `end` with `handoffData` when
+//! the reply ends the call: Twilio then calls the `<Connect>` action, which speaks the
+//! last words and transfers or hangs up (so the goodbye is never cut off by the end of
+//! the session).
+//!
+//! An `interrupt` makes the transcript truthful: the last agent line becomes what was
+//! spoken before the caller cut in (`utteranceUntilInterrupt`) and is marked
+//! `interrupted`. Keypad digits are gathered until `#` or a 2-second pause and taken as
+//! one turn. The handshake is checked like every Twilio request: `X-Twilio-Signature`
+//! over the WebSocket URL, with the call's workspace's token.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{OriginalUri, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use frontdesk_core::agent::Provider;
+use frontdesk_core::call::{Call, Speaker};
+use frontdesk_core::id::CallId;
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::accounts::candidates_for_workspace;
+use super::signature::{self, Algorithm};
+use super::twilio::{CallQuery, public_base};
+use crate::ApiError;
+use crate::receptionist::CallError;
+use crate::state::AppState;
+
+/// A pause after the last keypad digit that ends the entry.
+const DIGIT_PAUSE: Duration = Duration::from_secs(2);
+
+/// The WebSocket handshake: check the signature, then carry the call.
+pub async fn connect(
+    State(state): State<AppState>,
+    uri: OriginalUri,
+    Query(query): Query<CallQuery>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let id = query
+        .call_id
+        .as_deref()
+        .and_then(|i| CallId::parse(i).ok())
+        .ok_or_else(|| ApiError::not_found("call", query.call_id.as_deref().unwrap_or("")))?;
+    let call = state
+        .store
+        .call_by_id(&id)
+        .await?
+        .filter(|c| c.provider == Provider::Twilio)
+        .ok_or_else(|| ApiError::not_found("call", id.as_str()))?;
+    let Some(sig) = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()) else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "invalid_signature",
+            "the WebSocket handshake has no X-Twilio-Signature header; only Twilio may connect here",
+        ));
+    };
+    let algorithm = Algorithm::from_settings(
+        headers
+            .get("x-twilio-webhooks-signature-settings")
+            .and_then(|v| v.to_str().ok()),
+    )
+    .unwrap_or(Algorithm::Sha1);
+    let base = public_base(&state, &headers);
+    let path = uri.0.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let ws_base = base
+        .strip_prefix("https://")
+        .map(|r| format!("wss://{r}"))
+        .or_else(|| base.strip_prefix("http://").map(|r| format!("ws://{r}")))
+        .unwrap_or_else(|| base.clone());
+    let urls = [format!("{ws_base}{path}"), format!("{base}{path}")];
+    let valid = candidates_for_workspace(&state, &call.workspace_id)
+        .await?
+        .iter()
+        .any(|c| urls.iter().any(|u| signature::is_valid(&c.token, u, &[], b"", sig, algorithm)));
+    if !valid {
+        tracing::warn!(call = %call.id, "rejected a ConversationRelay handshake: bad signature");
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "invalid_signature",
+            "X-Twilio-Signature does not match this WebSocket URL; check FRONTDESK_PUBLIC_URL and the auth token",
+        ));
+    }
+    Ok(upgrade.on_upgrade(move |socket| carry(state, call, socket)).into_response())
+}
+
+/// A message from Twilio.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum Incoming {
+    Setup {
+        #[serde(rename = "callSid", default)]
+        call_sid: Option<String>,
+    },
+    Prompt {
+        #[serde(rename = "voicePrompt", default)]
+        voice_prompt: String,
+        #[serde(default = "yes")]
+        last: bool,
+    },
+    Interrupt {
+        #[serde(rename = "utteranceUntilInterrupt", default)]
+        utterance: String,
+    },
+    Dtmf {
+        #[serde(default)]
+        digit: String,
+    },
+    Error {
+        #[serde(default)]
+        description: String,
+    },
+    #[serde(other)]
+    Other,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Carries one call until Twilio closes the socket (or the call ends).
+async fn carry(state: AppState, call: Call, socket: WebSocket) {
+    let (mut out, mut inbound) = socket.split();
+    let ws = call.workspace_id.clone();
+    let id = call.id.clone();
+    let mut digits = String::new();
+    let mut digits_due: Option<Instant> = None;
+    loop {
+        let next = match digits_due {
+            Some(due) => match tokio::time::timeout_at(due.into(), inbound.next()).await {
+                Ok(m) => m,
+                Err(_) => {
+                    digits_due = None;
+                    let entry = std::mem::take(&mut digits);
+                    if !say_turn(&state, &mut out, &call, &entry).await {
+                        break;
+                    }
+                    continue;
+                }
+            },
+            None => inbound.next().await,
+        };
+        let text = match next {
+            Some(Ok(Message::Text(t))) => t,
+            Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+            Some(Ok(_)) => continue,
+        };
+        let msg: Incoming = match serde_json::from_str(text.as_str()) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::debug!(call = %id, error = %e, "an unreadable ConversationRelay message");
+                continue;
+            }
+        };
+        match msg {
+            Incoming::Setup { call_sid } => {
+                if let Some(sid) = call_sid.filter(|s| !s.is_empty())
+                    && call.provider_call_id.is_none()
+                    && let Ok(Some(c)) = state.store.get_call(&ws, &id).await
+                {
+                    let _ = state
+                        .receptionist
+                        .amend(c, |c| {
+                            if c.provider_call_id.is_some() {
+                                return false;
+                            }
+                            c.provider_call_id = Some(sid.clone());
+                            true
+                        })
+                        .await;
+                }
+            }
+            Incoming::Prompt { voice_prompt, last } => {
+                if last && !say_turn(&state, &mut out, &call, &voice_prompt).await {
+                    break;
+                }
+            }
+            Incoming::Interrupt { utterance } => {
+                if let Err(e) = interrupted(&state, &call, &utterance).await {
+                    tracing::warn!(call = %id, error = %e, "could not record an interruption");
+                }
+            }
+            Incoming::Dtmf { digit } => {
+                if digit == "#" {
+                    digits_due = None;
+                    let entry = std::mem::take(&mut digits);
+                    if !entry.is_empty() && !say_turn(&state, &mut out, &call, &entry).await {
+                        break;
+                    }
+                } else {
+                    digits.push_str(&digit);
+                    digits_due = Some(Instant::now() + DIGIT_PAUSE);
+                }
+            }
+            Incoming::Error { description } => {
+                tracing::warn!(call = %id, %description, "ConversationRelay reported an error");
+            }
+            Incoming::Other => {}
+        }
+    }
+}
+
+/// One caller turn over the socket; false when the session is over.
+async fn say_turn(
+    state: &AppState,
+    out: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    call: &Call,
+    text: &str,
+) -> bool {
+    let started = Instant::now();
+    let step = match state.receptionist.turn(&call.workspace_id, &call.id, text).await {
+        Ok(s) => s,
+        Err(CallError::Conflict(m)) => {
+            tracing::debug!(call = %call.id, %m, "a relay turn on a call that cannot take it");
+            return true;
+        }
+        Err(e) => {
+            tracing::warn!(call = %call.id, error = %e, "a relay turn failed");
+            return true;
+        }
+    };
+    let reply = step.reply;
+    if reply.ended {
+        let reason = if reply.transferred_to.is_some() {
+            "transfer"
+        } else {
+            step.call.end_reason.as_deref().unwrap_or("completed")
+        };
+        let handoff = json!({
+            "reason": reason,
+            "say": reply.say,
+            "transfer_to": reply.transferred_to,
+            "call_id": step.call.id.as_str(),
+        });
+        let end = json!({"type": "end", "handoffData": handoff.to_string()});
+        metrics::histogram!("frontdesk_relay_first_token_seconds").record(started.elapsed().as_secs_f64());
+        let _ = out.send(Message::Text(end.to_string().into())).await;
+        return false;
+    }
+    let tokens = sentences(&reply.say);
+    for (i, token) in tokens.iter().enumerate() {
+        let last = i + 1 == tokens.len();
+        let msg = json!({"type": "text", "token": token, "last": last});
+        if out.send(Message::Text(msg.to_string().into())).await.is_err() {
+            return false;
+        }
+        if i == 0 {
+            metrics::histogram!("frontdesk_relay_first_token_seconds").record(started.elapsed().as_secs_f64());
+        }
+    }
+    true
+}
+
+/// A reply cut into sentences (each but the last keeps its trailing space), so speech
+/// can start on the first while the rest follows.
+fn sentences(say: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = say.chars().peekable();
+    while let Some(c) = chars.next() {
+        cur.push(c);
+        if matches!(c, '.' | '?' | '!') && chars.peek().is_some_and(|n| n.is_whitespace()) {
+            while chars.peek().is_some_and(|n| n.is_whitespace()) {
+                chars.next();
+            }
+            cur.push(' ');
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The caller cut in: the last agent line becomes what was actually spoken.
+async fn interrupted(state: &AppState, call: &Call, spoken: &str) -> Result<(), CallError> {
+    let Some(current) = state.store.get_call(&call.workspace_id, &call.id).await? else {
+        return Ok(());
+    };
+    let spoken = spoken.trim().to_owned();
+    state
+        .receptionist
+        .amend(current, |c| {
+            let Some(turn) = c.turns.iter_mut().rev().find(|t| t.speaker == Speaker::Agent) else {
+                return false;
+            };
+            if turn.interrupted && turn.text == spoken {
+                return false;
+            }
+            turn.text = spoken.clone();
+            turn.interrupted = true;
+            true
+        })
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_sentences() {
+        assert_eq!(
+            sentences("Got it. May I have your name?  Thanks!"),
+            vec!["Got it. ", "May I have your name? ", "Thanks!"]
+        );
+        assert_eq!(sentences("Dr. Smith is in at 9.30"), vec!["Dr. ", "Smith is in at 9.30"]);
+        assert!(sentences("").is_empty());
+    }
+
+    #[test]
+    fn reads_twilio_messages() {
+        let m: Incoming = serde_json::from_str(r#"{"type":"prompt","voicePrompt":"hi","lang":"en-US","last":false}"#).unwrap();
+        assert!(matches!(m, Incoming::Prompt { last: false, .. }));
+        let m: Incoming =
+            serde_json::from_str(r#"{"type":"interrupt","utteranceUntilInterrupt":"Thanks for","durationUntilInterruptMs":"460"}"#)
+                .unwrap();
+        assert!(matches!(m, Incoming::Interrupt { utterance } if utterance == "Thanks for"));
+        let m: Incoming = serde_json::from_str(r#"{"type":"info","x":1}"#).unwrap();
+        assert!(matches!(m, Incoming::Other));
+    }
+}
