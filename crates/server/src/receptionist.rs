@@ -249,6 +249,13 @@ impl Receptionist {
         Step { call, reply }
     }
 
+    /// Whether the conversation of a call has ended (the call itself may still be
+    /// live, waiting for the provider's final status).
+    #[must_use]
+    pub fn conversation_over(call: &Call) -> bool {
+        serde_json::from_value::<Session>(call.session.clone()).is_ok_and(|s| s.ended())
+    }
+
     /// Places an outbound call on a provider: the call is stored `queued`, not yet
     /// answered (no conversation, no events) until the provider reports back.
     pub async fn place(

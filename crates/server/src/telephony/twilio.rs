@@ -59,7 +59,7 @@ const VOICEMAIL_SECONDS: &str = "120";
 const DIAL_TIMEOUT: &str = "20";
 
 const NOT_IN_SERVICE: &str =
-    "Sorry, the number you have called is not set up to take calls yet. Please try again later. Goodbye.";
+    "Sorry, the number you have called is not in service. Please check the number and try again. Goodbye.";
 const UNKNOWN_CALL: &str = "Sorry, something went wrong on our side and I lost track of this call. Please call back. Goodbye.";
 const VOICEMAIL_PROMPT: &str =
     "I'm sorry, no one is available to take your call right now. Please leave a message after the tone, and press pound when you're done.";
@@ -443,7 +443,8 @@ async fn gather(
     let Some(call) = find_call(&state, &form, &query).await? else {
         return Ok(say_and_hang_up(UNKNOWN_CALL));
     };
-    if !call.status.is_live() {
+    if !call.status.is_live() || Receptionist::conversation_over(&call) {
+        // Said goodbye already; Twilio's status callback will finish the record.
         return Ok(twiml(&[Verb::Hangup]));
     }
     let voice = voice_of(&state, &call).await?;
