@@ -358,9 +358,9 @@ impl Session {
         if self.phase == Phase::Wrapping {
             self.end(EndReason::Completed, &mut heard);
         } else if self.silences >= 2 {
-            heard.lead.push(
-                "I'm sorry, I still can't hear you. Please call us back when you can. Goodbye.".into(),
-            );
+            heard
+                .lead
+                .push("I'm sorry, I still can't hear you. Please call us back when you can. Goodbye.".into());
             self.end(EndReason::NoInput, &mut heard);
         } else if self.phase == Phase::Opening {
             heard

@@ -52,7 +52,14 @@ pub struct StoredCredentials {
 /// The last four characters of a secret, behind an ellipsis.
 #[must_use]
 pub fn hint(secret: &str) -> String {
-    let tail: String = secret.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    let tail: String = secret
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     format!("...{tail}")
 }
 
@@ -64,7 +71,12 @@ mod tests {
     fn account_sids() {
         assert!(AccountSid::parse("AC0123456789abcdef0123456789abcdef").is_ok());
         assert!(AccountSid::parse(" AC0123456789ABCDEF0123456789ABCDEF ").is_ok());
-        for bad in ["", "AC123", "CA0123456789abcdef0123456789abcdef", "AC0123456789abcdef0123456789abcdeg"] {
+        for bad in [
+            "",
+            "AC123",
+            "CA0123456789abcdef0123456789abcdef",
+            "AC0123456789abcdef0123456789abcdeg",
+        ] {
             let e = AccountSid::parse(bad).unwrap_err();
             assert_eq!(e.field, "account_sid");
         }

@@ -250,7 +250,10 @@ impl Config {
             ));
         }
         if self.twilio_auth_token.as_deref().is_some_and(|t| t.trim().is_empty()) {
-            return Err(invalid("twilio_auth_token", "is empty; leave it unset or give the account's auth token"));
+            return Err(invalid(
+                "twilio_auth_token",
+                "is empty; leave it unset or give the account's auth token",
+            ));
         }
         self.retry_schedule()?;
         self.delivery_timeout()?;
@@ -475,7 +478,10 @@ mod tests {
     fn numeric_looking_secrets_stay_text_and_huge_durations_are_refused() {
         let c = Config::load_from(
             None,
-            env(&[("FRONTDESK_LLM_API_KEY", "1234"), ("FRONTDESK_MASTER_KEY", "12345678901234567890123456789012345")]),
+            env(&[
+                ("FRONTDESK_LLM_API_KEY", "1234"),
+                ("FRONTDESK_MASTER_KEY", "12345678901234567890123456789012345"),
+            ]),
         )
         .unwrap()
         .config;

@@ -20,9 +20,13 @@ pub const MIN_MASTER_KEY_CHARS: usize = 32;
 /// What can go wrong sealing or opening a secret.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SealError {
-    #[error("the master key must be at least {MIN_MASTER_KEY_CHARS} characters; generate one with `openssl rand -base64 32`")]
+    #[error(
+        "the master key must be at least {MIN_MASTER_KEY_CHARS} characters; generate one with `openssl rand -base64 32`"
+    )]
     WeakKey,
-    #[error("the secret was sealed with another master key (key id {0}); restore the master key it was stored with, or store the credentials again")]
+    #[error(
+        "the secret was sealed with another master key (key id {0}); restore the master key it was stored with, or store the credentials again"
+    )]
     OtherKey(String),
     #[error("the sealed secret is damaged or does not belong to this record")]
     Damaged,
@@ -39,7 +43,9 @@ pub struct MasterKey {
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MasterKey").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("MasterKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -131,7 +137,10 @@ mod tests {
         let sealed = k.seal("tok", "ws_1/twilio/AC1").unwrap();
         assert_eq!(k.open(&sealed, "ws_2/twilio/AC1"), Err(SealError::Damaged));
         let other = MasterKey::new("another-master-key-of-enough-length!!").unwrap();
-        assert!(matches!(other.open(&sealed, "ws_1/twilio/AC1"), Err(SealError::OtherKey(_))));
+        assert!(matches!(
+            other.open(&sealed, "ws_1/twilio/AC1"),
+            Err(SealError::OtherKey(_))
+        ));
         let mut bad = sealed.clone();
         bad.pop();
         bad.push(if sealed.ends_with('A') { 'B' } else { 'A' });

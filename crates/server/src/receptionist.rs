@@ -389,7 +389,10 @@ impl Receptionist {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(CallError::Conflict(format!("call {} kept changing; try again", call.id)))
+        Err(CallError::Conflict(format!(
+            "call {} kept changing; try again",
+            call.id
+        )))
     }
 
     /// The provider says the call is over (`status`: completed, busy, no_answer,
@@ -448,7 +451,10 @@ impl Receptionist {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(CallError::Conflict(format!("call {} kept changing; try again", call.id)))
+        Err(CallError::Conflict(format!(
+            "call {} kept changing; try again",
+            call.id
+        )))
     }
 
     /// Finishes provider calls whose final status never came (a number without a

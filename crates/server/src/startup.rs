@@ -10,6 +10,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::response::IntoResponse;
+use axum::serve::ListenerExt;
 use axum::{Extension, middleware};
 use chrono::Utc;
 use frontdesk_delivery::{Dispatcher, GuardedClient};
@@ -20,12 +21,12 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-use crate::rate_limit::RateLimiter;
 use crate::credentials::MasterKey;
+use crate::rate_limit::RateLimiter;
 use crate::receptionist::Receptionist;
-use crate::telephony::rest::TwilioRest;
 use crate::routes::meta::OpenApiJson;
 use crate::state::AppState;
+use crate::telephony::rest::TwilioRest;
 use crate::{ApiError, ServerSettings};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -91,7 +92,11 @@ impl Application {
         let upkeep = tokio::spawn(upkeep(self.state.clone()));
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let dispatcher = tokio::spawn(self.state.dispatcher.clone().run(stopped));
-        let result = axum::serve(self.listener, self.router)
+        // No Nagle delay: relay replies go out as several small WebSocket frames.
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let result = axum::serve(listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
         // Then let webhook attempts in flight finish and be recorded.

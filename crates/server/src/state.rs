@@ -7,9 +7,9 @@ use frontdesk_store::Store;
 
 use crate::ServerSettings;
 use crate::credentials::MasterKey;
-use crate::telephony::rest::TwilioRest;
 use crate::rate_limit::RateLimiter;
 use crate::receptionist::Receptionist;
+use crate::telephony::rest::TwilioRest;
 
 /// Cheap to clone: everything inside is shared.
 #[derive(Clone)]

@@ -16,9 +16,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use frontdesk_core::agent::{Agent, Number, NumberVoice, Provider};
-use frontdesk_core::credentials::StoredCredentials;
 use frontdesk_core::api_key::ApiKey;
 use frontdesk_core::call::{Call, CallFilter};
+use frontdesk_core::credentials::StoredCredentials;
 use frontdesk_core::event::NewEvent;
 use frontdesk_core::id::{AgentId, ApiKeyId, CallId, DeliveryId, EventId, NumberId, WebhookId, WorkspaceId};
 use frontdesk_core::page::{Page, PageRequest};
@@ -179,8 +179,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<StoredCredentials>>;
     /// Every workspace's credentials for this provider account (one Twilio account may
     /// serve several workspaces), oldest first.
-    async fn credentials_by_account(&self, provider: Provider, account_sid: &str)
-    -> StoreResult<Vec<StoredCredentials>>;
+    async fn credentials_by_account(
+        &self,
+        provider: Provider,
+        account_sid: &str,
+    ) -> StoreResult<Vec<StoredCredentials>>;
     /// Deletes a workspace's credentials for a provider; `false` when there were none.
     async fn delete_credentials(&self, workspace: &WorkspaceId, provider: Provider) -> StoreResult<bool>;
 

@@ -104,7 +104,9 @@ impl VoiceMode {
             "relay" => Ok(Self::Relay),
             _ => Err(crate::ValidationError::new(
                 "voice_mode",
-                format!("`{s}` is not a voice mode; use gather (Twilio <Gather> webhooks) or relay (ConversationRelay)"),
+                format!(
+                    "`{s}` is not a voice mode; use gather (Twilio <Gather> webhooks) or relay (ConversationRelay)"
+                ),
             )),
         }
     }

@@ -62,6 +62,12 @@ pub struct CallView {
     pub agent_id: String,
     /// `sim` or `twilio`.
     pub provider: String,
+    /// The provider's own id for the call (Twilio's CallSid).
+    pub provider_call_id: Option<String>,
+    /// What the provider reported beyond the call: `call_status`, `dial_status`,
+    /// `dial_duration`, `answered_by`, `error`, ...
+    #[schema(value_type = Object)]
+    pub provider_details: Map<String, Value>,
     pub caller: CallerView,
     pub call_type: Option<String>,
     /// Every collected field by name.
@@ -98,6 +104,8 @@ impl CallView {
             to: c.to,
             agent_id: c.agent_id.to_string(),
             provider: c.provider.as_str().to_owned(),
+            provider_call_id: c.provider_call_id,
+            provider_details: c.provider_details,
             caller: CallerView {
                 phone: c.caller.phone,
                 name: c.caller.name,
@@ -322,7 +330,12 @@ async fn place_twilio(
     purpose: Option<String>,
 ) -> Result<Call, ApiError> {
     let account = workspace_account(state, &caller.workspace_id).await?;
-    let Some(base) = state.settings.public_url.as_deref().map(|u| u.trim_end_matches('/').to_owned()) else {
+    let Some(base) = state
+        .settings
+        .public_url
+        .as_deref()
+        .map(|u| u.trim_end_matches('/').to_owned())
+    else {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "public_url_required",

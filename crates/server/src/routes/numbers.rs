@@ -131,7 +131,12 @@ async fn create_number(
         })?,
     };
     let voice = NumberVoice {
-        mode: body.voice_mode.as_deref().map(voice_mode).transpose()?.unwrap_or_default(),
+        mode: body
+            .voice_mode
+            .as_deref()
+            .map(voice_mode)
+            .transpose()?
+            .unwrap_or_default(),
         record_messages: body.record_messages.unwrap_or(false),
     };
     let n = state

@@ -30,7 +30,9 @@ pub struct TwilioAccount {
 
 impl std::fmt::Debug for TwilioAccount {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TwilioAccount").field("account_sid", &self.account_sid).finish_non_exhaustive()
+        f.debug_struct("TwilioAccount")
+            .field("account_sid", &self.account_sid)
+            .finish_non_exhaustive()
     }
 }
 

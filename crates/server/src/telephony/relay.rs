@@ -81,7 +81,10 @@ pub async fn connect(
     let valid = candidates_for_workspace(&state, &call.workspace_id)
         .await?
         .iter()
-        .any(|c| urls.iter().any(|u| signature::is_valid(&c.token, u, &[], b"", sig, algorithm)));
+        .any(|c| {
+            urls.iter()
+                .any(|u| signature::is_valid(&c.token, u, &[], b"", sig, algorithm))
+        });
     if !valid {
         tracing::warn!(call = %call.id, "rejected a ConversationRelay handshake: bad signature");
         return Err(ApiError::new(
@@ -90,7 +93,9 @@ pub async fn connect(
             "X-Twilio-Signature does not match this WebSocket URL; check FRONTDESK_PUBLIC_URL and the auth token",
         ));
     }
-    Ok(upgrade.on_upgrade(move |socket| carry(state, call, socket)).into_response())
+    Ok(upgrade
+        .on_upgrade(move |socket| carry(state, call, socket))
+        .into_response())
 }
 
 /// A message from Twilio.
@@ -315,17 +320,22 @@ mod tests {
             sentences("Got it. May I have your name?  Thanks!"),
             vec!["Got it. ", "May I have your name? ", "Thanks!"]
         );
-        assert_eq!(sentences("Dr. Smith is in at 9.30"), vec!["Dr. ", "Smith is in at 9.30"]);
+        assert_eq!(
+            sentences("Dr. Smith is in at 9.30"),
+            vec!["Dr. ", "Smith is in at 9.30"]
+        );
         assert!(sentences("").is_empty());
     }
 
     #[test]
     fn reads_twilio_messages() {
-        let m: Incoming = serde_json::from_str(r#"{"type":"prompt","voicePrompt":"hi","lang":"en-US","last":false}"#).unwrap();
-        assert!(matches!(m, Incoming::Prompt { last: false, .. }));
         let m: Incoming =
-            serde_json::from_str(r#"{"type":"interrupt","utteranceUntilInterrupt":"Thanks for","durationUntilInterruptMs":"460"}"#)
-                .unwrap();
+            serde_json::from_str(r#"{"type":"prompt","voicePrompt":"hi","lang":"en-US","last":false}"#).unwrap();
+        assert!(matches!(m, Incoming::Prompt { last: false, .. }));
+        let m: Incoming = serde_json::from_str(
+            r#"{"type":"interrupt","utteranceUntilInterrupt":"Thanks for","durationUntilInterruptMs":"460"}"#,
+        )
+        .unwrap();
         assert!(matches!(m, Incoming::Interrupt { utterance } if utterance == "Thanks for"));
         let m: Incoming = serde_json::from_str(r#"{"type":"info","x":1}"#).unwrap();
         assert!(matches!(m, Incoming::Other));

@@ -62,6 +62,7 @@ pub struct NewCall<'a> {
 
 impl TwilioRest {
     pub fn new(base: &str) -> Result<Self, RestError> {
+        frontdesk_delivery::install_crypto();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
             .user_agent(concat!("Frontdesk/", env!("CARGO_PKG_VERSION")))
@@ -92,13 +93,21 @@ impl TwilioRest {
 
     /// Places a call: `POST /2010-04-01/Accounts/{sid}/Calls.json`.
     pub async fn create_call(&self, account: &TwilioAccount, call: &NewCall<'_>) -> Result<CallResource, RestError> {
-        let url = format!("{}/{API_VERSION}/Accounts/{}/Calls.json", self.base, account.account_sid);
+        let url = format!(
+            "{}/{API_VERSION}/Accounts/{}/Calls.json",
+            self.base, account.account_sid
+        );
         self.post(account, &url, Self::create_call_body(call)).await
     }
 
     /// Ends a call: `POST /2010-04-01/Accounts/{sid}/Calls/{call}.json` with `Status`
     /// `completed` (answered) or `canceled` (still ringing).
-    pub async fn end_call(&self, account: &TwilioAccount, call_sid: &str, answered: bool) -> Result<CallResource, RestError> {
+    pub async fn end_call(
+        &self,
+        account: &TwilioAccount,
+        call_sid: &str,
+        answered: bool,
+    ) -> Result<CallResource, RestError> {
         let url = format!(
             "{}/{API_VERSION}/Accounts/{}/Calls/{call_sid}.json",
             self.base, account.account_sid

@@ -53,7 +53,11 @@ pub fn compute(token: &str, url: &str, params: &[(String, String)], algorithm: A
     names.dedup();
     let mut text = url.to_owned();
     for name in names {
-        let mut values: Vec<&str> = params.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect();
+        let mut values: Vec<&str> = params
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect();
         values.sort_unstable();
         values.dedup();
         for v in values {
@@ -100,8 +104,14 @@ pub fn is_valid(
     }
     let without = without_port(url);
     let with = with_port(url);
-    let a = constant_eq(compute(token, &without, params, algorithm).as_bytes(), signature.as_bytes());
-    let b = constant_eq(compute(token, &with, params, algorithm).as_bytes(), signature.as_bytes());
+    let a = constant_eq(
+        compute(token, &without, params, algorithm).as_bytes(),
+        signature.as_bytes(),
+    );
+    let b = constant_eq(
+        compute(token, &with, params, algorithm).as_bytes(),
+        signature.as_bytes(),
+    );
     a | b
 }
 
@@ -121,14 +131,19 @@ fn split(url: &str) -> Option<(&str, &str, &str)> {
 
 fn port_of(authority: &str) -> Option<&str> {
     let host_end = authority.rfind(']').map_or(0, |i| i + 1);
-    authority[host_end..].rsplit_once(':').map(|(_, p)| p).filter(|p| !p.is_empty())
+    authority[host_end..]
+        .rsplit_once(':')
+        .map(|(_, p)| p)
+        .filter(|p| !p.is_empty())
 }
 
 fn without_port(url: &str) -> String {
     match split(url) {
         Some((scheme, authority, rest)) if port_of(authority).is_some() => {
             let host_end = authority.rfind(']').map_or(0, |i| i + 1);
-            let colon = authority[host_end..].rfind(':').map_or(authority.len(), |i| host_end + i);
+            let colon = authority[host_end..]
+                .rfind(':')
+                .map_or(authority.len(), |i| host_end + i);
             format!("{scheme}://{}{rest}", &authority[..colon])
         }
         _ => url.to_owned(),
@@ -178,7 +193,14 @@ mod tests {
             compute("12345", url, &params, Algorithm::Sha1),
             "vNe7KK2kJwCsxc9K3OLkkKB3qqI="
         );
-        assert!(is_valid("12345", url, &params, b"", "vNe7KK2kJwCsxc9K3OLkkKB3qqI=", Algorithm::Sha1));
+        assert!(is_valid(
+            "12345",
+            url,
+            &params,
+            b"",
+            "vNe7KK2kJwCsxc9K3OLkkKB3qqI=",
+            Algorithm::Sha1
+        ));
         assert!(is_valid(
             "12345",
             "https://example.com:443/myapp.php?foo=1&bar=2",
@@ -187,8 +209,22 @@ mod tests {
             "vNe7KK2kJwCsxc9K3OLkkKB3qqI=",
             Algorithm::Sha1
         ));
-        assert!(!is_valid("12346", url, &params, b"", "vNe7KK2kJwCsxc9K3OLkkKB3qqI=", Algorithm::Sha1));
-        assert!(!is_valid("12345", url, &params[1..], b"", "vNe7KK2kJwCsxc9K3OLkkKB3qqI=", Algorithm::Sha1));
+        assert!(!is_valid(
+            "12346",
+            url,
+            &params,
+            b"",
+            "vNe7KK2kJwCsxc9K3OLkkKB3qqI=",
+            Algorithm::Sha1
+        ));
+        assert!(!is_valid(
+            "12345",
+            url,
+            &params[1..],
+            b"",
+            "vNe7KK2kJwCsxc9K3OLkkKB3qqI=",
+            Algorithm::Sha1
+        ));
         assert!(!is_valid("12345", url, &params, b"", "", Algorithm::Sha1));
     }
 

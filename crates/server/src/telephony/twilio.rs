@@ -47,10 +47,20 @@ pub fn router() -> Router<AppState> {
         .route("/telephony/twilio/dial", post(dial))
         .route("/telephony/twilio/recording", post(recording))
         .route("/telephony/twilio/status", post(status))
-        .route(
-            "/telephony/twilio/relay",
-            post(relay_action).get(super::relay::connect),
-        )
+        .route("/telephony/twilio/relay", post(relay_action).get(super::relay::connect))
+        .layer(axum::middleware::from_fn(server_timing))
+}
+
+/// Middleware: `Server-Timing: app;dur=<ms>` on every telephony answer, the time the
+/// server spent on it (signature, conversation, store), for latency measurements.
+async fn server_timing(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let mut res = next.run(req).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(v) = HeaderValue::from_str(&format!("app;dur={ms:.3}")) {
+        res.headers_mut().insert("server-timing", v);
+    }
+    res
 }
 
 /// Longest voicemail, in seconds.
@@ -60,9 +70,9 @@ const DIAL_TIMEOUT: &str = "20";
 
 const NOT_IN_SERVICE: &str =
     "Sorry, the number you have called is not in service. Please check the number and try again. Goodbye.";
-const UNKNOWN_CALL: &str = "Sorry, something went wrong on our side and I lost track of this call. Please call back. Goodbye.";
-const VOICEMAIL_PROMPT: &str =
-    "I'm sorry, no one is available to take your call right now. Please leave a message after the tone, and press pound when you're done.";
+const UNKNOWN_CALL: &str =
+    "Sorry, something went wrong on our side and I lost track of this call. Please call back. Goodbye.";
+const VOICEMAIL_PROMPT: &str = "I'm sorry, no one is available to take your call right now. Please leave a message after the tone, and press pound when you're done.";
 const VOICEMAIL_THANKS: &str = "Thank you, your message has been recorded. Goodbye.";
 
 /// `?call_id=` on the URLs Frontdesk gives Twilio for calls it placed.
@@ -81,7 +91,12 @@ pub struct TwilioForm {
 
 impl TwilioForm {
     /// Reads a Twilio form request and checks its signature.
-    pub async fn verify(state: &AppState, headers: &HeaderMap, uri: &OriginalUri, body: &Bytes) -> Result<Self, ApiError> {
+    pub async fn verify(
+        state: &AppState,
+        headers: &HeaderMap,
+        uri: &OriginalUri,
+        body: &Bytes,
+    ) -> Result<Self, ApiError> {
         let ct = headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -101,14 +116,18 @@ impl TwilioForm {
             uri.0.path_and_query().map_or("/", |p| p.as_str())
         );
         let Some(sig) = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()) else {
-            return Err(forbidden("the request has no X-Twilio-Signature header; only Twilio may call this URL"));
+            return Err(forbidden(
+                "the request has no X-Twilio-Signature header; only Twilio may call this URL",
+            ));
         };
         let Some(algorithm) = Algorithm::from_settings(
             headers
                 .get("x-twilio-webhooks-signature-settings")
                 .and_then(|v| v.to_str().ok()),
         ) else {
-            return Err(forbidden("the signature algorithm named in X-Twilio-Webhooks-Signature-Settings is not supported"));
+            return Err(forbidden(
+                "the signature algorithm named in X-Twilio-Webhooks-Signature-Settings is not supported",
+            ));
         };
         let account = params.iter().find(|(k, _)| k == "AccountSid").map(|(_, v)| v.as_str());
         for c in candidates_for_account(state, account).await? {
@@ -161,7 +180,8 @@ pub fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
     let bytes = text.as_bytes();
     for (i, b) in bytes.iter().enumerate() {
         if *b == b'%'
-            && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+            && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
         {
             return Err(bad("a `%` is not followed by two hexadecimal digits"));
         }
@@ -169,7 +189,10 @@ pub fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
     let params: Vec<(String, String)> = form_urlencoded::parse(bytes)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    if params.iter().any(|(k, v)| k.contains('\u{FFFD}') || v.contains('\u{FFFD}')) {
+    if params
+        .iter()
+        .any(|(k, v)| k.contains('\u{FFFD}') || v.contains('\u{FFFD}'))
+    {
         return Err(bad("a value is not UTF-8 once decoded"));
     }
     Ok(params)
@@ -391,9 +414,19 @@ pub fn hints(cfg: &AgentConfig, kind: Option<&FieldType>) -> String {
         Some(FieldType::Money) => vec!["$MONEY".into()],
         Some(FieldType::Date) => vec!["$MONTH".into(), "$DAY".into(), "$YEAR".into()],
         Some(FieldType::Time) => vec!["$TIME".into()],
-        Some(FieldType::Email) => ["at", "dot", "dot com", "gmail dot com", "outlook dot com", "yahoo dot com", "icloud dot com", "underscore", "dash"]
-            .map(str::to_owned)
-            .to_vec(),
+        Some(FieldType::Email) => [
+            "at",
+            "dot",
+            "dot com",
+            "gmail dot com",
+            "outlook dot com",
+            "yahoo dot com",
+            "icloud dot com",
+            "underscore",
+            "dash",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
         Some(FieldType::Boolean) => vec!["yes".into(), "no".into()],
         Some(FieldType::Enum { options }) => options.clone(),
         Some(FieldType::Name | FieldType::String) => Vec::new(),
@@ -423,7 +456,10 @@ fn read_body(body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> R
                 "the request body is larger than this server accepts (FRONTDESK_MAX_BODY_BYTES)",
             )
         } else {
-            ApiError::bad_request("invalid_body", format!("the request body could not be read: {}", e.body_text()))
+            ApiError::bad_request(
+                "invalid_body",
+                format!("the request body could not be read: {}", e.body_text()),
+            )
         }
     })
 }
@@ -449,7 +485,10 @@ async fn gather(
     }
     let voice = voice_of(&state, &call).await?;
     let text = form.get("SpeechResult").map(str::trim).filter(|t| !t.is_empty());
-    let digits = form.get("Digits").map(|d| d.trim_end_matches('#')).filter(|d| !d.is_empty());
+    let digits = form
+        .get("Digits")
+        .map(|d| d.trim_end_matches('#'))
+        .filter(|d| !d.is_empty());
     let confidence = form
         .get("Confidence")
         .and_then(|c| c.parse::<f64>().ok())
@@ -508,7 +547,10 @@ async fn dial(
     if matches!(status.as_str(), "completed" | "answered") || !live {
         return Ok(twiml(&[Verb::Hangup]));
     }
-    Ok(twiml(&[Verb::Say(VOICEMAIL_PROMPT.to_owned()), Verb::Record(record_attrs(&base))]))
+    Ok(twiml(&[
+        Verb::Say(VOICEMAIL_PROMPT.to_owned()),
+        Verb::Record(record_attrs(&base)),
+    ]))
 }
 
 /// `POST /telephony/twilio/recording`: a voicemail was recorded (`RecordingUrl`,
@@ -610,7 +652,8 @@ async fn status(
                     if c.status == CallStatus::Queued && matches!(reported.as_str(), "initiated" | "ringing") {
                         c.status = CallStatus::Ringing;
                     }
-                    c.provider_details.insert("call_status".into(), Value::String(reported.clone()));
+                    c.provider_details
+                        .insert("call_status".into(), Value::String(reported.clone()));
                     true
                 })
                 .await?;

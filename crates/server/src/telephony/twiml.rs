@@ -15,12 +15,21 @@ pub type Attrs = Vec<(&'static str, String)>;
 pub enum Verb {
     Say(String),
     /// `<Gather ...attrs><Say>text</Say></Gather>`.
-    Gather { attrs: Attrs, say: String },
+    Gather {
+        attrs: Attrs,
+        say: String,
+    },
     /// `<Dial ...attrs>number</Dial>`.
-    Dial { attrs: Attrs, number: String },
+    Dial {
+        attrs: Attrs,
+        number: String,
+    },
     Record(Attrs),
     /// `<Connect ...connect><ConversationRelay ...relay/></Connect>`.
-    Relay { connect: Attrs, relay: Attrs },
+    Relay {
+        connect: Attrs,
+        relay: Attrs,
+    },
     Hangup,
 }
 
@@ -97,7 +106,10 @@ mod tests {
         let xml = render(&[
             Verb::Relay {
                 connect: vec![("action", "https://h/r".into())],
-                relay: vec![("url", "wss://h/r?call_id=c".into()), ("welcomeGreeting", "Hi \"there\"".into())],
+                relay: vec![
+                    ("url", "wss://h/r?call_id=c".into()),
+                    ("welcomeGreeting", "Hi \"there\"".into()),
+                ],
             },
             Verb::Dial {
                 attrs: vec![("timeout", "20".into())],
@@ -106,6 +118,9 @@ mod tests {
             Verb::Record(vec![("maxLength", "120".into())]),
         ]);
         assert!(xml.contains("<Connect action=\"https://h/r\"><ConversationRelay url=\"wss://h/r?call_id=c\" welcomeGreeting=\"Hi &quot;there&quot;\"/></Connect>"), "{xml}");
-        assert!(xml.contains("<Dial timeout=\"20\">+15557654321</Dial><Record maxLength=\"120\"/>"), "{xml}");
+        assert!(
+            xml.contains("<Dial timeout=\"20\">+15557654321</Dial><Record maxLength=\"120\"/>"),
+            "{xml}"
+        );
     }
 }

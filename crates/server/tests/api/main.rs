@@ -14,4 +14,7 @@ mod openapi;
 mod rate_limit;
 mod receiver;
 mod receptionist;
+mod twilio;
+mod twilio_relay;
+mod twilio_support;
 mod webhooks;

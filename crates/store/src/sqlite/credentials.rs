@@ -74,7 +74,11 @@ impl SqliteStore {
         .collect()
     }
 
-    pub(super) async fn delete_credentials_impl(&self, workspace: &WorkspaceId, provider: Provider) -> StoreResult<bool> {
+    pub(super) async fn delete_credentials_impl(
+        &self,
+        workspace: &WorkspaceId,
+        provider: Provider,
+    ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let res = sqlx::query("DELETE FROM provider_credentials WHERE workspace_id = ? AND provider = ?")
             .bind(workspace.as_str())

@@ -180,7 +180,10 @@ async fn numbers_are_unique_route_to_own_agents_and_can_be_re_pointed() {
     let (ag, other_ag) = (agent(&s, &a, "ag").await, agent(&s, &a, "other").await);
     let foreign = agent(&s, &b, "foreign").await;
 
-    let Err(StoreError::NotFound(msg)) = s.create_number(&a, "+15550100001", &foreign.id, Provider::Sim, Default::default()).await else {
+    let Err(StoreError::NotFound(msg)) = s
+        .create_number(&a, "+15550100001", &foreign.id, Provider::Sim, Default::default())
+        .await
+    else {
         panic!("an agent of another workspace is not found");
     };
     assert_eq!(msg, format!("agent {} does not exist in this workspace", foreign.id));
@@ -192,7 +195,10 @@ async fn numbers_are_unique_route_to_own_agents_and_can_be_re_pointed() {
         (n.number.as_str(), &n.agent_id, n.provider, &n.workspace_id),
         ("+15550100001", &ag.id, Provider::Twilio, &a)
     );
-    let Err(StoreError::Conflict(msg)) = s.create_number(&b, "+15550100001", &foreign.id, Provider::Sim, Default::default()).await else {
+    let Err(StoreError::Conflict(msg)) = s
+        .create_number(&b, "+15550100001", &foreign.id, Provider::Sim, Default::default())
+        .await
+    else {
         panic!("a number is registered once, across workspaces");
     };
     assert_eq!(msg, "+15550100001 is already registered");
