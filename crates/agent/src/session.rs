@@ -924,3 +924,106 @@ fn or_list(options: &[String]) -> String {
         [init @ .., last] => format!("{}, or {last}", init.join(", ")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> AgentConfig {
+        AgentConfig::parse(&frontdesk_core::agent::demo_agent_config())
+            .expect("the demo agent parses")
+            .config
+    }
+
+    fn start(cfg: &AgentConfig) -> Session {
+        let info = CallInfo {
+            call_id: "call_1".into(),
+            caller_number: Some("+15551234567".into()),
+            business_number: "+15550100000".into(),
+            today: NaiveDate::from_ymd_opt(2026, 11, 30).expect("date"),
+            outbound: false,
+            purpose: None,
+        };
+        Session::start(cfg, info).0
+    }
+
+    #[test]
+    fn silence_asks_again_once_then_closes() {
+        let cfg = demo();
+        let mut s = start(&cfg);
+        let heard = s.silence(&cfg);
+        let r = s.respond(&cfg, heard);
+        assert_eq!(r.say, "Sorry, I didn't catch that. How can I help you today?");
+        assert!(!r.ended);
+        let r = s.turn(&cfg, "I'd like to book an appointment");
+        assert_eq!(r.awaiting_field.as_deref(), Some("first_name"));
+        // A word resets the count: one more silence only asks again.
+        let heard = s.silence(&cfg);
+        let r = s.respond(&cfg, heard);
+        assert!(r.say.starts_with("Sorry, I didn't catch that."), "{}", r.say);
+        assert!(r.say.to_lowercase().contains("may i have your name"), "{}", r.say);
+        assert_eq!(r.awaiting_field.as_deref(), Some("first_name"));
+        let heard = s.silence(&cfg);
+        let r = s.respond(&cfg, heard);
+        assert!(r.ended);
+        assert!(r.say.contains("can't hear you"), "{}", r.say);
+        assert_eq!(s.end_reason, Some(EndReason::NoInput));
+        assert_eq!(EndReason::NoInput.as_str(), "no_input");
+    }
+
+    #[test]
+    fn silence_after_anything_else_closes_as_usual() {
+        let cfg = demo();
+        let mut s = start(&cfg);
+        s.turn(&cfg, "I'd like to book an appointment");
+        s.turn(&cfg, "John Smith");
+        s.turn(&cfg, "555 123 4567");
+        let r = s.turn(&cfg, "john at example dot com");
+        assert!(r.say.contains("anything else"), "{}", r.say);
+        let heard = s.silence(&cfg);
+        let r = s.respond(&cfg, heard);
+        assert!(r.ended);
+        assert_eq!(s.end_reason, Some(EndReason::Completed));
+        assert!(r.say.contains("Goodbye"), "{}", r.say);
+    }
+
+    #[test]
+    fn a_recorded_message_is_the_message() {
+        let cfg = demo();
+        let mut s = start(&cfg);
+        let r = s.turn(&cfg, "Can I leave a message?");
+        assert_eq!(r.awaiting_field.as_deref(), Some("first_name"));
+        s.turn(&cfg, "John Smith");
+        let r = s.turn(&cfg, "555 123 4567");
+        assert_eq!(r.awaiting_field.as_deref(), Some(MESSAGE_FIELD));
+        let heard = s.recorded_message("Voicemail (12 s): https://api.twilio.com/r/RE1");
+        assert_eq!(
+            heard.actions,
+            vec![Action::Message("Voicemail (12 s): https://api.twilio.com/r/RE1".into())]
+        );
+        let r = s.respond(&cfg, heard);
+        assert!(r.say.contains("get your message"), "{}", r.say);
+        assert_eq!(
+            s.message.as_deref(),
+            Some("Voicemail (12 s): https://api.twilio.com/r/RE1")
+        );
+        // After a transfer nobody answered: the call has ended, the message still counts.
+        let mut t = start(&cfg);
+        let r = t.turn(&cfg, "Can I talk to a person?");
+        assert!(r.ended && r.transferred_to.is_some());
+        let heard = t.recorded_message("Voicemail: https://x/RE2");
+        let r = t.respond(&cfg, heard);
+        assert!(r.ended);
+        assert_eq!(r.actions, vec![Action::Message("Voicemail: https://x/RE2".into())]);
+    }
+
+    #[test]
+    fn old_session_state_without_silences_still_loads() {
+        let cfg = demo();
+        let s = start(&cfg);
+        let mut v = serde_json::to_value(&s).expect("json");
+        v.as_object_mut().expect("object").remove("silences");
+        let back: Session = serde_json::from_value(v).expect("loads");
+        assert_eq!(back.silences, 0);
+    }
+}

@@ -415,6 +415,35 @@ mod tests {
         assert_eq!(c.retry_schedule().unwrap().len(), 3);
         assert_eq!(c.delivery_timeout().unwrap(), Duration::from_secs(5));
         assert_eq!((c.rate_limit_per_hour, c.rate_limit_per_second), (1000, 50));
+        assert_eq!(c.twilio_api_base_url, "https://api.twilio.com");
+    }
+
+    #[test]
+    fn twilio_settings_are_checked_and_passed_on() {
+        let key = "k".repeat(32);
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("FRONTDESK_TWILIO_AUTH_TOKEN", "tok123"),
+                ("FRONTDESK_TWILIO_API_BASE_URL", "http://127.0.0.1:9999"),
+                ("FRONTDESK_MASTER_KEY", &key),
+                ("FRONTDESK_PUBLIC_URL", "https://fd.example.com"),
+            ]),
+        )
+        .unwrap()
+        .config;
+        let s = c.server_settings().unwrap();
+        assert_eq!(s.twilio.auth_token.as_deref(), Some("tok123"));
+        assert_eq!(s.twilio.api_base_url, "http://127.0.0.1:9999");
+        assert_eq!(s.master_key.as_deref(), Some(key.as_str()));
+        let e = Config::load_from(None, env(&[("FRONTDESK_MASTER_KEY", "short")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("FRONTDESK_MASTER_KEY") && e.contains("32"), "{e}");
+        let e = Config::load_from(None, env(&[("FRONTDESK_TWILIO_API_BASE_URL", "api.twilio.com")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("FRONTDESK_TWILIO_API_BASE_URL"), "{e}");
     }
 
     #[test]

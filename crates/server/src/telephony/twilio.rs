@@ -720,3 +720,45 @@ async fn relay_action(
     let cfg = state.receptionist.config_or_fallback(&step.call).await;
     Ok(twiml(&reply_verbs(&base, &step.call, &step.reply, voice, &cfg)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> AgentConfig {
+        AgentConfig::parse(&frontdesk_core::agent::demo_agent_config())
+            .expect("the demo agent parses")
+            .config
+    }
+
+    #[test]
+    fn hints_follow_the_awaited_field() {
+        let cfg = demo();
+        assert_eq!(
+            hints(&cfg, Some(&FieldType::Phone)),
+            "$FULLPHONENUM,$OOV_CLASS_DIGIT_SEQUENCE"
+        );
+        assert!(hints(&cfg, Some(&FieldType::Email)).starts_with("at,dot,dot com,gmail dot com"));
+        assert_eq!(hints(&cfg, Some(&FieldType::Name)), "");
+        let options = FieldType::Enum {
+            options: vec!["kitchen remodel".into(), "bath, tile".into(), "kitchen remodel".into()],
+        };
+        assert_eq!(hints(&cfg, Some(&options)), "kitchen remodel,bath  tile");
+        // Before any field: what callers say to pick a call type or ask for a person.
+        let opening = hints(&cfg, None);
+        for w in ["appointment", "message", "human", "operator"] {
+            assert!(opening.split(',').any(|h| h == w), "{opening}");
+        }
+    }
+
+    #[test]
+    fn forms_are_read_strictly() {
+        let p = parse_form(b"CallSid=CA1&SpeechResult=I%27d+like+a+quote&Empty=").unwrap();
+        assert_eq!(p[1], ("SpeechResult".into(), "I'd like a quote".into()));
+        assert_eq!(p[2], ("Empty".into(), String::new()));
+        for bad in [&b"a=%zz"[..], b"a=%4", b"a=%FF%FE", b"\xff=1"] {
+            let e = parse_form(bad).unwrap_err();
+            assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        }
+    }
+}

@@ -1415,3 +1415,50 @@ async fn outbound_errors_say_what_went_wrong() {
         "Twilio was not called without credentials or a public URL"
     );
 }
+
+/// A call whose final status callback never comes (a Twilio number without a status
+/// callback URL) is finished by the sweeper once it has been quiet long enough:
+/// `call.ended` and `transcript.ready` are sent once, and a late callback changes
+/// nothing.
+#[tokio::test]
+async fn calls_without_a_status_callback_are_finished_by_the_sweeper() {
+    use frontdesk_core::agent::Provider;
+    use frontdesk_server::receptionist::Receptionist;
+    let app = twilio_app().await;
+    twilio_number(&app, "contractor", NUMBER, json!({})).await;
+    let tw = TwilioSide::global(&app);
+    let leg = tw.inbound("+15551230077", NUMBER);
+    twiml(leg.voice().await).await;
+    let id = only_call(&app).await["id"].as_str().unwrap().to_owned();
+    twiml(leg.silence().await).await;
+    say_hangup(&twiml(leg.silence().await).await);
+    assert_eq!(call(&app, &id).await["status"], "in_progress");
+
+    let settings = frontdesk_server::settings::DeliverySettings::default();
+    let dispatcher = frontdesk_delivery::Dispatcher::new(app.store.clone(), settings.clone()).unwrap();
+    let tools = frontdesk_delivery::GuardedClient::new(settings.policy, Duration::from_secs(1)).unwrap();
+    let receptionist = Receptionist::new(app.store.clone(), dispatcher, tools);
+    // Not yet: the conversation ended only a moment ago.
+    let now = chrono::Utc::now();
+    assert_eq!(receptionist.sweep(Provider::Twilio, now).await.unwrap(), 0);
+    // Three minutes later it is finished, once.
+    let later = now + chrono::Duration::minutes(3);
+    assert_eq!(receptionist.sweep(Provider::Twilio, later).await.unwrap(), 1);
+    assert_eq!(receptionist.sweep(Provider::Twilio, later).await.unwrap(), 0);
+    let c = call(&app, &id).await;
+    assert_eq!(c["status"], "completed");
+    assert_eq!(c["end_reason"], "no_input");
+    assert!(
+        c["provider_details"]["finished_by"]
+            .as_str()
+            .unwrap()
+            .contains("status callback"),
+        "{c}"
+    );
+    let ev = events_of(&app, &id).await;
+    assert_eq!(count(&ev, "call.ended"), 1, "{:?}", names(&ev));
+    assert_eq!(count(&ev, "transcript.ready"), 1, "{:?}", names(&ev));
+    // The callback arriving late after all: nothing more.
+    leg.status("completed", Some("30")).await;
+    assert_eq!(count(&events_of(&app, &id).await, "call.ended"), 1);
+}

@@ -619,3 +619,117 @@ async fn insert_over(s: &SqliteStore, c: &Call) {
         .unwrap();
     insert(s, c).await;
 }
+
+#[tokio::test]
+async fn numbers_carry_their_voice_settings() {
+    use frontdesk_core::agent::{NumberVoice, VoiceMode};
+    let (s, _d) = store().await;
+    let a = workspace(&s, "voice").await;
+    let ag = agent(&s, &a, "front").await;
+    let relay = NumberVoice {
+        mode: VoiceMode::Relay,
+        record_messages: true,
+    };
+    let n = s
+        .create_number(&a, "+15550100009", &ag.id, Provider::Twilio, relay)
+        .await
+        .unwrap();
+    assert_eq!(n.voice, relay);
+    assert_eq!(s.number_by_e164("+15550100009").await.unwrap().unwrap().voice, relay);
+    let back = s
+        .set_number_voice(&a, &n.id, NumberVoice::default())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.voice, NumberVoice::default());
+    let b = workspace(&s, "other-voice").await;
+    assert!(s.set_number_voice(&b, &n.id, relay).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn credentials_are_one_per_workspace_and_found_by_account() {
+    use frontdesk_core::credentials::StoredCredentials;
+    let (s, _d) = store().await;
+    let a = workspace(&s, "cred-a").await;
+    let b = workspace(&s, "cred-b").await;
+    let creds = |ws: &WorkspaceId, sid: &str, sealed: &str| StoredCredentials {
+        workspace_id: ws.clone(),
+        provider: Provider::Twilio,
+        account_sid: sid.into(),
+        sealed_secret: sealed.into(),
+        secret_hint: "...abcd".into(),
+        created_at: now(),
+        updated_at: now(),
+    };
+    let first = s.put_credentials(&creds(&a, "AC1", "v1.k.one")).await.unwrap();
+    tick();
+    // Replacing keeps the first creation time.
+    let second = s.put_credentials(&creds(&a, "AC2", "v1.k.two")).await.unwrap();
+    assert_eq!(second.created_at, first.created_at);
+    assert_eq!(second.account_sid, "AC2");
+    assert_eq!(second.sealed_secret, "v1.k.two");
+    s.put_credentials(&creds(&b, "AC2", "v1.k.three")).await.unwrap();
+    let both = s.credentials_by_account(Provider::Twilio, "AC2").await.unwrap();
+    assert_eq!(
+        both.iter().map(|c| c.workspace_id.clone()).collect::<Vec<_>>(),
+        vec![a.clone(), b.clone()]
+    );
+    assert!(
+        s.credentials_by_account(Provider::Twilio, "AC1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.get_credentials(&b, Provider::Twilio)
+            .await
+            .unwrap()
+            .unwrap()
+            .sealed_secret,
+        "v1.k.three"
+    );
+    assert!(s.delete_credentials(&a, Provider::Twilio).await.unwrap());
+    assert!(!s.delete_credentials(&a, Provider::Twilio).await.unwrap());
+    assert!(s.get_credentials(&a, Provider::Twilio).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn stale_live_calls_and_calls_by_id() {
+    let (s, _d) = store().await;
+    let a = workspace(&s, "stale").await;
+    let ag = agent(&s, &a, "front").await;
+    let mut old = call(&a, &ag.id, Direction::Inbound, "+15551110000", "+15550100000");
+    old.provider = Provider::Twilio;
+    old.provider_call_id = Some("CA1".into());
+    old.updated_at = now() - Duration::minutes(10);
+    insert(&s, &old).await;
+    let mut fresh = call(&a, &ag.id, Direction::Inbound, "+15551110001", "+15550100000");
+    fresh.provider = Provider::Twilio;
+    insert(&s, &fresh).await;
+    let mut done = call(&a, &ag.id, Direction::Inbound, "+15551110002", "+15550100000");
+    done.provider = Provider::Twilio;
+    done.status = CallStatus::Completed;
+    done.updated_at = now() - Duration::minutes(10);
+    insert(&s, &done).await;
+    let mut sim = call(&a, &ag.id, Direction::Inbound, "+15551110003", "+15550100000");
+    sim.updated_at = now() - Duration::minutes(10);
+    insert(&s, &sim).await;
+    let stale = s
+        .stale_live_calls(Provider::Twilio, now() - Duration::minutes(2), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        stale.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+        vec![old.id.clone()]
+    );
+    assert_eq!(
+        s.call_by_id(&old.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .provider_call_id
+            .as_deref(),
+        Some("CA1")
+    );
+    assert!(s.call_by_id(&CallId::generate()).await.unwrap().is_none());
+}
