@@ -19,7 +19,8 @@ impl AccountSid {
         let s = s.trim();
         let ok = s.len() == 34 && s.starts_with("AC") && s[2..].bytes().all(|b| b.is_ascii_hexdigit());
         if ok {
-            Ok(Self(s.to_owned()))
+            // Twilio writes SIDs with lower-case hex digits.
+            Ok(Self(format!("AC{}", s[2..].to_ascii_lowercase())))
         } else {
             Err(ValidationError::new(
                 "account_sid",
@@ -70,7 +71,12 @@ mod tests {
     #[test]
     fn account_sids() {
         assert!(AccountSid::parse("AC0123456789abcdef0123456789abcdef").is_ok());
-        assert!(AccountSid::parse(" AC0123456789ABCDEF0123456789ABCDEF ").is_ok());
+        assert_eq!(
+            AccountSid::parse(" AC0123456789ABCDEF0123456789ABCDEF ")
+                .unwrap()
+                .as_str(),
+            "AC0123456789abcdef0123456789abcdef"
+        );
         for bad in [
             "",
             "AC123",

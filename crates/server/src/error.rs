@@ -120,7 +120,7 @@ impl From<crate::receptionist::CallError> for ApiError {
         use crate::receptionist::CallError;
         match e {
             CallError::NotFound(m) => Self::new(StatusCode::NOT_FOUND, "not_found", m),
-            CallError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            CallError::Conflict(m) | CallError::Raced(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             CallError::Store(s) => s.into(),
         }
     }

@@ -29,6 +29,10 @@ use serde_json::{Map, Value, json};
 /// Largest tool reply read.
 const TOOL_REPLY_MAX: usize = 64 * 1024;
 
+/// All the tools of one turn together get at most this long: a phone caller is
+/// waiting, and Twilio gives a webhook 15 seconds before it apologises and hangs up.
+const TOOL_BUDGET: Duration = Duration::from_secs(8);
+
 /// What can go wrong carrying a call.
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
@@ -37,8 +41,33 @@ pub enum CallError {
     /// The call cannot take this step (it ended, or another turn got there first).
     #[error("{0}")]
     Conflict(String),
+    /// Another write to the call got there first and this step ran no tool: nothing
+    /// happened, and the same step can simply be taken again.
+    #[error("{0}")]
+    Raced(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// How a provider call finished, beyond its status.
+#[derive(Debug, Clone, Default)]
+pub struct Finish {
+    /// The provider's figure for the call's length, in seconds.
+    pub duration: Option<i64>,
+    /// Added to the call's `provider_details`.
+    pub details: Map<String, Value>,
+    /// When it ended, if not now.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// The `end_reason` when the conversation did not set one (default: the status).
+    pub reason: Option<String>,
+}
+
+/// What stands for a voicemail in the call's `message`.
+fn voicemail_note(recording_url: &str, seconds: Option<i64>) -> String {
+    match seconds {
+        Some(s) => format!("Voicemail ({s} s): {recording_url}"),
+        None => format!("Voicemail: {recording_url}"),
+    }
 }
 
 /// The outcome of a step: the call as stored, and what the receptionist said.
@@ -210,10 +239,7 @@ impl Receptionist {
         seconds: Option<i64>,
     ) -> Result<Step, CallError> {
         let (call, cfg, mut session) = self.load_live(ws, id).await?;
-        let note = match seconds {
-            Some(s) => format!("Voicemail ({s} s): {recording_url}"),
-            None => format!("Voicemail: {recording_url}"),
-        };
+        let note = voicemail_note(recording_url, seconds);
         let heard = session.recorded_message(&note);
         let mut extra = Map::new();
         extra.insert("recording_url".into(), json!(recording_url));
@@ -397,41 +423,98 @@ impl Receptionist {
 
     /// The provider says the call is over (`status`: completed, busy, no_answer,
     /// failed, canceled): the call is finished with the provider's duration and
-    /// `call.ended` (and, for an answered call, `transcript.ready`) is sent. Exactly
-    /// once: a call already finished is returned as it is, and a concurrent duplicate
-    /// loses the version race and then finds the call finished.
-    pub async fn complete(
-        &self,
-        mut call: Call,
-        status: CallStatus,
-        duration: Option<i64>,
-        details: Map<String, Value>,
-    ) -> Result<Call, CallError> {
+    /// `call.ended` (and, for an answered call, `transcript.ready`) is sent. A
+    /// conversation still going ends as a caller hang-up first: the tools due at the end
+    /// run and what they collect is sent. Exactly once: a call already finished is
+    /// returned as it is, and a concurrent duplicate loses the version race and then
+    /// finds the call finished.
+    pub async fn complete(&self, mut call: Call, status: CallStatus, fin: Finish) -> Result<Call, CallError> {
         for _ in 0..5 {
             if !call.status.is_live() {
                 return Ok(call);
             }
             let cfg = self.config_or_fallback(&call).await;
-            let now = Utc::now();
+            let business = business(&cfg);
+            let mut events = Vec::new();
+            let mut actions = Vec::new();
             if let Ok(mut session) = serde_json::from_value::<Session>(call.session.clone()) {
                 if !session.ended() {
-                    session.hang_up(EndReason::CallerHangup);
+                    let mut heard = session.hang_up(EndReason::CallerHangup);
+                    self.run_tools(&mut call, &cfg, &mut session, &mut heard).await;
+                    actions = session.respond(&cfg, heard).actions;
                 }
-                self.apply(&mut call, &cfg, &session, now);
+                self.apply(&mut call, &cfg, &session, Utc::now());
             }
+            let now = Utc::now();
             call.status = if call.answered_at.is_some() && status != CallStatus::Failed {
                 CallStatus::Completed
             } else {
                 status
             };
-            call.ended_at = Some(now);
+            let ended = fin
+                .ended_at
+                .unwrap_or(now)
+                .max(call.answered_at.unwrap_or(call.started_at));
+            call.ended_at = Some(ended);
             call.updated_at = now;
-            call.duration = duration.or(call.duration);
-            call.provider_details.extend(details.clone());
+            call.duration = fin.duration.or(call.duration);
+            call.provider_details.extend(fin.details.clone());
             if call.end_reason.is_none() {
-                call.end_reason = Some(status.as_str().to_owned());
+                call.end_reason = Some(fin.reason.clone().unwrap_or_else(|| status.as_str().to_owned()));
             }
-            let events = ended_events(&call, &business(&cfg), now);
+            events.extend(action_events(&call, &actions, &business, now, &Map::new()));
+            events.extend(ended_events(&call, &business, now));
+            match self
+                .dispatcher
+                .emit_call(&call.workspace_id.clone(), CallWrite::Update(&call), &events)
+                .await
+            {
+                Ok(_) => {
+                    call.version += 1;
+                    return Ok(call);
+                }
+                Err(StoreError::Conflict(_)) => {
+                    call = self
+                        .store
+                        .get_call(&call.workspace_id, &call.id)
+                        .await?
+                        .ok_or_else(|| CallError::NotFound(format!("call {} no longer exists", call.id)))?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CallError::Conflict(format!(
+            "call {} kept changing; try again",
+            call.id
+        )))
+    }
+
+    /// A voicemail that arrived after its call was finished (the caller hung up to end
+    /// the recording, and the final status callback came first): the recording still
+    /// becomes the call's message and `message.collected` is sent.
+    pub async fn late_voicemail(
+        &self,
+        mut call: Call,
+        recording_url: &str,
+        seconds: Option<i64>,
+    ) -> Result<Call, CallError> {
+        let note = voicemail_note(recording_url, seconds);
+        for _ in 0..5 {
+            if call.message.as_deref().is_some_and(|m| m.contains(recording_url)) {
+                return Ok(call);
+            }
+            let cfg = self.config_or_fallback(&call).await;
+            let now = Utc::now();
+            let message = match &call.message {
+                Some(old) => format!("{old} {note}"),
+                None => note.clone(),
+            };
+            call.message = Some(message.clone());
+            call.updated_at = now;
+            let mut extra = Map::new();
+            extra.insert("recording_url".into(), json!(recording_url));
+            extra.insert("recording_duration".into(), json!(seconds));
+            let events = action_events(&call, &[Action::Message(message)], &business(&cfg), now, &extra);
             match self
                 .dispatcher
                 .emit_call(&call.workspace_id.clone(), CallWrite::Update(&call), &events)
@@ -486,7 +569,13 @@ impl Receptionist {
                 "finished_by".into(),
                 json!("frontdesk: no final status callback arrived; check the number's status callback URL"),
             );
-            match self.complete(call, status, None, details).await {
+            // It ended, as far as anyone can tell, when it last moved.
+            let fin = Finish {
+                ended_at: Some(call.updated_at),
+                details,
+                ..Finish::default()
+            };
+            match self.complete(call, status, fin).await {
                 Ok(_) => finished += 1,
                 Err(e) => tracing::warn!(error = %e, "could not finish a stale call"),
             }
@@ -531,17 +620,7 @@ impl Receptionist {
         mut heard: Heard,
         message_extra: Map<String, Value>,
     ) -> Result<Step, CallError> {
-        loop {
-            let ready = session.ready_tools(cfg);
-            if ready.is_empty() {
-                break;
-            }
-            for req in ready {
-                let (outcome, record) = self.run_tool(&req).await;
-                call.tool_calls.push(record);
-                session.tool_result(cfg, outcome, &mut heard);
-            }
-        }
+        let tools_ran = self.run_tools(&mut call, cfg, &mut session, &mut heard).await;
         let reply = session.respond(cfg, heard);
         let now = Utc::now();
         if !reply.say.is_empty() {
@@ -549,27 +628,7 @@ impl Receptionist {
         }
         self.apply(&mut call, cfg, &session, now);
         let business = business(cfg);
-        let mut events = Vec::new();
-        for a in &reply.actions {
-            let extra = match a {
-                Action::Collected { field, value } => {
-                    Some((EventType::DataCollected, json!({"field": field, "value": value})))
-                }
-                Action::Message(m) => {
-                    let mut data = message_extra.clone();
-                    data.insert("message".into(), json!(m));
-                    Some((EventType::MessageCollected, Value::Object(data)))
-                }
-                Action::Transfer { to, reason } => Some((
-                    EventType::CallTransferred,
-                    json!({"transferred_to": to, "reason": reason}),
-                )),
-                Action::CallType(_) | Action::End(_) => None,
-            };
-            if let Some((kind, Value::Object(extra))) = extra {
-                events.push(NewEvent::new(kind, call.event_data(now, extra), &business, now));
-            }
-        }
+        let mut events = action_events(&call, &reply.actions, &business, now, &message_extra);
         // A simulated call is over when the conversation is; a provider's call is
         // over when the provider says so (its status callback sends these).
         if !call.status.is_live() {
@@ -582,15 +641,41 @@ impl Receptionist {
         match result {
             Ok(_) => {}
             Err(StoreError::Conflict(_)) => {
-                return Err(CallError::Conflict(format!(
+                let msg = format!(
                     "another turn of call {} was taken at the same time; send turns one after the other",
                     call.id
-                )));
+                );
+                return Err(if tools_ran {
+                    CallError::Conflict(msg)
+                } else {
+                    CallError::Raced(msg)
+                });
             }
             Err(e) => return Err(e.into()),
         }
         call.version += 1;
         Ok(Step { call, reply })
+    }
+
+    /// Runs the tools the step made ready (and those their results make ready), within
+    /// the turn's budget; returns whether any ran.
+    async fn run_tools(&self, call: &mut Call, cfg: &AgentConfig, session: &mut Session, heard: &mut Heard) -> bool {
+        let deadline = Instant::now() + TOOL_BUDGET;
+        let mut ran = false;
+        loop {
+            let ready = session.ready_tools(cfg);
+            if ready.is_empty() {
+                break;
+            }
+            for req in ready {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let (outcome, record) = self.run_tool(&req, left).await;
+                ran = true;
+                call.tool_calls.push(record);
+                session.tool_result(cfg, outcome, heard);
+            }
+        }
+        ran
     }
 
     /// Copies the session's outcome onto the call record.
@@ -616,7 +701,7 @@ impl Receptionist {
 
     /// Calls one HTTP tool. Never fails the call: every problem becomes the record's
     /// error and an empty outcome.
-    async fn run_tool(&self, req: &ToolRequest) -> (ToolOutcome, ToolCall) {
+    async fn run_tool(&self, req: &ToolRequest, budget: Duration) -> (ToolOutcome, ToolCall) {
         let t = &req.tool;
         let at = Utc::now();
         let started = Instant::now();
@@ -652,7 +737,7 @@ impl Receptionist {
             headers,
             body,
         };
-        let timeout = Duration::from_millis(t.timeout_ms);
+        let timeout = Duration::from_millis(t.timeout_ms).min(budget);
         let sent = tokio::time::timeout(timeout, self.tools.send_capped(out, TOOL_REPLY_MAX)).await;
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let mut record = ToolCall {
@@ -665,7 +750,7 @@ impl Receptionist {
         };
         let outcome = match sent {
             Err(_) => {
-                record.error = Some(format!("no reply within {} ms", t.timeout_ms));
+                record.error = Some(format!("no reply within {} ms", timeout.as_millis()));
                 ToolOutcome::default()
             }
             Ok(Err(e)) => {
@@ -686,6 +771,39 @@ impl Receptionist {
         metrics::counter!("frontdesk_tool_calls_total", "ok" => record.ok.to_string()).increment(1);
         (outcome, record)
     }
+}
+
+/// The events a step's actions send (`data.collected`, `message.collected` with
+/// `message_extra`, `call.transferred`).
+fn action_events(
+    call: &Call,
+    actions: &[Action],
+    business: &Business,
+    now: DateTime<Utc>,
+    message_extra: &Map<String, Value>,
+) -> Vec<NewEvent> {
+    let mut events = Vec::new();
+    for a in actions {
+        let extra = match a {
+            Action::Collected { field, value } => {
+                Some((EventType::DataCollected, json!({"field": field, "value": value})))
+            }
+            Action::Message(m) => {
+                let mut data = message_extra.clone();
+                data.insert("message".into(), json!(m));
+                Some((EventType::MessageCollected, Value::Object(data)))
+            }
+            Action::Transfer { to, reason } => Some((
+                EventType::CallTransferred,
+                json!({"transferred_to": to, "reason": reason}),
+            )),
+            Action::CallType(_) | Action::End(_) => None,
+        };
+        if let Some((kind, Value::Object(extra))) = extra {
+            events.push(NewEvent::new(kind, call.event_data(now, extra), business, now));
+        }
+    }
+    events
 }
 
 /// `call.ended`, and `transcript.ready` for a call that was answered: what a call's end

@@ -27,7 +27,7 @@ use crate::ApiError;
 use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::extract::{ApiJson, ApiQuery, OptionalJson};
-use crate::receptionist::can_place;
+use crate::receptionist::{CallError, Finish, can_place};
 use crate::state::AppState;
 use crate::telephony::accounts::workspace_account;
 use crate::telephony::rest::{NewCall, RestError};
@@ -376,17 +376,19 @@ async fn place_twilio(
             Ok(call)
         }
         Err(e) => {
-            let reason = e.to_string();
-            let _ = state
-                .receptionist
-                .amend(call, |c| {
-                    c.status = CallStatus::Failed;
-                    c.ended_at = Some(Utc::now());
-                    c.end_reason = Some("provider_error".into());
-                    c.provider_details.insert("error".into(), Value::String(reason.clone()));
-                    true
-                })
-                .await;
+            // Recorded as failed, with call.ended, unless Twilio's own callbacks (the
+            // request may have gone through after all) finished it first.
+            let mut details = Map::new();
+            details.insert("error".into(), Value::String(e.to_string()));
+            let fin = Finish {
+                duration: Some(0),
+                details,
+                reason: Some("provider_error".into()),
+                ..Finish::default()
+            };
+            if let Err(err) = state.receptionist.complete(call, CallStatus::Failed, fin).await {
+                tracing::warn!(error = %err, "could not record a failed placement");
+            }
             Err(match e {
                 RestError::Rejected { message, .. } => ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -431,12 +433,31 @@ async fn hangup_call(
         if call.answered_at.is_none() {
             let mut details = Map::new();
             details.insert("call_status".into(), Value::String("canceled".into()));
-            let call = state
-                .receptionist
-                .complete(call, CallStatus::Canceled, Some(0), details)
-                .await?;
+            let fin = Finish {
+                duration: Some(0),
+                details,
+                ..Finish::default()
+            };
+            let call = state.receptionist.complete(call, CallStatus::Canceled, fin).await?;
             return Ok(Json(CallView::new(call, Utc::now())));
         }
+        return match state
+            .receptionist
+            .hang_up(&caller.workspace_id, &cid, EndReason::ApiHangup)
+            .await
+        {
+            Ok(step) => Ok(Json(CallView::new(step.call, Utc::now()))),
+            // Twilio's status callback got there first: the call is over all the same.
+            Err(CallError::Conflict(_) | CallError::Raced(_)) => {
+                let call = state
+                    .store
+                    .get_call(&caller.workspace_id, &cid)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("call", &id))?;
+                Ok(Json(CallView::new(call, Utc::now())))
+            }
+            Err(e) => Err(e.into()),
+        };
     }
     let step = state
         .receptionist

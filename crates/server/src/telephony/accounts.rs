@@ -3,8 +3,9 @@
 //! A workspace may store its own Twilio credentials (sealed with the master key); the
 //! server may also have one global auth token (`FRONTDESK_TWILIO_AUTH_TOKEN`) for
 //! accounts no workspace stored. A request from Twilio names its account (`AccountSid`);
-//! the candidates to check its signature with are that account's stored tokens, or,
-//! for an account no workspace stored, the global one.
+//! the candidates to check its signature with are that account's stored tokens (each
+//! speaking only for the workspaces that stored it) and the operator's global one
+//! (speaking for all).
 
 use frontdesk_core::agent::Provider;
 use frontdesk_core::credentials::StoredCredentials;
@@ -56,10 +57,8 @@ fn open(state: &AppState, c: &StoredCredentials) -> Option<String> {
 /// Tokens that may have signed a request from this account.
 pub async fn candidates_for_account(state: &AppState, account_sid: Option<&str>) -> Result<Vec<Candidate>, ApiError> {
     let mut out: Vec<Candidate> = Vec::new();
-    let mut stored_any = false;
     if let Some(sid) = account_sid.filter(|s| !s.is_empty()) {
         let stored = state.store.credentials_by_account(Provider::Twilio, sid).await?;
-        stored_any = !stored.is_empty();
         for c in &stored {
             if let Some(token) = open(state, c) {
                 match out.iter_mut().find(|x| x.token == token) {
@@ -72,9 +71,10 @@ pub async fn candidates_for_account(state: &AppState, account_sid: Option<&str>)
             }
         }
     }
-    // An account a workspace stored is checked with its own token only: the global
-    // token (another account's) does not speak for it.
-    if !stored_any && let Some(t) = &state.settings.twilio.auth_token {
+    // The operator's own token is always trusted (it speaks for every workspace).
+    // Stored credentials never lock it out: a tenant storing someone else's account
+    // SID with a wrong token must not cut off that account's calls.
+    if let Some(t) = &state.settings.twilio.auth_token {
         out.push(Candidate {
             token: t.clone(),
             workspaces: None,
@@ -86,18 +86,15 @@ pub async fn candidates_for_account(state: &AppState, account_sid: Option<&str>)
 /// Tokens that may have signed a request about a call of this workspace.
 pub async fn candidates_for_workspace(state: &AppState, ws: &WorkspaceId) -> Result<Vec<Candidate>, ApiError> {
     let mut out = Vec::new();
-    let stored = state.store.get_credentials(ws, Provider::Twilio).await?;
-    if let Some(c) = &stored
-        && let Some(token) = open(state, c)
+    if let Some(c) = state.store.get_credentials(ws, Provider::Twilio).await?
+        && let Some(token) = open(state, &c)
     {
         out.push(Candidate {
             token,
             workspaces: Some(vec![ws.clone()]),
         });
     }
-    if stored.is_none()
-        && let Some(t) = &state.settings.twilio.auth_token
-    {
+    if let Some(t) = &state.settings.twilio.auth_token {
         out.push(Candidate {
             token: t.clone(),
             workspaces: None,

@@ -46,17 +46,13 @@ pub async fn connect(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let id = query
-        .call_id
-        .as_deref()
-        .and_then(|i| CallId::parse(i).ok())
-        .ok_or_else(|| ApiError::not_found("call", query.call_id.as_deref().unwrap_or("")))?;
-    let call = state
-        .store
-        .call_by_id(&id)
-        .await?
-        .filter(|c| c.provider == Provider::Twilio)
-        .ok_or_else(|| ApiError::not_found("call", id.as_str()))?;
+    let refused = || {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "invalid_signature",
+            "X-Twilio-Signature does not match this WebSocket URL; check FRONTDESK_PUBLIC_URL and the auth token",
+        )
+    };
     let Some(sig) = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()) else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -64,6 +60,18 @@ pub async fn connect(
             "the WebSocket handshake has no X-Twilio-Signature header; only Twilio may connect here",
         ));
     };
+    // An unknown call is refused like a bad signature: no answer tells ids apart.
+    let id = query
+        .call_id
+        .as_deref()
+        .and_then(|i| CallId::parse(i).ok())
+        .ok_or_else(refused)?;
+    let call = state
+        .store
+        .call_by_id(&id)
+        .await?
+        .filter(|c| c.provider == Provider::Twilio)
+        .ok_or_else(refused)?;
     let algorithm = Algorithm::from_settings(
         headers
             .get("x-twilio-webhooks-signature-settings")
@@ -87,11 +95,7 @@ pub async fn connect(
         });
     if !valid {
         tracing::warn!(call = %call.id, "rejected a ConversationRelay handshake: bad signature");
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "invalid_signature",
-            "X-Twilio-Signature does not match this WebSocket URL; check FRONTDESK_PUBLIC_URL and the auth token",
-        ));
+        return Err(refused());
     }
     Ok(upgrade
         .on_upgrade(move |socket| carry(state, call, socket))
@@ -222,15 +226,20 @@ async fn say_turn(
     text: &str,
 ) -> bool {
     let started = Instant::now();
-    let step = match state.receptionist.turn(&call.workspace_id, &call.id, text).await {
-        Ok(s) => s,
-        Err(CallError::Conflict(m)) => {
-            tracing::debug!(call = %call.id, %m, "a relay turn on a call that cannot take it");
-            return true;
+    let mut result = Err(CallError::Raced(String::new()));
+    for _ in 0..3 {
+        result = state.receptionist.turn(&call.workspace_id, &call.id, text).await;
+        if !matches!(result, Err(CallError::Raced(_))) {
+            break;
         }
+    }
+    let step = match result {
+        Ok(s) => s,
         Err(e) => {
+            // The caller hears something rather than silence, and can say it again.
             tracing::warn!(call = %call.id, error = %e, "a relay turn failed");
-            return true;
+            let msg = json!({"type": "text", "token": "Sorry, could you say that again?", "last": true});
+            return out.send(Message::Text(msg.to_string().into())).await.is_ok();
         }
     };
     let reply = step.reply;
@@ -299,10 +308,13 @@ async fn interrupted(state: &AppState, call: &Call, spoken: &str) -> Result<(), 
             let Some(turn) = c.turns.iter_mut().rev().find(|t| t.speaker == Speaker::Agent) else {
                 return false;
             };
-            if turn.interrupted && turn.text == spoken {
+            if turn.interrupted && (turn.text == spoken || spoken.is_empty()) {
                 return false;
             }
-            turn.text = spoken.clone();
+            // Twilio did not say how far it got: keep the line, marked.
+            if !spoken.is_empty() {
+                turn.text = spoken.clone();
+            }
             turn.interrupted = true;
             true
         })

@@ -153,7 +153,8 @@ fn without_port(url: &str) -> String {
 fn with_port(url: &str) -> String {
     match split(url) {
         Some((scheme, authority, rest)) if port_of(authority).is_none() => {
-            let port = if scheme.eq_ignore_ascii_case("https") { 443 } else { 80 };
+            let secure = scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("wss");
+            let port = if secure { 443 } else { 80 };
             format!("{scheme}://{authority}:{port}{rest}")
         }
         _ => url.to_owned(),
@@ -243,7 +244,8 @@ mod tests {
         assert_eq!(with_port("http://h.example"), "http://h.example:80");
         assert_eq!(without_port("https://h.example:8443/x"), "https://h.example/x");
         assert_eq!(without_port("wss://[::1]:9/x"), "wss://[::1]/x");
-        assert_eq!(with_port("wss://[::1]/x"), "wss://[::1]:80/x");
+        assert_eq!(with_port("wss://[::1]/x"), "wss://[::1]:443/x");
+        assert_eq!(with_port("ws://h/x"), "ws://h:80/x");
     }
 
     #[test]

@@ -36,7 +36,7 @@ use super::accounts::candidates_for_account;
 use super::signature::{self, Algorithm};
 use super::twiml::{Attrs, Verb, render};
 use crate::ApiError;
-use crate::receptionist::{CallError, Receptionist, Step};
+use crate::receptionist::{CallError, Finish, Receptionist, Step};
 use crate::state::AppState;
 
 /// The routes Twilio calls (no API key: the signature authenticates them).
@@ -218,6 +218,20 @@ pub fn twiml(verbs: &[Verb]) -> Response {
         .into_response()
 }
 
+/// After the signature checked out, a caller is on the line: a failure is an apology
+/// and a hang-up (logged), never an error page read out by Twilio.
+/// A malformed form stays a 400: no call is behind it.
+fn spoken(answer: Result<Response, ApiError>) -> Result<Response, ApiError> {
+    match answer {
+        Err(e) if e.code == "invalid_form" => Err(e),
+        Err(e) => {
+            tracing::warn!(status = %e.status, error = %e.message, "a Twilio call could not go on");
+            Ok(say_and_hang_up(UNKNOWN_CALL))
+        }
+        ok => ok,
+    }
+}
+
 fn say_and_hang_up(text: &str) -> Response {
     twiml(&[Verb::Say(text.to_owned()), Verb::Hangup])
 }
@@ -262,45 +276,50 @@ async fn voice(
 ) -> Result<Response, ApiError> {
     let body = read_body(body)?;
     let form = TwilioForm::verify(&state, &headers, &uri, &body).await?;
-    let sid = form.require("CallSid")?.to_owned();
-    let base = public_base(&state, &headers);
-    if let Some(call) = find_call(&state, &form, &query).await? {
-        // Twilio asking again, or the answered leg of a call Frontdesk placed.
-        let voice = voice_of(&state, &call).await?;
-        let step = if call.answered_at.is_none() && call.status.is_live() {
-            state.receptionist.answer_placed(call, &sid).await?
-        } else {
-            Receptionist::current(call)
-        };
-        return answer(&state, &base, step, voice).await;
-    }
-    let to = form.require("To")?;
-    let from = form.get("From").unwrap_or("anonymous").to_owned();
-    let number = state
-        .store
-        .number_by_e164(to)
-        .await?
-        .filter(|n| n.provider == Provider::Twilio && form.allows(&n.workspace_id));
-    let Some(number) = number else {
-        tracing::warn!(to, "a Twilio call to a number no workspace set up for Twilio");
-        return Ok(say_and_hang_up(NOT_IN_SERVICE));
-    };
-    let step = match state
-        .receptionist
-        .answer(&number.workspace_id, &number, &from, None, Some(sid.clone()))
-        .await
-    {
-        Ok(step) => step,
-        Err(CallError::Store(StoreError::Conflict(_))) => {
-            // The same call, answered by a concurrent request a moment ago.
-            match state.store.call_by_provider_id(Provider::Twilio, &sid).await? {
-                Some(call) => Receptionist::current(call),
-                None => return Ok(say_and_hang_up(UNKNOWN_CALL)),
-            }
+    let answer: Result<Response, ApiError> = async {
+        let sid = form.require("CallSid")?.to_owned();
+        let base = public_base(&state, &headers);
+        if let Some(call) = find_call(&state, &form, &query).await? {
+            // Twilio asking again, or the answered leg of a call Frontdesk placed.
+            let voice = voice_of(&state, &call).await?;
+            let step = if call.answered_at.is_none() && call.status.is_live() {
+                state.receptionist.answer_placed(call, &sid).await?
+            } else {
+                Receptionist::current(call)
+            };
+            return answer(&state, &base, step, voice).await;
         }
-        Err(e) => return Err(e.into()),
-    };
-    answer(&state, &base, step, number.voice).await
+        let to = form.require("To")?;
+        let from = form.get("From").unwrap_or("anonymous").to_owned();
+        let number = state
+            .store
+            .number_by_e164(to)
+            .await?
+            .filter(|n| n.provider == Provider::Twilio && form.allows(&n.workspace_id));
+        let Some(number) = number else {
+            tracing::warn!(to, "a Twilio call to a number no workspace set up for Twilio");
+            return Ok(say_and_hang_up(NOT_IN_SERVICE));
+        };
+        let step = match state
+            .receptionist
+            .answer(&number.workspace_id, &number, &from, None, Some(sid.clone()))
+            .await
+        {
+            Ok(step) => step,
+            Err(CallError::Store(StoreError::Conflict(_))) => {
+                // The same call, answered by a concurrent request a moment ago.
+                let again = state.store.call_by_provider_id(Provider::Twilio, &sid).await?;
+                match again.filter(|c| form.allows(&c.workspace_id)) {
+                    Some(call) => Receptionist::current(call),
+                    None => return Ok(say_and_hang_up(UNKNOWN_CALL)),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        answer(&state, &base, step, number.voice).await
+    }
+    .await;
+    spoken(answer)
 }
 
 /// The first TwiML of a call: ConversationRelay for relay numbers, else the reply.
@@ -364,6 +383,8 @@ pub fn reply_verbs(base: &str, call: &Call, reply: &Reply, voice: NumberVoice, c
             reply.say
         )));
         verbs.push(Verb::Record(record_attrs(base)));
+        // Twilio goes on to the next verb when nothing was recorded: treat it as silence.
+        verbs.push(Verb::Redirect(format!("{base}/telephony/twilio/gather")));
         return verbs;
     }
     let kind = reply
@@ -475,47 +496,59 @@ async fn gather(
 ) -> Result<Response, ApiError> {
     let body = read_body(body)?;
     let form = TwilioForm::verify(&state, &headers, &uri, &body).await?;
-    let base = public_base(&state, &headers);
-    let Some(call) = find_call(&state, &form, &query).await? else {
-        return Ok(say_and_hang_up(UNKNOWN_CALL));
-    };
-    if !call.status.is_live() || Receptionist::conversation_over(&call) {
-        // Said goodbye already; Twilio's status callback will finish the record.
-        return Ok(twiml(&[Verb::Hangup]));
-    }
-    let voice = voice_of(&state, &call).await?;
-    let text = form.get("SpeechResult").map(str::trim).filter(|t| !t.is_empty());
-    let digits = form
-        .get("Digits")
-        .map(|d| d.trim_end_matches('#'))
-        .filter(|d| !d.is_empty());
-    let confidence = form
-        .get("Confidence")
-        .and_then(|c| c.parse::<f64>().ok())
-        .filter(|c| c.is_finite());
-    let result = match (text, digits) {
-        (Some(t), _) => {
-            state
-                .receptionist
-                .turn_heard(&call.workspace_id, &call.id, t, confidence)
-                .await
+    let answer: Result<Response, ApiError> = async {
+        let base = public_base(&state, &headers);
+        let Some(call) = find_call(&state, &form, &query).await? else {
+            return Ok(say_and_hang_up(UNKNOWN_CALL));
+        };
+        if !call.status.is_live() || Receptionist::conversation_over(&call) {
+            // Said goodbye already; Twilio's status callback will finish the record.
+            return Ok(twiml(&[Verb::Hangup]));
         }
-        (None, Some(d)) => state.receptionist.turn(&call.workspace_id, &call.id, d).await,
-        (None, None) => state.receptionist.silence(&call.workspace_id, &call.id).await,
-    };
-    let step = match result {
-        Ok(step) => step,
-        Err(CallError::Conflict(_)) => {
-            // A retried or concurrent gather: answer where the call stands.
-            let Some(call) = state.store.get_call(&call.workspace_id, &call.id).await? else {
-                return Ok(say_and_hang_up(UNKNOWN_CALL));
+        let voice = voice_of(&state, &call).await?;
+        let text = form.get("SpeechResult").map(str::trim).filter(|t| !t.is_empty());
+        let digits = form
+            .get("Digits")
+            .map(|d| d.trim_end_matches('#'))
+            .filter(|d| !d.is_empty());
+        let confidence = form
+            .get("Confidence")
+            .and_then(|c| c.parse::<f64>().ok())
+            .filter(|c| c.is_finite());
+        let mut result = Err(CallError::Raced(String::new()));
+        for _ in 0..3 {
+            result = match (text, digits) {
+                (Some(t), _) => {
+                    state
+                        .receptionist
+                        .turn_heard(&call.workspace_id, &call.id, t, confidence)
+                        .await
+                }
+                (None, Some(d)) => state.receptionist.turn(&call.workspace_id, &call.id, d).await,
+                (None, None) => state.receptionist.silence(&call.workspace_id, &call.id).await,
             };
-            Receptionist::current(call)
+            // A callback that wrote the call a moment before (a status, a dial result)
+            // took nothing from this turn: take it again.
+            if !matches!(result, Err(CallError::Raced(_))) {
+                break;
+            }
         }
-        Err(e) => return Err(e.into()),
-    };
-    let cfg = state.receptionist.config_or_fallback(&step.call).await;
-    Ok(twiml(&reply_verbs(&base, &step.call, &step.reply, voice, &cfg)))
+        let step = match result {
+            Ok(step) => step,
+            Err(CallError::Conflict(_) | CallError::Raced(_)) => {
+                // A retried or concurrent gather: answer where the call stands.
+                let Some(call) = state.store.get_call(&call.workspace_id, &call.id).await? else {
+                    return Ok(say_and_hang_up(UNKNOWN_CALL));
+                };
+                Receptionist::current(call)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let cfg = state.receptionist.config_or_fallback(&step.call).await;
+        Ok(twiml(&reply_verbs(&base, &step.call, &step.reply, voice, &cfg)))
+    }
+    .await;
+    spoken(answer)
 }
 
 /// `POST /telephony/twilio/dial`: how the transfer went (`DialCallStatus`). Answered:
@@ -529,28 +562,32 @@ async fn dial(
 ) -> Result<Response, ApiError> {
     let body = read_body(body)?;
     let form = TwilioForm::verify(&state, &headers, &uri, &body).await?;
-    let base = public_base(&state, &headers);
-    let Some(call) = find_call(&state, &form, &query).await? else {
-        return Ok(say_and_hang_up(UNKNOWN_CALL));
-    };
-    let status = form.get("DialCallStatus").unwrap_or("failed").to_owned();
-    let duration: Option<i64> = form.get("DialCallDuration").and_then(|d| d.parse().ok());
-    let live = call.status.is_live();
-    state
-        .receptionist
-        .amend(call, |c| {
-            c.provider_details.insert("dial_status".into(), json!(status));
-            c.provider_details.insert("dial_duration".into(), json!(duration));
-            true
-        })
-        .await?;
-    if matches!(status.as_str(), "completed" | "answered") || !live {
-        return Ok(twiml(&[Verb::Hangup]));
+    let answer: Result<Response, ApiError> = async {
+        let base = public_base(&state, &headers);
+        let Some(call) = find_call(&state, &form, &query).await? else {
+            return Ok(say_and_hang_up(UNKNOWN_CALL));
+        };
+        let status = form.get("DialCallStatus").unwrap_or("failed").to_owned();
+        let duration: Option<i64> = form.get("DialCallDuration").and_then(|d| d.parse().ok());
+        let live = call.status.is_live();
+        state
+            .receptionist
+            .amend(call, |c| {
+                c.provider_details.insert("dial_status".into(), json!(status));
+                c.provider_details.insert("dial_duration".into(), json!(duration));
+                true
+            })
+            .await?;
+        if matches!(status.as_str(), "completed" | "answered") || !live {
+            return Ok(twiml(&[Verb::Hangup]));
+        }
+        Ok(twiml(&[
+            Verb::Say(VOICEMAIL_PROMPT.to_owned()),
+            Verb::Record(record_attrs(&base)),
+        ]))
     }
-    Ok(twiml(&[
-        Verb::Say(VOICEMAIL_PROMPT.to_owned()),
-        Verb::Record(record_attrs(&base)),
-    ]))
+    .await;
+    spoken(answer)
 }
 
 /// `POST /telephony/twilio/recording`: a voicemail was recorded (`RecordingUrl`,
@@ -564,33 +601,53 @@ async fn recording(
 ) -> Result<Response, ApiError> {
     let body = read_body(body)?;
     let form = TwilioForm::verify(&state, &headers, &uri, &body).await?;
-    let base = public_base(&state, &headers);
-    let Some(call) = find_call(&state, &form, &query).await? else {
-        return Ok(say_and_hang_up(UNKNOWN_CALL));
-    };
-    if !call.status.is_live() {
-        return Ok(twiml(&[Verb::Hangup]));
+    let answer: Result<Response, ApiError> = async {
+        let base = public_base(&state, &headers);
+        let Some(call) = find_call(&state, &form, &query).await? else {
+            return Ok(say_and_hang_up(UNKNOWN_CALL));
+        };
+        let Some(url) = form.get("RecordingUrl") else {
+            // Nothing was recorded.
+            return Ok(twiml(&[Verb::Hangup]));
+        };
+        let seconds: Option<i64> = form.get("RecordingDuration").and_then(|d| d.parse().ok());
+        if !call.status.is_live() {
+            // The caller hung up to end the recording and the status callback came first.
+            state.receptionist.late_voicemail(call, url, seconds).await?;
+            return Ok(twiml(&[Verb::Hangup]));
+        }
+        let voice = voice_of(&state, &call).await?;
+        let mut result = Err(CallError::Raced(String::new()));
+        for _ in 0..3 {
+            result = state
+                .receptionist
+                .voicemail(&call.workspace_id, &call.id, url, seconds)
+                .await;
+            if !matches!(result, Err(CallError::Raced(_))) {
+                break;
+            }
+        }
+        let step = match result {
+            Ok(step) => step,
+            Err(CallError::Conflict(_) | CallError::Raced(_)) => {
+                // Finished meanwhile: keep the message all the same.
+                if let Some(c) = state.store.get_call(&call.workspace_id, &call.id).await?
+                    && !c.status.is_live()
+                {
+                    state.receptionist.late_voicemail(c, url, seconds).await?;
+                }
+                return Ok(twiml(&[Verb::Hangup]));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if step.reply.ended {
+            return Ok(say_and_hang_up(VOICEMAIL_THANKS));
+        }
+        let cfg = state.receptionist.config_or_fallback(&step.call).await;
+        Ok(twiml(&reply_verbs(&base, &step.call, &step.reply, voice, &cfg)))
     }
-    let Some(url) = form.get("RecordingUrl") else {
-        // Nothing was recorded.
-        return Ok(twiml(&[Verb::Hangup]));
-    };
-    let seconds: Option<i64> = form.get("RecordingDuration").and_then(|d| d.parse().ok());
-    let voice = voice_of(&state, &call).await?;
-    let step = match state
-        .receptionist
-        .voicemail(&call.workspace_id, &call.id, url, seconds)
-        .await
-    {
-        Ok(step) => step,
-        Err(CallError::Conflict(_)) => return Ok(twiml(&[Verb::Hangup])),
-        Err(e) => return Err(e.into()),
-    };
-    if step.reply.ended {
-        return Ok(say_and_hang_up(VOICEMAIL_THANKS));
-    }
-    let cfg = state.receptionist.config_or_fallback(&step.call).await;
-    Ok(twiml(&reply_verbs(&base, &step.call, &step.reply, voice, &cfg)))
+    .await;
+    spoken(answer)
 }
 
 /// `POST /telephony/twilio/status`: the call's progress. A final status (completed,
@@ -637,7 +694,12 @@ async fn status(
             } else {
                 call
             };
-            state.receptionist.complete(call, s, duration, details).await?;
+            let fin = Finish {
+                duration,
+                details,
+                ..Finish::default()
+            };
+            state.receptionist.complete(call, s, fin).await?;
         }
         None => {
             state
@@ -685,40 +747,44 @@ async fn relay_action(
 ) -> Result<Response, ApiError> {
     let body = read_body(body)?;
     let form = TwilioForm::verify(&state, &headers, &uri, &body).await?;
-    let base = public_base(&state, &headers);
-    let Some(call) = find_call(&state, &form, &query).await? else {
-        return Ok(say_and_hang_up(UNKNOWN_CALL));
-    };
-    let handoff: Option<Handoff> = form.get("HandoffData").and_then(|h| serde_json::from_str(h).ok());
-    let mut verbs = Vec::new();
-    if let Some(h) = handoff {
-        if let Some(say) = h.say.filter(|s| !s.is_empty()) {
-            verbs.push(Verb::Say(say));
+    let answer: Result<Response, ApiError> = async {
+        let base = public_base(&state, &headers);
+        let Some(call) = find_call(&state, &form, &query).await? else {
+            return Ok(say_and_hang_up(UNKNOWN_CALL));
+        };
+        let handoff: Option<Handoff> = form.get("HandoffData").and_then(|h| serde_json::from_str(h).ok());
+        let mut verbs = Vec::new();
+        if let Some(h) = handoff {
+            if let Some(say) = h.say.filter(|s| !s.is_empty()) {
+                verbs.push(Verb::Say(say));
+            }
+            match h.transfer_to.or_else(|| call.transferred_to.clone()) {
+                Some(to) if h.reason.as_deref() == Some("transfer") => verbs.push(Verb::Dial {
+                    attrs: vec![
+                        ("action", format!("{base}/telephony/twilio/dial")),
+                        ("method", "POST".to_owned()),
+                        ("timeout", DIAL_TIMEOUT.to_owned()),
+                    ],
+                    number: to,
+                }),
+                _ => verbs.push(Verb::Hangup),
+            }
+            return Ok(twiml(&verbs));
         }
-        match h.transfer_to.or_else(|| call.transferred_to.clone()) {
-            Some(to) if h.reason.as_deref() == Some("transfer") => verbs.push(Verb::Dial {
-                attrs: vec![
-                    ("action", format!("{base}/telephony/twilio/dial")),
-                    ("method", "POST".to_owned()),
-                    ("timeout", DIAL_TIMEOUT.to_owned()),
-                ],
-                number: to,
-            }),
-            _ => verbs.push(Verb::Hangup),
+        // No handoff: the session broke off. Carry on where the call stands, in gather mode.
+        if !call.status.is_live() {
+            return Ok(twiml(&[Verb::Hangup]));
         }
-        return Ok(twiml(&verbs));
+        let voice = NumberVoice {
+            mode: VoiceMode::Gather,
+            ..voice_of(&state, &call).await?
+        };
+        let step = Receptionist::current(call);
+        let cfg = state.receptionist.config_or_fallback(&step.call).await;
+        Ok(twiml(&reply_verbs(&base, &step.call, &step.reply, voice, &cfg)))
     }
-    // No handoff: the session broke off. Carry on where the call stands, in gather mode.
-    if !call.status.is_live() {
-        return Ok(twiml(&[Verb::Hangup]));
-    }
-    let voice = NumberVoice {
-        mode: VoiceMode::Gather,
-        ..voice_of(&state, &call).await?
-    };
-    let step = Receptionist::current(call);
-    let cfg = state.receptionist.config_or_fallback(&step.call).await;
-    Ok(twiml(&reply_verbs(&base, &step.call, &step.reply, voice, &cfg)))
+    .await;
+    spoken(answer)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! (so text and attributes are always escaped).
 //!
 //! Only the verbs Frontdesk speaks are modelled: `<Say>`, `<Gather>` around a `<Say>`,
-//! `<Dial>`, `<Record>`, `<Connect><ConversationRelay>`, `<Hangup>`.
+//! `<Dial>`, `<Record>`, `<Connect><ConversationRelay>`, `<Redirect>`, `<Hangup>`.
 
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
@@ -30,6 +30,8 @@ pub enum Verb {
         connect: Attrs,
         relay: Attrs,
     },
+    /// `<Redirect method="POST">url</Redirect>`.
+    Redirect(String),
     Hangup,
 }
 
@@ -60,6 +62,7 @@ pub fn render(verbs: &[Verb]) -> String {
                 put(Event::Empty(element("ConversationRelay", relay)));
                 put(Event::End(BytesEnd::new("Connect")));
             }
+            Verb::Redirect(url) => text_element(&mut put, "Redirect", &[("method", "POST".to_owned())], url),
             Verb::Hangup => put(Event::Empty(BytesStart::new("Hangup"))),
         }
     }

@@ -383,52 +383,42 @@ async fn a_workspace_token_validates_its_own_accounts_requests() {
     assert_eq!(r.names(), ["Gather"], "{r:#?}");
 }
 
+/// A token a workspace stored speaks only for that workspace: a request signed with it
+/// reaches no other workspace's number. The operator's global token is always heard, so
+/// a tenant who stores the operator's account SID with a wrong token cannot lock that
+/// account out.
 #[tokio::test]
-async fn the_global_token_does_not_speak_for_an_account_with_stored_credentials() {
+async fn a_stored_token_speaks_only_for_its_workspace_and_cannot_lock_out_the_operator() {
     let app = twilio_app().await;
+    twilio_number(&app, "contractor", NUMBER, json!({})).await;
     let (_, clinic_key) = app.other_workspace(&sid("clinic-")).await;
     let account = sid("AC");
     let token = "9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f";
     store_credentials(&app, &clinic_key, &account, token).await;
     twilio_number_with_key(&app, &clinic_key, "dental", "+15552220000", json!({})).await;
-    let theirs = TwilioSide::account(&app, &account, token);
-    let leg = theirs.inbound(CALLER, "+15552220000");
-    twiml(leg.voice().await).await;
 
-    // The contract: "If a workspace stored credentials for that account SID, its auth
-    // token is used; otherwise the global settings.twilio.auth_token."
-    let impostor = TwilioSide::account(&app, &account, GLOBAL_TOKEN);
-    assert_refused(
-        impostor.inbound("+15551230002", "+15552220000").voice().await,
-        "a new call on the clinic's account signed with the global token",
-    )
-    .await;
-    let forged = crate::twilio_support::Leg {
-        tw: &impostor,
-        sid: leg.sid.clone(),
-        from: leg.from.clone(),
-        to: leg.to.clone(),
-        direction: "inbound",
-        call_id: None,
-    };
-    assert_refused(
-        forged.status("completed", Some("5")).await,
-        "a status callback signed with the global token",
-    )
-    .await;
-    let list: Value = app
-        .client
-        .get(app.url("/v1/calls"))
-        .bearer_auth(&clinic_key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let calls = list["data"].as_array().unwrap();
-    assert_eq!(calls.len(), 1, "{list}");
-    assert_eq!(calls[0]["status"], "in_progress", "{list}");
+    // The clinic's token, calling the default workspace's number: not in service.
+    let clinic = TwilioSide::account(&app, &account, token);
+    let r = twiml(clinic.inbound("+15551230002", NUMBER).voice().await).await;
+    assert_eq!(r.names(), ["Say", "Hangup"], "{r:#?}");
+    assert!(calls(&app).await.is_empty());
+    // ...and its own number: answered.
+    let r = twiml(clinic.inbound("+15551230002", "+15552220000").voice().await).await;
+    assert_eq!(r.names(), ["Gather"], "{r:#?}");
+
+    // Someone stores the operator's account SID with a wrong token...
+    let (_, mallory_key) = app.other_workspace(&sid("mallory-")).await;
+    store_credentials(&app, &mallory_key, GLOBAL_ACCOUNT, "0000000000000000wrongtoken000000").await;
+    // ...and the operator's calls still get through, signed with the global token.
+    let r = twiml(TwilioSide::global(&app).inbound(CALLER, NUMBER).voice().await).await;
+    assert_eq!(r.names(), ["Gather"], "{r:#?}");
+    assert_eq!(calls(&app).await.len(), 1);
+    // Mallory's own token speaks for Mallory's workspace only: the operator's number
+    // is not in service to her.
+    let mallory = TwilioSide::account(&app, GLOBAL_ACCOUNT, "0000000000000000wrongtoken000000");
+    let r = twiml(mallory.inbound("+15551230003", NUMBER).voice().await).await;
+    assert_eq!(r.names(), ["Say", "Hangup"], "{r:#?}");
+    assert_eq!(calls(&app).await.len(), 1);
 }
 
 // ---------------------------------------------------------------------------
@@ -723,6 +713,8 @@ async fn silence_is_asked_again_once_then_the_call_ends_for_no_input() {
     let c = call(&app, &id).await;
     assert_eq!(c["status"], "completed");
     assert_eq!(c["end_reason"], "no_input");
+    // It ended when it last moved, not when it was swept.
+    assert!(c["duration_seconds"].as_i64().unwrap() < 60, "{c}");
     assert_eq!(c["duration_seconds"], 15);
     let ev = events_of(&app, &id).await;
     assert_eq!(count(&ev, "call.ended"), 1, "{:?}", names(&ev));
@@ -929,9 +921,14 @@ async fn messages_are_recorded_on_numbers_that_record_them() {
         };
         r = twiml(leg.say(answer, "0.9").await).await;
     }
-    assert_eq!(r.names(), ["Say", "Record"], "{r:#?}");
+    assert_eq!(r.names(), ["Say", "Record", "Redirect"], "{r:#?}");
     assert!(says(&r.child("Say").text, "after the tone"), "{r:#?}");
     assert_record(r.child("Record"));
+    // Nothing recorded: Twilio goes on to the redirect, heard as silence.
+    assert_eq!(
+        r.child("Redirect").text,
+        format!("{PUBLIC_URL}/telephony/twilio/gather")
+    );
 
     let recording = format!(
         "https://api.twilio.com/2010-04-01/Accounts/{GLOBAL_ACCOUNT}/Recordings/{}",
@@ -1448,6 +1445,8 @@ async fn calls_without_a_status_callback_are_finished_by_the_sweeper() {
     let c = call(&app, &id).await;
     assert_eq!(c["status"], "completed");
     assert_eq!(c["end_reason"], "no_input");
+    // It ended when it last moved, not when it was swept.
+    assert!(c["duration_seconds"].as_i64().unwrap() < 60, "{c}");
     assert!(
         c["provider_details"]["finished_by"]
             .as_str()
@@ -1461,4 +1460,75 @@ async fn calls_without_a_status_callback_are_finished_by_the_sweeper() {
     // The callback arriving late after all: nothing more.
     leg.status("completed", Some("30")).await;
     assert_eq!(count(&events_of(&app, &id).await, "call.ended"), 1);
+}
+
+/// A caller who hangs up mid-call (Twilio's status callback is the first word of it)
+/// still gets the tools due at the end of a call run, as a simulated hang-up does.
+#[tokio::test]
+async fn a_hang_up_mid_call_still_runs_the_tools_due_at_the_end() {
+    let app = twilio_app().await;
+    let crm = Receiver::start().await;
+    let mut cfg = crate::twilio_support::agent_file("contractor");
+    cfg["tools"] = json!([
+        {"type": "http", "tool_name": "submitLead", "http_method": "POST", "url": crm.url("/leads"),
+         "body_template": {"name": "{{first_name}}", "phone": "{{caller_number}}"},
+         "parameters": [{"name": "first_name"}, {"name": "email"}]}
+    ]);
+    let (s, agent) = post_json(&app, "/v1/agents", cfg).await;
+    assert_eq!(s, 201, "{agent}");
+    let (s, n) = post_json(
+        &app,
+        "/v1/numbers",
+        json!({"number": NUMBER, "agent_id": agent["id"], "provider": "twilio"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{n}");
+    let tw = TwilioSide::global(&app);
+    let leg = tw.inbound("+15551230088", NUMBER);
+    twiml(leg.voice().await).await;
+    twiml(leg.say("I need a quote for a kitchen remodel", "0.9").await).await;
+    twiml(leg.say("It's Dana Reyes", "0.9").await).await;
+    assert!(crm.got().is_empty(), "the email is still missing");
+    leg.status("completed", Some("25")).await;
+    let got = crm.got();
+    assert_eq!(got.len(), 1, "the tool ran when the call ended");
+    assert_eq!(got[0].json()["name"], "Dana Reyes");
+    let c = only_call(&app).await;
+    assert_eq!(c["end_reason"], "caller_hangup");
+    assert_eq!(c["tool_calls"].as_array().unwrap().len(), 1, "{c}");
+    assert_eq!(c["duration_seconds"], 25);
+}
+
+/// Callers end a voicemail by hanging up, so Twilio's final status callback may come
+/// before the recording's: the voicemail is kept all the same.
+#[tokio::test]
+async fn a_voicemail_that_arrives_after_the_call_ended_is_kept() {
+    let app = twilio_app().await;
+    twilio_number(&app, "contractor", NUMBER, json!({})).await;
+    let tw = TwilioSide::global(&app);
+    let leg = tw.inbound("+15551230099", NUMBER);
+    twiml(leg.voice().await).await;
+    let id = only_call(&app).await["id"].as_str().unwrap().to_owned();
+    let r = twiml(leg.say("Can I talk to a person?", "0.9").await).await;
+    assert_eq!(r.names(), ["Say", "Dial"], "{r:#?}");
+    let r = twiml(leg.dial("no-answer", None).await).await;
+    assert_eq!(r.names()[..2], ["Say", "Record"], "{r:#?}");
+    leg.status("completed", Some("48")).await;
+    assert_eq!(call(&app, &id).await["status"], "completed");
+    let url = format!(
+        "https://api.twilio.com/2010-04-01/Accounts/{GLOBAL_ACCOUNT}/Recordings/{}",
+        sid("RE")
+    );
+    let r = twiml(leg.recording(&url, "17").await).await;
+    assert_eq!(r.names(), ["Hangup"], "{r:#?}");
+    // Twilio may send it twice: one message all the same.
+    twiml(leg.recording(&url, "17").await).await;
+    let c = call(&app, &id).await;
+    assert_eq!(c["message"], format!("Voicemail (17 s): {url}"));
+    let ev = events_of(&app, &id).await;
+    assert_eq!(count(&ev, "message.collected"), 1, "{:?}", names(&ev));
+    assert_eq!(count(&ev, "call.ended"), 1, "{:?}", names(&ev));
+    let m = ev.iter().find(|e| e["event"] == "message.collected").unwrap();
+    assert_eq!(m["data"]["recording_url"], url.as_str());
+    assert_eq!(m["data"]["recording_duration"], 17);
 }
