@@ -75,6 +75,8 @@ fn voicemail_note(recording_url: &str, seconds: Option<i64>) -> String {
 pub struct Step {
     pub call: Call,
     pub reply: Reply,
+    /// The agent configuration the step ran with (none when nothing ran).
+    pub cfg: Option<Arc<AgentConfig>>,
 }
 
 /// Parsed agent configurations by agent, with the `updated_at` they were parsed at.
@@ -195,7 +197,11 @@ impl Receptionist {
             now,
         )];
         self.dispatcher.emit_call(ws, CallWrite::Insert(&call), &events).await?;
-        Ok(Step { call, reply })
+        Ok(Step {
+            call,
+            reply,
+            cfg: Some(cfg),
+        })
     }
 
     /// One caller turn.
@@ -218,6 +224,26 @@ impl Receptionist {
             ..Turn::new(Speaker::Caller, text.trim(), now)
         });
         let heard = session.hear(&cfg, text);
+        self.finish(call, &cfg, session, heard, Map::new()).await
+    }
+
+    /// [`Receptionist::turn_heard`] on a call the caller has just read (one read
+    /// fewer; a stale copy loses the version race and can be retried with
+    /// [`Receptionist::turn_heard`]).
+    pub async fn turn_on(&self, call: Call, text: &str, confidence: Option<f64>) -> Result<Step, CallError> {
+        let (mut call, cfg, mut session) = self.live(call).await?;
+        call.turns.push(Turn {
+            confidence,
+            ..Turn::new(Speaker::Caller, text.trim(), Utc::now())
+        });
+        let heard = session.hear(&cfg, text);
+        self.finish(call, &cfg, session, heard, Map::new()).await
+    }
+
+    /// [`Receptionist::silence`] on a call the caller has just read.
+    pub async fn silence_on(&self, call: Call) -> Result<Step, CallError> {
+        let (call, cfg, mut session) = self.live(call).await?;
+        let heard = session.silence(&cfg);
         self.finish(call, &cfg, session, heard, Map::new()).await
     }
 
@@ -272,7 +298,7 @@ impl Receptionist {
             transferred_to: call.transferred_to.clone(),
             actions: Vec::new(),
         };
-        Step { call, reply }
+        Step { call, reply, cfg: None }
     }
 
     /// Whether the conversation of a call has ended (the call itself may still be
@@ -403,7 +429,11 @@ impl Receptionist {
             {
                 Ok(_) => {
                     call.version += 1;
-                    return Ok(Step { call, reply });
+                    return Ok(Step {
+                        call,
+                        reply,
+                        cfg: Some(cfg),
+                    });
                 }
                 Err(StoreError::Conflict(_)) => {
                     call = self
@@ -598,6 +628,12 @@ impl Receptionist {
             .get_call(ws, id)
             .await?
             .ok_or_else(|| CallError::NotFound(format!("no call with id `{id}` exists in this workspace")))?;
+        self.live(call).await
+    }
+
+    /// A call just read, checked live, with its agent and conversation.
+    async fn live(&self, call: Call) -> Result<(Call, Arc<AgentConfig>, Session), CallError> {
+        let (ws, id) = (&call.workspace_id, &call.id);
         if !call.status.is_live() {
             return Err(CallError::Conflict(format!(
                 "call {id} has ended ({}); start a new call",
@@ -615,7 +651,7 @@ impl Receptionist {
     async fn finish(
         &self,
         mut call: Call,
-        cfg: &AgentConfig,
+        cfg: &Arc<AgentConfig>,
         mut session: Session,
         mut heard: Heard,
         message_extra: Map<String, Value>,
@@ -654,7 +690,11 @@ impl Receptionist {
             Err(e) => return Err(e.into()),
         }
         call.version += 1;
-        Ok(Step { call, reply })
+        Ok(Step {
+            call,
+            reply,
+            cfg: Some(cfg.clone()),
+        })
     }
 
     /// Runs the tools the step made ready (and those their results make ready), within

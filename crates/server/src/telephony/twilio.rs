@@ -333,7 +333,10 @@ async fn answer(state: &AppState, base: &str, step: Step, voice: NumberVoice) ->
         } else {
             base.to_owned()
         };
-        let cfg = state.receptionist.config_or_fallback(&step.call).await;
+        let cfg = match &step.cfg {
+            Some(c) => c.clone(),
+            None => state.receptionist.config_or_fallback(&step.call).await,
+        };
         let mut relay: Attrs = vec![
             ("url", format!("{ws_base}/telephony/twilio/relay?call_id={id}")),
             ("welcomeGreeting", step.reply.say.clone()),
@@ -353,7 +356,10 @@ async fn answer(state: &AppState, base: &str, step: Step, voice: NumberVoice) ->
             relay,
         }]));
     }
-    let cfg = state.receptionist.config_or_fallback(&step.call).await;
+    let cfg = match &step.cfg {
+        Some(c) => c.clone(),
+        None => state.receptionist.config_or_fallback(&step.call).await,
+    };
     Ok(twiml(&reply_verbs(base, &step.call, &step.reply, voice, &cfg)))
 }
 
@@ -515,23 +521,32 @@ async fn gather(
             .get("Confidence")
             .and_then(|c| c.parse::<f64>().ok())
             .filter(|c| c.is_finite());
-        let mut result = Err(CallError::Raced(String::new()));
-        for _ in 0..3 {
-            result = match (text, digits) {
-                (Some(t), _) => {
-                    state
-                        .receptionist
-                        .turn_heard(&call.workspace_id, &call.id, t, confidence)
-                        .await
-                }
-                (None, Some(d)) => state.receptionist.turn(&call.workspace_id, &call.id, d).await,
-                (None, None) => state.receptionist.silence(&call.workspace_id, &call.id).await,
-            };
-            // A callback that wrote the call a moment before (a status, a dial result)
-            // took nothing from this turn: take it again.
+        let said = text.or(digits);
+        // First on the call just read; after a race, on a fresh copy.
+        let mut result = match said {
+            Some(t) => {
+                state
+                    .receptionist
+                    .turn_on(call.clone(), t, confidence.filter(|_| text.is_some()))
+                    .await
+            }
+            None => state.receptionist.silence_on(call.clone()).await,
+        };
+        // A callback that wrote the call a moment before (a status, a dial result) took
+        // nothing from this turn: take it again.
+        for _ in 0..2 {
             if !matches!(result, Err(CallError::Raced(_))) {
                 break;
             }
+            result = match said {
+                Some(t) => {
+                    state
+                        .receptionist
+                        .turn_heard(&call.workspace_id, &call.id, t, confidence.filter(|_| text.is_some()))
+                        .await
+                }
+                None => state.receptionist.silence(&call.workspace_id, &call.id).await,
+            };
         }
         let step = match result {
             Ok(step) => step,
@@ -544,7 +559,10 @@ async fn gather(
             }
             Err(e) => return Err(e.into()),
         };
-        let cfg = state.receptionist.config_or_fallback(&step.call).await;
+        let cfg = match &step.cfg {
+            Some(c) => c.clone(),
+            None => state.receptionist.config_or_fallback(&step.call).await,
+        };
         Ok(twiml(&reply_verbs(&base, &step.call, &step.reply, voice, &cfg)))
     }
     .await;
@@ -643,7 +661,10 @@ async fn recording(
         if step.reply.ended {
             return Ok(say_and_hang_up(VOICEMAIL_THANKS));
         }
-        let cfg = state.receptionist.config_or_fallback(&step.call).await;
+        let cfg = match &step.cfg {
+            Some(c) => c.clone(),
+            None => state.receptionist.config_or_fallback(&step.call).await,
+        };
         Ok(twiml(&reply_verbs(&base, &step.call, &step.reply, voice, &cfg)))
     }
     .await;
@@ -780,7 +801,10 @@ async fn relay_action(
             ..voice_of(&state, &call).await?
         };
         let step = Receptionist::current(call);
-        let cfg = state.receptionist.config_or_fallback(&step.call).await;
+        let cfg = match &step.cfg {
+            Some(c) => c.clone(),
+            None => state.receptionist.config_or_fallback(&step.call).await,
+        };
         Ok(twiml(&reply_verbs(&base, &step.call, &step.reply, voice, &cfg)))
     }
     .await;
