@@ -452,3 +452,35 @@ async fn relay_urls_follow_the_public_urls_scheme() {
         .await
         .expect("signed over the ws:// URL");
 }
+
+/// Keypad digits without `#` are taken as one entry after a 2-second pause.
+#[tokio::test]
+async fn keypad_digits_end_after_a_pause() {
+    let app = twilio_app().await;
+    twilio_number(&app, "contractor", NUMBER, json!({"voice_mode": "relay"})).await;
+    let tw = TwilioSide::global(&app);
+    let leg = tw.inbound(CALLER, NUMBER);
+    let r = twiml(leg.voice().await).await;
+    let ws_url = r.child("Connect").child("ConversationRelay").attr("url").to_owned();
+    let id = ws_url.split("call_id=").nth(1).unwrap().to_owned();
+    let sig = signature(GLOBAL_TOKEN, &ws_url, &[], None);
+    let path = format!("/telephony/twilio/relay?call_id={id}");
+    let mut ws = connect(&app, &path, Some(&sig)).await.expect("signed handshake");
+    for prompt in ["I need a quote for a kitchen remodel.", "John Smith."] {
+        send(
+            &mut ws,
+            json!({"type": "prompt", "voicePrompt": prompt, "lang": "en-US", "last": true}),
+        )
+        .await;
+        reply(&mut ws).await;
+    }
+    for d in "5558675309".chars() {
+        send(&mut ws, json!({"type": "dtmf", "digit": d.to_string()})).await;
+    }
+    // Nothing until the pause has passed...
+    assert!(next(&mut ws, Duration::from_millis(1000)).await.is_none());
+    // ...then the digits are one turn.
+    let said = reply(&mut ws).await.concat();
+    assert!(said.contains("email"), "{said}");
+    assert_eq!(call(&app, &id).await["custom_fields"]["phone"], "+15558675309");
+}
