@@ -33,6 +33,9 @@ const TOOL_REPLY_MAX: usize = 64 * 1024;
 /// waiting, and Twilio gives a webhook 15 seconds before it apologises and hangs up.
 const TOOL_BUDGET: Duration = Duration::from_secs(8);
 
+/// A tool is not started with less time than this left in the turn's budget.
+const MIN_TOOL_TIME: Duration = Duration::from_millis(250);
+
 /// What can go wrong carrying a call.
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
@@ -88,7 +91,14 @@ pub struct Receptionist {
     dispatcher: Arc<Dispatcher>,
     tools: GuardedClient,
     agents: Mutex<ConfigCache>,
+    /// One lock per provider call being worked on, so that a turn, a status callback
+    /// and a hang-up of the same call take turns on this node (tools never run twice
+    /// because two requests saw the same state).
+    locks: Mutex<HashMap<CallId, Arc<tokio::sync::Mutex<()>>>>,
 }
+
+/// Held while a provider call is worked on; see [`Receptionist::lock`].
+pub type CallLock = tokio::sync::OwnedMutexGuard<()>;
 
 impl Receptionist {
     pub fn new(store: Arc<dyn Store>, dispatcher: Arc<Dispatcher>, tools: GuardedClient) -> Self {
@@ -97,7 +107,22 @@ impl Receptionist {
             dispatcher,
             tools,
             agents: Mutex::new(HashMap::new()),
+            locks: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Waits for, and takes, the lock of a provider call: everything that reads a
+    /// Twilio call to change it holds this (then reads it fresh). Not reentrant. The
+    /// simulator does not use it (its racing turns get a conflict, as documented).
+    pub async fn lock(&self, id: &CallId) -> CallLock {
+        let m = {
+            let mut locks = self.locks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if locks.len() > 1_000 {
+                locks.retain(|_, m| Arc::strong_count(m) > 1);
+            }
+            locks.entry(id.clone()).or_default().clone()
+        };
+        m.lock_owned().await
     }
 
     /// The parsed configuration of an agent (cached until the agent changes).
@@ -265,6 +290,10 @@ impl Receptionist {
         seconds: Option<i64>,
     ) -> Result<Step, CallError> {
         let (call, cfg, mut session) = self.load_live(ws, id).await?;
+        if call.message.as_deref().is_some_and(|m| m.contains(recording_url)) {
+            // Twilio sent the same recording again.
+            return Ok(Self::current(call));
+        }
         let note = voicemail_note(recording_url, seconds);
         let heard = session.recorded_message(&note);
         let mut extra = Map::new();
@@ -459,6 +488,8 @@ impl Receptionist {
     /// returned as it is, and a concurrent duplicate loses the version race and then
     /// finds the call finished.
     pub async fn complete(&self, mut call: Call, status: CallStatus, fin: Finish) -> Result<Call, CallError> {
+        // Tools run by a pass whose write lost are not run again by the next.
+        let mut ran: Vec<ToolCall> = Vec::new();
         for _ in 0..5 {
             if !call.status.is_live() {
                 return Ok(call);
@@ -468,11 +499,23 @@ impl Receptionist {
             let mut events = Vec::new();
             let mut actions = Vec::new();
             if let Ok(mut session) = serde_json::from_value::<Session>(call.session.clone()) {
-                if !session.ended() {
-                    let mut heard = session.hang_up(EndReason::CallerHangup);
-                    self.run_tools(&mut call, &cfg, &mut session, &mut heard).await;
-                    actions = session.respond(&cfg, heard).actions;
+                // A conversation still going ends as a hang-up; tools due at the end
+                // (or left waiting when a turn's budget ran out) run now.
+                let mut heard = if session.ended() {
+                    Heard::default()
+                } else {
+                    session.hang_up(EndReason::CallerHangup)
+                };
+                for r in &ran {
+                    if !session.tools_called.contains(&r.tool) {
+                        session.tools_called.push(r.tool.clone());
+                        call.tool_calls.push(r.clone());
+                    }
                 }
+                let before = call.tool_calls.len();
+                self.run_tools(&mut call, &cfg, &mut session, &mut heard).await;
+                ran.extend(call.tool_calls[before..].iter().cloned());
+                actions = session.respond(&cfg, heard).actions;
                 self.apply(&mut call, &cfg, &session, Utc::now());
             }
             let now = Utc::now();
@@ -605,6 +648,12 @@ impl Receptionist {
                 details,
                 ..Finish::default()
             };
+            // Still as stale once nobody else works on it?
+            let _lock = self.lock(&call.id).await;
+            match self.store.get_call(&call.workspace_id, &call.id).await? {
+                Some(fresh) if fresh.version == call.version => {}
+                _ => continue,
+            }
             match self.complete(call, status, fin).await {
                 Ok(_) => finished += 1,
                 Err(e) => tracing::warn!(error = %e, "could not finish a stale call"),
@@ -702,14 +751,21 @@ impl Receptionist {
     async fn run_tools(&self, call: &mut Call, cfg: &AgentConfig, session: &mut Session, heard: &mut Heard) -> bool {
         let deadline = Instant::now() + TOOL_BUDGET;
         let mut ran = false;
-        loop {
+        'rounds: loop {
             let ready = session.ready_tools(cfg);
             if ready.is_empty() {
                 break;
             }
-            for req in ready {
+            for (i, req) in ready.iter().enumerate() {
                 let left = deadline.saturating_duration_since(Instant::now());
-                let (outcome, record) = self.run_tool(&req, left).await;
+                if left < MIN_TOOL_TIME {
+                    // The turn's budget is spent: these wait for the next turn (or the
+                    // end of the call) instead of being skipped for good.
+                    let waiting: Vec<&str> = ready[i..].iter().map(|r| r.tool.tool_name.as_str()).collect();
+                    session.tools_called.retain(|t| !waiting.contains(&t.as_str()));
+                    break 'rounds;
+                }
+                let (outcome, record) = self.run_tool(req, left).await;
                 ran = true;
                 call.tool_calls.push(record);
                 session.tool_result(cfg, outcome, heard);

@@ -421,16 +421,34 @@ async fn hangup_call(
         .await?
         .ok_or_else(|| ApiError::not_found("call", &id))?;
     if call.provider == Provider::Twilio && call.status.is_live() {
-        // Twilio ends the call; its status callback finishes the record.
-        if let Some(sid) = &call.provider_call_id {
-            let account = workspace_account(&state, &caller.workspace_id).await?;
-            state
-                .twilio
-                .end_call(&account, sid, call.answered_at.is_some())
-                .await
-                .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "provider_unavailable", e.to_string()))?;
+        // Twilio's callbacks for this call wait while it is hung up here.
+        let _lock = state.receptionist.lock(&cid).await;
+        let call = state
+            .store
+            .get_call(&caller.workspace_id, &cid)
+            .await?
+            .ok_or_else(|| ApiError::not_found("call", &id))?;
+        if !call.status.is_live() {
+            return Ok(Json(CallView::new(call, Utc::now())));
         }
+        let account = match &call.provider_call_id {
+            Some(_) => Some(workspace_account(&state, &caller.workspace_id).await?),
+            None => None,
+        };
+        let tell_twilio =
+            |answered: bool| {
+                let (state, account, sid) = (state.clone(), account.clone(), call.provider_call_id.clone());
+                async move {
+                    if let (Some(account), Some(sid)) = (account, sid) {
+                        state.twilio.end_call(&account, &sid, answered).await.map_err(|e| {
+                            ApiError::new(StatusCode::BAD_GATEWAY, "provider_unavailable", e.to_string())
+                        })?;
+                    }
+                    Ok::<(), ApiError>(())
+                }
+            };
         if call.answered_at.is_none() {
+            tell_twilio(false).await?;
             let mut details = Map::new();
             details.insert("call_status".into(), Value::String("canceled".into()));
             let fin = Finish {
@@ -441,23 +459,23 @@ async fn hangup_call(
             let call = state.receptionist.complete(call, CallStatus::Canceled, fin).await?;
             return Ok(Json(CallView::new(call, Utc::now())));
         }
-        return match state
+        // The conversation ends here (end-of-call tools run, `api_hangup`); then Twilio
+        // ends the line, and its status callback finishes the record.
+        let ended = match state
             .receptionist
             .hang_up(&caller.workspace_id, &cid, EndReason::ApiHangup)
             .await
         {
-            Ok(step) => Ok(Json(CallView::new(step.call, Utc::now()))),
-            // Twilio's status callback got there first: the call is over all the same.
-            Err(CallError::Conflict(_) | CallError::Raced(_)) => {
-                let call = state
-                    .store
-                    .get_call(&caller.workspace_id, &cid)
-                    .await?
-                    .ok_or_else(|| ApiError::not_found("call", &id))?;
-                Ok(Json(CallView::new(call, Utc::now())))
-            }
-            Err(e) => Err(e.into()),
+            Ok(step) => step.call,
+            Err(CallError::Conflict(_) | CallError::Raced(_)) => state
+                .store
+                .get_call(&caller.workspace_id, &cid)
+                .await?
+                .ok_or_else(|| ApiError::not_found("call", &id))?,
+            Err(e) => return Err(e.into()),
         };
+        tell_twilio(true).await?;
+        return Ok(Json(CallView::new(ended, Utc::now())));
     }
     let step = state
         .receptionist

@@ -226,6 +226,7 @@ async fn say_turn(
     text: &str,
 ) -> bool {
     let started = Instant::now();
+    let lock = state.receptionist.lock(&call.id).await;
     let mut result = Err(CallError::Raced(String::new()));
     for _ in 0..3 {
         result = state.receptionist.turn(&call.workspace_id, &call.id, text).await;
@@ -233,6 +234,7 @@ async fn say_turn(
             break;
         }
     }
+    drop(lock);
     let step = match result {
         Ok(s) => s,
         Err(e) => {
@@ -298,6 +300,7 @@ fn sentences(say: &str) -> Vec<String> {
 
 /// The caller cut in: the last agent line becomes what was actually spoken.
 async fn interrupted(state: &AppState, call: &Call, spoken: &str) -> Result<(), CallError> {
+    let _lock = state.receptionist.lock(&call.id).await;
     let Some(current) = state.store.get_call(&call.workspace_id, &call.id).await? else {
         return Ok(());
     };

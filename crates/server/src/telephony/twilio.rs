@@ -36,7 +36,7 @@ use super::accounts::candidates_for_account;
 use super::signature::{self, Algorithm};
 use super::twiml::{Attrs, Verb, render};
 use crate::ApiError;
-use crate::receptionist::{CallError, Finish, Receptionist, Step};
+use crate::receptionist::{CallError, CallLock, Finish, Receptionist, Step};
 use crate::state::AppState;
 
 /// The routes Twilio calls (no API key: the signature authenticates them).
@@ -75,10 +75,25 @@ const UNKNOWN_CALL: &str =
 const VOICEMAIL_PROMPT: &str = "I'm sorry, no one is available to take your call right now. Please leave a message after the tone, and press pound when you're done.";
 const VOICEMAIL_THANKS: &str = "Thank you, your message has been recorded. Goodbye.";
 
-/// `?call_id=` on the URLs Frontdesk gives Twilio for calls it placed.
+/// The query of the URLs Frontdesk gives Twilio: `call_id` for calls it placed (and
+/// the relay), `seq` on a `<Gather>` action (how many transcript lines the call had
+/// when it was asked).
 #[derive(Debug, Default, Deserialize)]
 pub struct CallQuery {
     pub call_id: Option<String>,
+    pub seq: Option<usize>,
+}
+
+/// Takes the call's lock and reads it again, fresh.
+async fn locked(state: &AppState, call: Call) -> Result<(CallLock, Call), ApiError> {
+    let lock = state.receptionist.lock(&call.id).await;
+    let fresh = state.store.get_call(&call.workspace_id, &call.id).await?;
+    Ok((lock, fresh.unwrap_or(call)))
+}
+
+/// Where Twilio sends what the caller says next.
+fn gather_url(base: &str, call: &Call) -> String {
+    format!("{base}/telephony/twilio/gather?seq={}", call.turns.len())
 }
 
 /// A form request from Twilio whose signature checked out.
@@ -279,8 +294,9 @@ async fn voice(
     let answer: Result<Response, ApiError> = async {
         let sid = form.require("CallSid")?.to_owned();
         let base = public_base(&state, &headers);
-        if let Some(call) = find_call(&state, &form, &query).await? {
+        if let Some(found) = find_call(&state, &form, &query).await? {
             // Twilio asking again, or the answered leg of a call Frontdesk placed.
+            let (_lock, call) = locked(&state, found).await?;
             let voice = voice_of(&state, &call).await?;
             let step = if call.answered_at.is_none() && call.status.is_live() {
                 state.receptionist.answer_placed(call, &sid).await?
@@ -390,7 +406,7 @@ pub fn reply_verbs(base: &str, call: &Call, reply: &Reply, voice: NumberVoice, c
         )));
         verbs.push(Verb::Record(record_attrs(base)));
         // Twilio goes on to the next verb when nothing was recorded: treat it as silence.
-        verbs.push(Verb::Redirect(format!("{base}/telephony/twilio/gather")));
+        verbs.push(Verb::Redirect(gather_url(base, call)));
         return verbs;
     }
     let kind = reply
@@ -401,7 +417,7 @@ pub fn reply_verbs(base: &str, call: &Call, reply: &Reply, voice: NumberVoice, c
     let keypad = matches!(kind, Some(FieldType::Phone | FieldType::Number));
     let mut attrs: Attrs = vec![
         ("input", if keypad { "dtmf speech" } else { "speech" }.to_owned()),
-        ("action", format!("{base}/telephony/twilio/gather")),
+        ("action", gather_url(base, call)),
         ("method", "POST".to_owned()),
         ("speechTimeout", "auto".to_owned()),
         ("language", "en-US".to_owned()),
@@ -504,9 +520,10 @@ async fn gather(
     let form = TwilioForm::verify(&state, &headers, &uri, &body).await?;
     let answer: Result<Response, ApiError> = async {
         let base = public_base(&state, &headers);
-        let Some(call) = find_call(&state, &form, &query).await? else {
+        let Some(found) = find_call(&state, &form, &query).await? else {
             return Ok(say_and_hang_up(UNKNOWN_CALL));
         };
+        let (_lock, mut call) = locked(&state, found).await?;
         if !call.status.is_live() || Receptionist::conversation_over(&call) {
             // Said goodbye already; Twilio's status callback will finish the record.
             return Ok(twiml(&[Verb::Hangup]));
@@ -520,44 +537,44 @@ async fn gather(
         let confidence = form
             .get("Confidence")
             .and_then(|c| c.parse::<f64>().ok())
-            .filter(|c| c.is_finite());
+            .filter(|c| c.is_finite() && text.is_some());
         let said = text.or(digits);
-        // First on the call just read; after a race, on a fresh copy.
-        let mut result = match said {
-            Some(t) => {
-                state
-                    .receptionist
-                    .turn_on(call.clone(), t, confidence.filter(|_| text.is_some()))
-                    .await
-            }
-            None => state.receptionist.silence_on(call.clone()).await,
-        };
-        // A callback that wrote the call a moment before (a status, a dial result) took
-        // nothing from this turn: take it again.
-        for _ in 0..2 {
-            if !matches!(result, Err(CallError::Raced(_))) {
+        let mut step = None;
+        for _ in 0..3 {
+            // The `<Gather>` this answers was made when the call had `seq` lines: a
+            // request for an older one (Twilio sending it twice) is answered with where
+            // the call stands, and not taken as a second turn.
+            if query.seq.is_some_and(|n| n != call.turns.len()) {
                 break;
             }
-            result = match said {
-                Some(t) => {
-                    state
-                        .receptionist
-                        .turn_heard(&call.workspace_id, &call.id, t, confidence.filter(|_| text.is_some()))
-                        .await
-                }
-                None => state.receptionist.silence(&call.workspace_id, &call.id).await,
+            let result = match said {
+                Some(t) => state.receptionist.turn_on(call.clone(), t, confidence).await,
+                None => state.receptionist.silence_on(call.clone()).await,
             };
-        }
-        let step = match result {
-            Ok(step) => step,
-            Err(CallError::Conflict(_) | CallError::Raced(_)) => {
-                // A retried or concurrent gather: answer where the call stands.
-                let Some(call) = state.store.get_call(&call.workspace_id, &call.id).await? else {
-                    return Ok(say_and_hang_up(UNKNOWN_CALL));
-                };
-                Receptionist::current(call)
+            match result {
+                Ok(s) => {
+                    step = Some(s);
+                    break;
+                }
+                // Another node (or a write that does not lock) changed the call and
+                // nothing was done: read it again and take the turn on the new state.
+                Err(CallError::Raced(_)) => {
+                    call = state
+                        .store
+                        .get_call(&call.workspace_id, &call.id)
+                        .await?
+                        .ok_or_else(|| ApiError::not_found("call", call.id.as_str()))?;
+                }
+                Err(CallError::Conflict(_)) => break,
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
+        }
+        let step = match step {
+            Some(s) => s,
+            None => {
+                let fresh = state.store.get_call(&call.workspace_id, &call.id).await?;
+                Receptionist::current(fresh.unwrap_or(call))
+            }
         };
         let cfg = match &step.cfg {
             Some(c) => c.clone(),
@@ -582,9 +599,10 @@ async fn dial(
     let form = TwilioForm::verify(&state, &headers, &uri, &body).await?;
     let answer: Result<Response, ApiError> = async {
         let base = public_base(&state, &headers);
-        let Some(call) = find_call(&state, &form, &query).await? else {
+        let Some(found) = find_call(&state, &form, &query).await? else {
             return Ok(say_and_hang_up(UNKNOWN_CALL));
         };
+        let (_lock, call) = locked(&state, found).await?;
         let status = form.get("DialCallStatus").unwrap_or("failed").to_owned();
         let duration: Option<i64> = form.get("DialCallDuration").and_then(|d| d.parse().ok());
         let live = call.status.is_live();
@@ -621,9 +639,10 @@ async fn recording(
     let form = TwilioForm::verify(&state, &headers, &uri, &body).await?;
     let answer: Result<Response, ApiError> = async {
         let base = public_base(&state, &headers);
-        let Some(call) = find_call(&state, &form, &query).await? else {
+        let Some(found) = find_call(&state, &form, &query).await? else {
             return Ok(say_and_hang_up(UNKNOWN_CALL));
         };
+        let (_lock, call) = locked(&state, found).await?;
         let Some(url) = form.get("RecordingUrl") else {
             // Nothing was recorded.
             return Ok(twiml(&[Verb::Hangup]));
@@ -682,10 +701,11 @@ async fn status(
 ) -> Result<Response, ApiError> {
     let body = read_body(body)?;
     let form = TwilioForm::verify(&state, &headers, &uri, &body).await?;
-    let Some(call) = find_call(&state, &form, &query).await? else {
+    let Some(found) = find_call(&state, &form, &query).await? else {
         tracing::warn!("a Twilio status callback for a call Frontdesk does not know");
         return Ok(twiml(&[]));
     };
+    let (_lock, call) = locked(&state, found).await?;
     let sid = form.require("CallSid")?.to_owned();
     let reported = form.get("CallStatus").unwrap_or_default().to_owned();
     let final_status = match reported.as_str() {

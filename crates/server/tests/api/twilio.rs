@@ -925,9 +925,11 @@ async fn messages_are_recorded_on_numbers_that_record_them() {
     assert!(says(&r.child("Say").text, "after the tone"), "{r:#?}");
     assert_record(r.child("Record"));
     // Nothing recorded: Twilio goes on to the redirect, heard as silence.
-    assert_eq!(
-        r.child("Redirect").text,
-        format!("{PUBLIC_URL}/telephony/twilio/gather")
+    assert!(
+        r.child("Redirect")
+            .text
+            .starts_with(&format!("{PUBLIC_URL}/telephony/twilio/gather?seq=")),
+        "{r:#?}"
     );
 
     let recording = format!(
@@ -1531,4 +1533,50 @@ async fn a_voicemail_that_arrives_after_the_call_ended_is_kept() {
     let m = ev.iter().find(|e| e["event"] == "message.collected").unwrap();
     assert_eq!(m["data"]["recording_url"], url.as_str());
     assert_eq!(m["data"]["recording_duration"], 17);
+}
+
+/// Twilio may send a `<Gather>` action twice (a retry after a timeout on its side): the
+/// second is answered with where the call stands and is not taken as a second turn.
+#[tokio::test]
+async fn a_gather_sent_twice_is_one_turn() {
+    let app = twilio_app().await;
+    twilio_number(&app, "contractor", NUMBER, json!({})).await;
+    let tw = TwilioSide::global(&app);
+    let leg = tw.inbound("+15551230111", NUMBER);
+    let first = twiml(leg.voice().await).await;
+    let action = first.child("Gather").attr("action").to_owned();
+    let path = action.strip_prefix(PUBLIC_URL).unwrap().to_owned();
+    let speech = [("SpeechResult", "I need a quote for a new deck"), ("Confidence", "0.9")];
+    let once = twiml(leg.send_to(&path, "in-progress", &speech).await).await;
+    let twice = twiml(leg.send_to(&path, "in-progress", &speech).await).await;
+    assert_eq!(once, twice, "the repeat answers the same");
+    let id = only_call(&app).await["id"].as_str().unwrap().to_owned();
+    let c = call(&app, &id).await;
+    let callers = c["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["speaker"] == "caller")
+        .count();
+    assert_eq!(callers, 1, "{c}");
+    // The next question's action moves on, and works.
+    let next = once
+        .child("Gather")
+        .attr("action")
+        .strip_prefix(PUBLIC_URL)
+        .unwrap()
+        .to_owned();
+    assert_ne!(next, path);
+    let r = twiml(
+        leg.send_to(
+            &next,
+            "in-progress",
+            &[("SpeechResult", "Sam Lee"), ("Confidence", "0.9")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(r.names(), ["Gather"], "{r:#?}");
+    let c = call(&app, &id).await;
+    assert_eq!(c["custom_fields"]["first_name"], "Sam Lee", "{c}");
 }
