@@ -65,6 +65,10 @@ pub struct Finish {
     pub reason: Option<String>,
 }
 
+fn kept_changing(call: &Call) -> CallError {
+    CallError::Conflict(format!("call {} kept changing; try again", call.id))
+}
+
 /// What stands for a voicemail in the call's `message`.
 fn voicemail_note(recording_url: &str, seconds: Option<i64>) -> String {
     match seconds {
@@ -394,29 +398,11 @@ impl Receptionist {
                 return Ok(call);
             }
             call.updated_at = Utc::now();
-            match self
-                .dispatcher
-                .emit_call(&call.workspace_id.clone(), CallWrite::Update(&call), &[])
-                .await
-            {
-                Ok(_) => {
-                    call.version += 1;
-                    return Ok(call);
-                }
-                Err(StoreError::Conflict(_)) => {
-                    call = self
-                        .store
-                        .get_call(&call.workspace_id, &call.id)
-                        .await?
-                        .ok_or_else(|| CallError::NotFound(format!("call {} no longer exists", call.id)))?;
-                }
-                Err(e) => return Err(e.into()),
+            if self.write_or_reload(&mut call, &[]).await? {
+                return Ok(call);
             }
         }
-        Err(CallError::Conflict(format!(
-            "call {} kept changing; try again",
-            call.id
-        )))
+        Err(kept_changing(&call))
     }
 
     /// The callee answered an outbound call placed with [`Receptionist::place`]: the
@@ -451,33 +437,15 @@ impl Receptionist {
                 &business(&cfg),
                 now,
             )];
-            match self
-                .dispatcher
-                .emit_call(&call.workspace_id.clone(), CallWrite::Update(&call), &events)
-                .await
-            {
-                Ok(_) => {
-                    call.version += 1;
-                    return Ok(Step {
-                        call,
-                        reply,
-                        cfg: Some(cfg),
-                    });
-                }
-                Err(StoreError::Conflict(_)) => {
-                    call = self
-                        .store
-                        .get_call(&call.workspace_id, &call.id)
-                        .await?
-                        .ok_or_else(|| CallError::NotFound(format!("call {} no longer exists", call.id)))?;
-                }
-                Err(e) => return Err(e.into()),
+            if self.write_or_reload(&mut call, &events).await? {
+                return Ok(Step {
+                    call,
+                    reply,
+                    cfg: Some(cfg),
+                });
             }
         }
-        Err(CallError::Conflict(format!(
-            "call {} kept changing; try again",
-            call.id
-        )))
+        Err(kept_changing(&call))
     }
 
     /// The provider says the call is over (`status`: completed, busy, no_answer,
@@ -537,29 +505,11 @@ impl Receptionist {
             }
             events.extend(action_events(&call, &actions, &business, now, &Map::new()));
             events.extend(ended_events(&call, &business, now));
-            match self
-                .dispatcher
-                .emit_call(&call.workspace_id.clone(), CallWrite::Update(&call), &events)
-                .await
-            {
-                Ok(_) => {
-                    call.version += 1;
-                    return Ok(call);
-                }
-                Err(StoreError::Conflict(_)) => {
-                    call = self
-                        .store
-                        .get_call(&call.workspace_id, &call.id)
-                        .await?
-                        .ok_or_else(|| CallError::NotFound(format!("call {} no longer exists", call.id)))?;
-                }
-                Err(e) => return Err(e.into()),
+            if self.write_or_reload(&mut call, &events).await? {
+                return Ok(call);
             }
         }
-        Err(CallError::Conflict(format!(
-            "call {} kept changing; try again",
-            call.id
-        )))
+        Err(kept_changing(&call))
     }
 
     /// A voicemail that arrived after its call was finished (the caller hung up to end
@@ -588,29 +538,11 @@ impl Receptionist {
             extra.insert("recording_url".into(), json!(recording_url));
             extra.insert("recording_duration".into(), json!(seconds));
             let events = action_events(&call, &[Action::Message(message)], &business(&cfg), now, &extra);
-            match self
-                .dispatcher
-                .emit_call(&call.workspace_id.clone(), CallWrite::Update(&call), &events)
-                .await
-            {
-                Ok(_) => {
-                    call.version += 1;
-                    return Ok(call);
-                }
-                Err(StoreError::Conflict(_)) => {
-                    call = self
-                        .store
-                        .get_call(&call.workspace_id, &call.id)
-                        .await?
-                        .ok_or_else(|| CallError::NotFound(format!("call {} no longer exists", call.id)))?;
-                }
-                Err(e) => return Err(e.into()),
+            if self.write_or_reload(&mut call, &events).await? {
+                return Ok(call);
             }
         }
-        Err(CallError::Conflict(format!(
-            "call {} kept changing; try again",
-            call.id
-        )))
+        Err(kept_changing(&call))
     }
 
     /// Finishes provider calls whose final status never came (a number without a
@@ -660,6 +592,31 @@ impl Receptionist {
             }
         }
         Ok(finished)
+    }
+
+    /// Writes a call (and `events`) over its stored version. `true`: written, and the
+    /// copy's version bumped; `false`: another write got there first, and `call` is
+    /// now the stored call, to try again on.
+    async fn write_or_reload(&self, call: &mut Call, events: &[NewEvent]) -> Result<bool, CallError> {
+        match self
+            .dispatcher
+            .emit_call(&call.workspace_id.clone(), CallWrite::Update(call), events)
+            .await
+        {
+            Ok(_) => {
+                call.version += 1;
+                Ok(true)
+            }
+            Err(StoreError::Conflict(_)) => {
+                *call = self
+                    .store
+                    .get_call(&call.workspace_id, &call.id)
+                    .await?
+                    .ok_or_else(|| CallError::NotFound(format!("call {} no longer exists", call.id)))?;
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The agent's configuration, or a plain one when the agent is gone (a call's

@@ -45,9 +45,14 @@ impl Algorithm {
     }
 }
 
-/// The signature Twilio would send for this URL and these POST parameters.
+/// The signature Twilio would send for this URL and these POST parameters (a pair
+/// repeated exactly counts once, as the `twilio` Python library counts it).
 #[must_use]
 pub fn compute(token: &str, url: &str, params: &[(String, String)], algorithm: Algorithm) -> String {
+    compute_with(token, url, params, algorithm, true)
+}
+
+fn compute_with(token: &str, url: &str, params: &[(String, String)], algorithm: Algorithm, dedup: bool) -> String {
     let mut names: Vec<&str> = params.iter().map(|(k, _)| k.as_str()).collect();
     names.sort_unstable();
     names.dedup();
@@ -59,7 +64,9 @@ pub fn compute(token: &str, url: &str, params: &[(String, String)], algorithm: A
             .map(|(_, v)| v.as_str())
             .collect();
         values.sort_unstable();
-        values.dedup();
+        if dedup {
+            values.dedup();
+        }
         for v in values {
             text.push_str(name);
             text.push_str(v);
@@ -104,15 +111,19 @@ pub fn is_valid(
     }
     let without = without_port(url);
     let with = with_port(url);
-    let a = constant_eq(
-        compute(token, &without, params, algorithm).as_bytes(),
-        signature.as_bytes(),
-    );
-    let b = constant_eq(
-        compute(token, &with, params, algorithm).as_bytes(),
-        signature.as_bytes(),
-    );
-    a | b
+    let mut ok = false;
+    // Twilio's libraries disagree on a pair sent twice (Python counts it once, others
+    // twice); accept either reading. Without such a pair both readings are one.
+    let repeated = params.iter().enumerate().any(|(i, p)| params[..i].contains(p));
+    for dedup in if repeated { &[true, false][..] } else { &[true][..] } {
+        for u in [&without, &with] {
+            ok |= constant_eq(
+                compute_with(token, u, params, algorithm, *dedup).as_bytes(),
+                signature.as_bytes(),
+            );
+        }
+    }
+    ok
 }
 
 fn constant_eq(a: &[u8], b: &[u8]) -> bool {
@@ -236,6 +247,16 @@ mod tests {
         let s = compute("t", "https://h/p", &a, Algorithm::Sha1);
         assert_eq!(s, compute("t", "https://h/p", &b, Algorithm::Sha1));
         assert_ne!(s, compute("t", "https://h/p", &a, Algorithm::Sha256));
+    }
+
+    #[test]
+    fn a_pair_sent_twice_reads_either_way() {
+        let twice = p(&[("A", "1"), ("A", "1"), ("B", "2")]);
+        let once = compute("t", "https://h/p", &twice, Algorithm::Sha1);
+        let both = compute_with("t", "https://h/p", &twice, Algorithm::Sha1, false);
+        assert_ne!(once, both);
+        assert!(is_valid("t", "https://h/p", &twice, b"", &once, Algorithm::Sha1));
+        assert!(is_valid("t", "https://h/p", &twice, b"", &both, Algorithm::Sha1));
     }
 
     #[test]

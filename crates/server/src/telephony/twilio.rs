@@ -112,6 +112,12 @@ impl TwilioForm {
         uri: &OriginalUri,
         body: &Bytes,
     ) -> Result<Self, ApiError> {
+        // Who is asking comes first: without a signature nothing else is looked at.
+        let Some(sig) = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()) else {
+            return Err(forbidden(
+                "the request has no X-Twilio-Signature header; only Twilio may call this URL",
+            ));
+        };
         let ct = headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -130,11 +136,6 @@ impl TwilioForm {
             public_base(state, headers),
             uri.0.path_and_query().map_or("/", |p| p.as_str())
         );
-        let Some(sig) = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()) else {
-            return Err(forbidden(
-                "the request has no X-Twilio-Signature header; only Twilio may call this URL",
-            ));
-        };
         let Some(algorithm) = Algorithm::from_settings(
             headers
                 .get("x-twilio-webhooks-signature-settings")
@@ -349,10 +350,7 @@ async fn answer(state: &AppState, base: &str, step: Step, voice: NumberVoice) ->
         } else {
             base.to_owned()
         };
-        let cfg = match &step.cfg {
-            Some(c) => c.clone(),
-            None => state.receptionist.config_or_fallback(&step.call).await,
-        };
+        let cfg = step_config(state, &step).await;
         let mut relay: Attrs = vec![
             ("url", format!("{ws_base}/telephony/twilio/relay?call_id={id}")),
             ("welcomeGreeting", step.reply.say.clone()),
@@ -372,11 +370,21 @@ async fn answer(state: &AppState, base: &str, step: Step, voice: NumberVoice) ->
             relay,
         }]));
     }
-    let cfg = match &step.cfg {
+    Ok(reply_twiml(state, base, &step, voice).await)
+}
+
+/// The TwiML of a step's reply in gather mode, with the step's agent configuration.
+async fn reply_twiml(state: &AppState, base: &str, step: &Step, voice: NumberVoice) -> Response {
+    let cfg = step_config(state, step).await;
+    twiml(&reply_verbs(base, &step.call, &step.reply, voice, &cfg))
+}
+
+/// The agent configuration a step ran with (read again for a step that ran nothing).
+async fn step_config(state: &AppState, step: &Step) -> std::sync::Arc<AgentConfig> {
+    match &step.cfg {
         Some(c) => c.clone(),
         None => state.receptionist.config_or_fallback(&step.call).await,
-    };
-    Ok(twiml(&reply_verbs(base, &step.call, &step.reply, voice, &cfg)))
+    }
 }
 
 /// The TwiML of an agent reply in gather mode.
@@ -576,11 +584,7 @@ async fn gather(
                 Receptionist::current(fresh.unwrap_or(call))
             }
         };
-        let cfg = match &step.cfg {
-            Some(c) => c.clone(),
-            None => state.receptionist.config_or_fallback(&step.call).await,
-        };
-        Ok(twiml(&reply_verbs(&base, &step.call, &step.reply, voice, &cfg)))
+        Ok(reply_twiml(&state, &base, &step, voice).await)
     }
     .await;
     spoken(answer)
@@ -680,11 +684,7 @@ async fn recording(
         if step.reply.ended {
             return Ok(say_and_hang_up(VOICEMAIL_THANKS));
         }
-        let cfg = match &step.cfg {
-            Some(c) => c.clone(),
-            None => state.receptionist.config_or_fallback(&step.call).await,
-        };
-        Ok(twiml(&reply_verbs(&base, &step.call, &step.reply, voice, &cfg)))
+        Ok(reply_twiml(&state, &base, &step, voice).await)
     }
     .await;
     spoken(answer)
@@ -821,11 +821,7 @@ async fn relay_action(
             ..voice_of(&state, &call).await?
         };
         let step = Receptionist::current(call);
-        let cfg = match &step.cfg {
-            Some(c) => c.clone(),
-            None => state.receptionist.config_or_fallback(&step.call).await,
-        };
-        Ok(twiml(&reply_verbs(&base, &step.call, &step.reply, voice, &cfg)))
+        Ok(reply_twiml(&state, &base, &step, voice).await)
     }
     .await;
     spoken(answer)

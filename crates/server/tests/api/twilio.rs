@@ -1580,3 +1580,19 @@ async fn a_gather_sent_twice_is_one_turn() {
     let c = call(&app, &id).await;
     assert_eq!(c["custom_fields"]["first_name"], "Sam Lee", "{c}");
 }
+
+/// Without a signature nothing else is looked at: not even the body's type or form.
+#[tokio::test]
+async fn an_unsigned_request_is_403_whatever_its_body() {
+    let app = twilio_app().await;
+    for (body, ct) in [
+        (b"{\"CallSid\": \"CA1\"}".to_vec(), "application/json"),
+        (b"a=%zz".to_vec(), FORM),
+    ] {
+        assert_refused(
+            raw_post(&app, "/telephony/twilio/voice", body, ct, None).await,
+            "an unsigned request",
+        )
+        .await;
+    }
+}
