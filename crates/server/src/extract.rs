@@ -2,7 +2,7 @@
 //! unknown fields, wrong types, too large, wrong content type) and query strings.
 
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
@@ -35,17 +35,7 @@ where
                 ));
             }
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the request body is larger than this server accepts (FRONTDESK_MAX_BODY_BYTES); send a smaller body",
-                )
-            } else {
-                ApiError::bad_request("invalid_body", format!("the request body could not be read: {}", e.body_text()))
-            }
-        })?;
+        let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
         parse_json(&bytes).map(ApiJson)
     }
 }
@@ -62,20 +52,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the request body is too large",
-                )
-            } else {
-                ApiError::bad_request(
-                    "invalid_body",
-                    format!("the request body could not be read: {}", e.body_text()),
-                )
-            }
-        })?;
+        let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(T::default()));
         }
@@ -135,6 +112,22 @@ where
                     .unwrap_or(&text);
                 ApiError::bad_request("invalid_query", format!("the query string is invalid: {text}"))
             })
+    }
+}
+
+/// A body that could not be read: 413 when it is over the limit, else 400.
+pub fn body_error(e: BytesRejection) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is larger than this server accepts (FRONTDESK_MAX_BODY_BYTES); send a smaller body",
+        )
+    } else {
+        ApiError::bad_request(
+            "invalid_body",
+            format!("the request body could not be read: {}", e.body_text()),
+        )
     }
 }
 

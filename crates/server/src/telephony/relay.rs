@@ -30,7 +30,7 @@ use serde_json::json;
 
 use super::accounts::candidates_for_workspace;
 use super::signature::{self, Algorithm};
-use super::twilio::{CallQuery, public_base};
+use super::twilio::{CallQuery, public_base, websocket_base};
 use crate::ApiError;
 use crate::receptionist::CallError;
 use crate::state::AppState;
@@ -80,12 +80,7 @@ pub async fn connect(
     .unwrap_or(Algorithm::Sha1);
     let base = public_base(&state, &headers);
     let path = uri.0.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-    let ws_base = base
-        .strip_prefix("https://")
-        .map(|r| format!("wss://{r}"))
-        .or_else(|| base.strip_prefix("http://").map(|r| format!("ws://{r}")))
-        .unwrap_or_else(|| base.clone());
-    let urls = [format!("{ws_base}{path}"), format!("{base}{path}")];
+    let urls = [format!("{}{path}", websocket_base(&base)), format!("{base}{path}")];
     let valid = candidates_for_workspace(&state, &call.workspace_id)
         .await?
         .iter()

@@ -17,7 +17,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Query, State};
+use axum::extract::{FromRequest, OriginalUri, Query, State};
 use axum::http::header::{CONTENT_TYPE, HOST};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -36,6 +36,7 @@ use super::accounts::candidates_for_account;
 use super::signature::{self, Algorithm};
 use super::twiml::{Attrs, Verb, render};
 use crate::ApiError;
+use crate::extract::body_error;
 use crate::receptionist::{CallError, CallLock, Finish, Receptionist, Step};
 use crate::state::AppState;
 
@@ -84,11 +85,53 @@ pub struct CallQuery {
     pub seq: Option<usize>,
 }
 
-/// Takes the call's lock and reads it again, fresh.
-async fn locked(state: &AppState, call: Call) -> Result<(CallLock, Call), ApiError> {
+/// The call a request is about ([`find_call`]), with its lock taken and read again
+/// after taking it.
+async fn locked_call(
+    state: &AppState,
+    form: &TwilioForm,
+    query: &CallQuery,
+) -> Result<Option<(CallLock, Call)>, ApiError> {
+    let Some(call) = find_call(state, form, query).await? else {
+        return Ok(None);
+    };
     let lock = state.receptionist.lock(&call.id).await;
     let fresh = state.store.get_call(&call.workspace_id, &call.id).await?;
-    Ok((lock, fresh.unwrap_or(call)))
+    Ok(Some((lock, fresh.unwrap_or(call))))
+}
+
+/// A request from Twilio whose signature checked out: its form, the query of the URL
+/// it called, and the base URL of the links in the answer.
+pub struct TwilioRequest {
+    pub form: TwilioForm,
+    pub query: CallQuery,
+    pub base: String,
+}
+
+impl FromRequest<AppState> for TwilioRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, ApiError> {
+        let (parts, body) = req.into_parts();
+        let uri = parts
+            .extensions
+            .get::<OriginalUri>()
+            .cloned()
+            .unwrap_or_else(|| OriginalUri(parts.uri.clone()));
+        let headers = parts.headers.clone();
+        let body = Bytes::from_request(axum::extract::Request::from_parts(parts, body), state)
+            .await
+            .map_err(body_error)?;
+        let form = TwilioForm::verify(state, &headers, &uri, &body).await?;
+        // The query only after the signature: an outsider learns nothing from it.
+        let Query(query) = Query::<CallQuery>::try_from_uri(&uri.0)
+            .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+        Ok(Self {
+            form,
+            query,
+            base: public_base(state, &headers),
+        })
+    }
 }
 
 /// Where Twilio sends what the caller says next.
@@ -225,6 +268,17 @@ pub fn public_base(state: &AppState, headers: &HeaderMap) -> String {
     }
 }
 
+/// The public base URL as a WebSocket URL (`https` -> `wss`, `http` -> `ws`).
+pub fn websocket_base(base: &str) -> String {
+    if let Some(rest) = base.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = base.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        base.to_owned()
+    }
+}
+
 /// A TwiML answer.
 pub fn twiml(verbs: &[Verb]) -> Response {
     (
@@ -285,19 +339,12 @@ async fn voice_of(state: &AppState, call: &Call) -> Result<NumberVoice, ApiError
 /// ConversationRelay.
 async fn voice(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    Query(query): Query<CallQuery>,
-    headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    TwilioRequest { form, query, base }: TwilioRequest,
 ) -> Result<Response, ApiError> {
-    let body = read_body(body)?;
-    let form = TwilioForm::verify(&state, &headers, &uri, &body).await?;
     let answer: Result<Response, ApiError> = async {
         let sid = form.require("CallSid")?.to_owned();
-        let base = public_base(&state, &headers);
-        if let Some(found) = find_call(&state, &form, &query).await? {
+        if let Some((_lock, call)) = locked_call(&state, &form, &query).await? {
             // Twilio asking again, or the answered leg of a call Frontdesk placed.
-            let (_lock, call) = locked(&state, found).await?;
             let voice = voice_of(&state, &call).await?;
             let step = if call.answered_at.is_none() && call.status.is_live() {
                 state.receptionist.answer_placed(call, &sid).await?
@@ -343,13 +390,7 @@ async fn voice(
 async fn answer(state: &AppState, base: &str, step: Step, voice: NumberVoice) -> Result<Response, ApiError> {
     if voice.mode == VoiceMode::Relay && !step.reply.ended {
         let id = step.call.id.to_string();
-        let ws_base = if let Some(rest) = base.strip_prefix("https://") {
-            format!("wss://{rest}")
-        } else if let Some(rest) = base.strip_prefix("http://") {
-            format!("ws://{rest}")
-        } else {
-            base.to_owned()
-        };
+        let ws_base = websocket_base(base);
         let cfg = step_config(state, &step).await;
         let mut relay: Attrs = vec![
             ("url", format!("{ws_base}/telephony/twilio/relay?call_id={id}")),
@@ -498,40 +539,16 @@ pub fn hints(cfg: &AgentConfig, kind: Option<&FieldType>) -> String {
     seen.join(",")
 }
 
-fn read_body(body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> Result<Bytes, ApiError> {
-    body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the request body is larger than this server accepts (FRONTDESK_MAX_BODY_BYTES)",
-            )
-        } else {
-            ApiError::bad_request(
-                "invalid_body",
-                format!("the request body could not be read: {}", e.body_text()),
-            )
-        }
-    })
-}
-
 /// `POST /telephony/twilio/gather`: what the caller said (`SpeechResult`, with
 /// `Confidence`), keys pressed (`Digits`), or nothing (silence).
 async fn gather(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    Query(query): Query<CallQuery>,
-    headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    TwilioRequest { form, query, base }: TwilioRequest,
 ) -> Result<Response, ApiError> {
-    let body = read_body(body)?;
-    let form = TwilioForm::verify(&state, &headers, &uri, &body).await?;
     let answer: Result<Response, ApiError> = async {
-        let base = public_base(&state, &headers);
-        let Some(found) = find_call(&state, &form, &query).await? else {
+        let Some((_lock, mut call)) = locked_call(&state, &form, &query).await? else {
             return Ok(say_and_hang_up(UNKNOWN_CALL));
         };
-        let (_lock, mut call) = locked(&state, found).await?;
         if !call.status.is_live() || Receptionist::conversation_over(&call) {
             // Said goodbye already; Twilio's status callback will finish the record.
             return Ok(twiml(&[Verb::Hangup]));
@@ -594,19 +611,12 @@ async fn gather(
 /// hang up when the person does; not answered: take a voicemail.
 async fn dial(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    Query(query): Query<CallQuery>,
-    headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    TwilioRequest { form, query, base }: TwilioRequest,
 ) -> Result<Response, ApiError> {
-    let body = read_body(body)?;
-    let form = TwilioForm::verify(&state, &headers, &uri, &body).await?;
     let answer: Result<Response, ApiError> = async {
-        let base = public_base(&state, &headers);
-        let Some(found) = find_call(&state, &form, &query).await? else {
+        let Some((_lock, call)) = locked_call(&state, &form, &query).await? else {
             return Ok(say_and_hang_up(UNKNOWN_CALL));
         };
-        let (_lock, call) = locked(&state, found).await?;
         let status = form.get("DialCallStatus").unwrap_or("failed").to_owned();
         let duration: Option<i64> = form.get("DialCallDuration").and_then(|d| d.parse().ok());
         let live = call.status.is_live();
@@ -634,19 +644,12 @@ async fn dial(
 /// `RecordingDuration`): it becomes the call's message.
 async fn recording(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    Query(query): Query<CallQuery>,
-    headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    TwilioRequest { form, query, base }: TwilioRequest,
 ) -> Result<Response, ApiError> {
-    let body = read_body(body)?;
-    let form = TwilioForm::verify(&state, &headers, &uri, &body).await?;
     let answer: Result<Response, ApiError> = async {
-        let base = public_base(&state, &headers);
-        let Some(found) = find_call(&state, &form, &query).await? else {
+        let Some((_lock, call)) = locked_call(&state, &form, &query).await? else {
             return Ok(say_and_hang_up(UNKNOWN_CALL));
         };
-        let (_lock, call) = locked(&state, found).await?;
         let Some(url) = form.get("RecordingUrl") else {
             // Nothing was recorded.
             return Ok(twiml(&[Verb::Hangup]));
@@ -694,18 +697,12 @@ async fn recording(
 /// busy, no-answer, failed, canceled) finishes the call, once.
 async fn status(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    Query(query): Query<CallQuery>,
-    headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    TwilioRequest { form, query, .. }: TwilioRequest,
 ) -> Result<Response, ApiError> {
-    let body = read_body(body)?;
-    let form = TwilioForm::verify(&state, &headers, &uri, &body).await?;
-    let Some(found) = find_call(&state, &form, &query).await? else {
+    let Some((_lock, call)) = locked_call(&state, &form, &query).await? else {
         tracing::warn!("a Twilio status callback for a call Frontdesk does not know");
         return Ok(twiml(&[]));
     };
-    let (_lock, call) = locked(&state, found).await?;
     let sid = form.require("CallSid")?.to_owned();
     let reported = form.get("CallStatus").unwrap_or_default().to_owned();
     let final_status = match reported.as_str() {
@@ -781,15 +778,9 @@ pub struct Handoff {
 /// off with the conversation still going carries on in gather mode.
 async fn relay_action(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    Query(query): Query<CallQuery>,
-    headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    TwilioRequest { form, query, base }: TwilioRequest,
 ) -> Result<Response, ApiError> {
-    let body = read_body(body)?;
-    let form = TwilioForm::verify(&state, &headers, &uri, &body).await?;
     let answer: Result<Response, ApiError> = async {
-        let base = public_base(&state, &headers);
         let Some(call) = find_call(&state, &form, &query).await? else {
             return Ok(say_and_hang_up(UNKNOWN_CALL));
         };
