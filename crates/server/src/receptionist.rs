@@ -52,6 +52,81 @@ pub enum CallError {
     Store(#[from] StoreError),
 }
 
+/// A call not yet answered: `queued`, no conversation. Inbound when `outbound` is
+/// `None`; else outbound with its purpose. `other` is the caller (or callee).
+fn new_call(
+    ws: &WorkspaceId,
+    number: &Number,
+    other: &str,
+    outbound: Option<Option<String>>,
+    provider_call_id: Option<String>,
+    now: DateTime<Utc>,
+) -> Call {
+    let (direction, from, to, purpose) = match outbound {
+        Some(purpose) => (Direction::Outbound, number.number.clone(), other.to_owned(), purpose),
+        None => (Direction::Inbound, other.to_owned(), number.number.clone(), None),
+    };
+    Call {
+        id: CallId::generate(),
+        workspace_id: ws.clone(),
+        agent_id: number.agent_id.clone(),
+        direction,
+        status: CallStatus::Queued,
+        from,
+        to,
+        provider: number.provider,
+        provider_call_id,
+        caller: CallerInfo {
+            phone: Some(other.to_owned()),
+            name: None,
+            email: None,
+        },
+        call_type: None,
+        custom_fields: Map::new(),
+        message: None,
+        transferred_to: None,
+        ai_summary: None,
+        turns: Vec::new(),
+        purpose,
+        end_reason: None,
+        tool_calls: Vec::new(),
+        session: Value::Null,
+        version: 0,
+        started_at: now,
+        answered_at: None,
+        ended_at: None,
+        updated_at: now,
+        provider_details: Map::new(),
+        duration: None,
+    }
+}
+
+/// The call is answered: the conversation starts (greeting, or the outbound
+/// introduction), the call is `in_progress`, and `call.answered` is the event to send.
+fn start_conversation(cfg: &AgentConfig, call: &mut Call, now: DateTime<Utc>) -> (Reply, Vec<NewEvent>) {
+    let info = CallInfo {
+        call_id: call.id.to_string(),
+        caller_number: call.caller.phone.clone(),
+        business_number: call.business_number().to_owned(),
+        today: now.date_naive(),
+        outbound: call.direction == Direction::Outbound,
+        purpose: call.purpose.clone(),
+    };
+    let (session, reply) = Session::start(cfg, info);
+    call.status = CallStatus::InProgress;
+    call.answered_at = Some(now);
+    call.updated_at = now;
+    call.turns.push(Turn::new(Speaker::Agent, reply.say.clone(), now));
+    call.session = serde_json::to_value(&session).unwrap_or(Value::Null);
+    let event = NewEvent::new(
+        EventType::CallAnswered,
+        call.event_data(now, Map::new()),
+        &business(cfg),
+        now,
+    );
+    (reply, vec![event])
+}
+
 /// How a provider call finished, beyond its status.
 #[derive(Debug, Clone, Default)]
 pub struct Finish {
@@ -170,61 +245,8 @@ impl Receptionist {
     ) -> Result<Step, CallError> {
         let cfg = self.config(ws, &number.agent_id).await?;
         let now = Utc::now();
-        let id = CallId::generate();
-        let (direction, from, to, purpose) = match outbound {
-            Some(purpose) => (Direction::Outbound, number.number.clone(), other.to_owned(), purpose),
-            None => (Direction::Inbound, other.to_owned(), number.number.clone(), None),
-        };
-        let info = CallInfo {
-            call_id: id.to_string(),
-            caller_number: Some(other.to_owned()),
-            business_number: number.number.clone(),
-            today: now.date_naive(),
-            outbound: direction == Direction::Outbound,
-            purpose: purpose.clone(),
-        };
-        let (session, reply) = Session::start(&cfg, info);
-        let mut call = Call {
-            id,
-            workspace_id: ws.clone(),
-            agent_id: number.agent_id.clone(),
-            direction,
-            status: CallStatus::InProgress,
-            from,
-            to,
-            provider: number.provider,
-            provider_call_id,
-            caller: CallerInfo {
-                phone: Some(other.to_owned()),
-                name: None,
-                email: None,
-            },
-            call_type: None,
-            custom_fields: Map::new(),
-            message: None,
-            transferred_to: None,
-            ai_summary: None,
-            turns: vec![Turn::new(Speaker::Agent, reply.say.clone(), now)],
-            purpose,
-            end_reason: None,
-            tool_calls: Vec::new(),
-            session: Value::Null,
-            version: 0,
-            started_at: now,
-            answered_at: Some(now),
-            ended_at: None,
-            updated_at: now,
-            provider_details: Map::new(),
-            duration: None,
-        };
-        call.session = serde_json::to_value(&session).unwrap_or(Value::Null);
-        let business = business(&cfg);
-        let events = vec![NewEvent::new(
-            EventType::CallAnswered,
-            call.event_data(now, Map::new()),
-            &business,
-            now,
-        )];
+        let mut call = new_call(ws, number, other, outbound, provider_call_id, now);
+        let (reply, events) = start_conversation(&cfg, &mut call, now);
         self.dispatcher.emit_call(ws, CallWrite::Insert(&call), &events).await?;
         Ok(Step {
             call,
@@ -235,30 +257,13 @@ impl Receptionist {
 
     /// One caller turn.
     pub async fn turn(&self, ws: &WorkspaceId, id: &CallId, text: &str) -> Result<Step, CallError> {
-        self.turn_heard(ws, id, text, None).await
+        let call = self.load(ws, id).await?;
+        self.turn_on(call, text, None).await
     }
 
-    /// One caller turn, with the speech-to-text confidence when the provider gave one.
-    pub async fn turn_heard(
-        &self,
-        ws: &WorkspaceId,
-        id: &CallId,
-        text: &str,
-        confidence: Option<f64>,
-    ) -> Result<Step, CallError> {
-        let (mut call, cfg, mut session) = self.load_live(ws, id).await?;
-        let now = Utc::now();
-        call.turns.push(Turn {
-            confidence,
-            ..Turn::new(Speaker::Caller, text.trim(), now)
-        });
-        let heard = session.hear(&cfg, text);
-        self.finish(call, &cfg, session, heard, Map::new()).await
-    }
-
-    /// [`Receptionist::turn_heard`] on a call the caller has just read (one read
-    /// fewer; a stale copy loses the version race and can be retried with
-    /// [`Receptionist::turn_heard`]).
+    /// One caller turn on a call the caller has just read, with the speech-to-text
+    /// confidence when the provider gave one. A stale copy loses the version race
+    /// ([`CallError::Raced`] when nothing else was done): read it again and retry.
     pub async fn turn_on(&self, call: Call, text: &str, confidence: Option<f64>) -> Result<Step, CallError> {
         let (mut call, cfg, mut session) = self.live(call).await?;
         call.turns.push(Turn {
@@ -269,17 +274,10 @@ impl Receptionist {
         self.finish(call, &cfg, session, heard, Map::new()).await
     }
 
-    /// [`Receptionist::silence`] on a call the caller has just read.
+    /// The caller said nothing before the telephony stopped listening: ask again once,
+    /// then close. On a call the caller has just read, as [`Receptionist::turn_on`].
     pub async fn silence_on(&self, call: Call) -> Result<Step, CallError> {
         let (call, cfg, mut session) = self.live(call).await?;
-        let heard = session.silence(&cfg);
-        self.finish(call, &cfg, session, heard, Map::new()).await
-    }
-
-    /// The caller said nothing before the telephony stopped listening: ask again once,
-    /// then close.
-    pub async fn silence(&self, ws: &WorkspaceId, id: &CallId) -> Result<Step, CallError> {
-        let (call, cfg, mut session) = self.load_live(ws, id).await?;
         let heard = session.silence(&cfg);
         self.finish(call, &cfg, session, heard, Map::new()).await
     }
@@ -350,40 +348,7 @@ impl Receptionist {
         to: &str,
         purpose: Option<String>,
     ) -> Result<Call, CallError> {
-        let now = Utc::now();
-        let call = Call {
-            id: CallId::generate(),
-            workspace_id: ws.clone(),
-            agent_id: number.agent_id.clone(),
-            direction: Direction::Outbound,
-            status: CallStatus::Queued,
-            from: number.number.clone(),
-            to: to.to_owned(),
-            provider: number.provider,
-            provider_call_id: None,
-            caller: CallerInfo {
-                phone: Some(to.to_owned()),
-                name: None,
-                email: None,
-            },
-            call_type: None,
-            custom_fields: Map::new(),
-            message: None,
-            transferred_to: None,
-            ai_summary: None,
-            turns: Vec::new(),
-            purpose,
-            end_reason: None,
-            tool_calls: Vec::new(),
-            session: Value::Null,
-            version: 0,
-            started_at: now,
-            answered_at: None,
-            ended_at: None,
-            updated_at: now,
-            provider_details: Map::new(),
-            duration: None,
-        };
+        let call = new_call(ws, number, to, Some(purpose), None, Utc::now());
         self.dispatcher.emit_call(ws, CallWrite::Insert(&call), &[]).await?;
         Ok(call)
     }
@@ -416,27 +381,8 @@ impl Receptionist {
             }
             let cfg = self.config(&call.workspace_id, &call.agent_id).await?;
             let now = Utc::now();
-            let info = CallInfo {
-                call_id: call.id.to_string(),
-                caller_number: Some(call.to.clone()),
-                business_number: call.from.clone(),
-                today: now.date_naive(),
-                outbound: true,
-                purpose: call.purpose.clone(),
-            };
-            let (session, reply) = Session::start(&cfg, info);
-            call.status = CallStatus::InProgress;
-            call.answered_at = Some(now);
-            call.updated_at = now;
+            let (reply, events) = start_conversation(&cfg, &mut call, now);
             call.provider_call_id.get_or_insert_with(|| provider_call_id.to_owned());
-            call.turns.push(Turn::new(Speaker::Agent, reply.say.clone(), now));
-            call.session = serde_json::to_value(&session).unwrap_or(Value::Null);
-            let events = vec![NewEvent::new(
-                EventType::CallAnswered,
-                call.event_data(now, Map::new()),
-                &business(&cfg),
-                now,
-            )];
             if self.write_or_reload(&mut call, &events).await? {
                 return Ok(Step {
                     call,
@@ -628,12 +574,15 @@ impl Receptionist {
         }
     }
 
-    async fn load_live(&self, ws: &WorkspaceId, id: &CallId) -> Result<(Call, Arc<AgentConfig>, Session), CallError> {
-        let call = self
-            .store
+    async fn load(&self, ws: &WorkspaceId, id: &CallId) -> Result<Call, CallError> {
+        self.store
             .get_call(ws, id)
             .await?
-            .ok_or_else(|| CallError::NotFound(format!("no call with id `{id}` exists in this workspace")))?;
+            .ok_or_else(|| CallError::NotFound(format!("no call with id `{id}` exists in this workspace")))
+    }
+
+    async fn load_live(&self, ws: &WorkspaceId, id: &CallId) -> Result<(Call, Arc<AgentConfig>, Session), CallError> {
+        let call = self.load(ws, id).await?;
         self.live(call).await
     }
 
