@@ -122,12 +122,7 @@ impl TestApp {
 /// Asserts the SPEC error shape and returns (status, code, message).
 pub async fn error_of(res: Response) -> (u16, String, String) {
     let status = res.status().as_u16();
-    let ct = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let ct = content_type(&res);
     assert!(
         ct.starts_with("application/json"),
         "error responses are JSON, got {ct:?}"
@@ -145,4 +140,29 @@ pub async fn error_of(res: Response) -> (u16, String, String) {
     let message = err["message"].as_str().expect("message").to_owned();
     assert!(message.len() > 10, "a helpful message: {message}");
     (status, code, message)
+}
+
+/// A response's `Content-Type`, or empty.
+pub fn content_type(res: &Response) -> String {
+    res.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// An agent configuration from `tests/conversations/agents/`.
+pub fn agent_file(name: &str) -> Value {
+    let path = format!(
+        "{}/../../tests/conversations/agents/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// POSTs JSON with the app's key; returns the status and the JSON body (null if none).
+pub async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
+    let res = app.post(path).json(&body).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
 }

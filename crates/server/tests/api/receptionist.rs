@@ -5,22 +5,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, error_of, spawn_app};
+use crate::helpers::{TestApp, agent_file, error_of, post_json, spawn_app};
 use crate::receiver::{Receiver, Reply};
-
-fn agent_file(name: &str) -> Value {
-    let path = format!(
-        "{}/../../tests/conversations/agents/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
-    let res = app.post(path).json(&body).send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
 
 /// Creates an agent and a sim number for it; returns (agent id, number).
 async fn agent_on_number(app: &TestApp, config: Value, number: &str) -> String {

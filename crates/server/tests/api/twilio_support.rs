@@ -19,7 +19,8 @@ use std::time::Duration;
 use reqwest::Response;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, content_type, spawn_app_with};
+pub use crate::helpers::{agent_file, post_json};
 use crate::receiver::Receiver;
 
 /// The public URL the tests' servers believe they are reached at.
@@ -209,12 +210,7 @@ impl El {
 /// Asserts a 200 `text/xml` TwiML answer and returns its `<Response>` element.
 pub async fn twiml(res: Response) -> El {
     let status = res.status().as_u16();
-    let ct = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let ct = content_type(&res);
     let body = res.text().await.unwrap();
     assert_eq!(status, 200, "TwiML answers are 200: {body}");
     assert!(ct.starts_with("text/xml"), "TwiML is text/xml, got {ct:?}: {body}");
@@ -521,21 +517,6 @@ pub async fn twilio_app_with(more: impl FnOnce(&mut frontdesk_server::ServerSett
         more(s);
     })
     .await
-}
-
-/// An agent config from `tests/conversations/agents/`.
-pub fn agent_file(name: &str) -> Value {
-    let path = format!(
-        "{}/../../tests/conversations/agents/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-pub async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
-    let res = app.post(path).json(&body).send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
 }
 
 pub async fn get_json(app: &TestApp, path: &str) -> Value {
