@@ -134,7 +134,6 @@ fn yes() -> bool {
 /// Carries one call until Twilio closes the socket (or the call ends).
 async fn carry(state: AppState, call: Call, socket: WebSocket) {
     let (mut out, mut inbound) = socket.split();
-    let ws = call.workspace_id.clone();
     let id = call.id.clone();
     let mut digits = String::new();
     let mut digits_due: Option<Instant> = None;
@@ -167,20 +166,10 @@ async fn carry(state: AppState, call: Call, socket: WebSocket) {
         };
         match msg {
             Incoming::Setup { call_sid } => {
-                if let Some(sid) = call_sid.filter(|s| !s.is_empty())
-                    && call.provider_call_id.is_none()
-                    && let Ok(Some(c)) = state.store.get_call(&ws, &id).await
-                {
-                    let _ = state
-                        .receptionist
-                        .amend(c, |c| {
-                            if c.provider_call_id.is_some() {
-                                return false;
-                            }
-                            c.provider_call_id = Some(sid.clone());
-                            true
-                        })
-                        .await;
+                // The call was stored with its CallSid when `/voice` (or the Calls API)
+                // named it; the setup only confirms it.
+                if call_sid.as_deref() != call.provider_call_id.as_deref() {
+                    tracing::warn!(call = %id, ?call_sid, "ConversationRelay setup names another CallSid");
                 }
             }
             Incoming::Prompt { voice_prompt, last } => {

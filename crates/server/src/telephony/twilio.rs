@@ -290,10 +290,10 @@ pub fn twiml(verbs: &[Verb]) -> Response {
 
 /// After the signature checked out, a caller is on the line: a failure is an apology
 /// and a hang-up (logged), never an error page read out by Twilio.
-/// A malformed form stays a 400: no call is behind it.
+/// A malformed request (400) stays an error: no call is behind it.
 fn spoken(answer: Result<Response, ApiError>) -> Result<Response, ApiError> {
     match answer {
-        Err(e) if e.code == "invalid_form" => Err(e),
+        Err(e) if e.status == StatusCode::BAD_REQUEST => Err(e),
         Err(e) => {
             tracing::warn!(status = %e.status, error = %e.message, "a Twilio call could not go on");
             Ok(say_and_hang_up(UNKNOWN_CALL))
