@@ -29,7 +29,7 @@ use crate::error::ErrorBody;
 use crate::extract::{ApiJson, ApiQuery, OptionalJson};
 use crate::receptionist::{CallError, Finish, can_place};
 use crate::state::AppState;
-use crate::telephony::accounts::workspace_account;
+use crate::telephony::accounts::{TwilioAccount, workspace_account};
 use crate::telephony::rest::{NewCall, RestError};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -421,65 +421,77 @@ async fn hangup_call(
         .await?
         .ok_or_else(|| ApiError::not_found("call", &id))?;
     if call.provider == Provider::Twilio && call.status.is_live() {
-        // Twilio's callbacks for this call wait while it is hung up here.
-        let _lock = state.receptionist.lock(&cid).await;
-        let call = state
-            .store
-            .get_call(&caller.workspace_id, &cid)
-            .await?
-            .ok_or_else(|| ApiError::not_found("call", &id))?;
-        if !call.status.is_live() {
-            return Ok(Json(CallView::new(call, Utc::now())));
-        }
-        let account = match &call.provider_call_id {
-            Some(_) => Some(workspace_account(&state, &caller.workspace_id).await?),
-            None => None,
-        };
-        let tell_twilio =
-            |answered: bool| {
-                let (state, account, sid) = (state.clone(), account.clone(), call.provider_call_id.clone());
-                async move {
-                    if let (Some(account), Some(sid)) = (account, sid) {
-                        state.twilio.end_call(&account, &sid, answered).await.map_err(|e| {
-                            ApiError::new(StatusCode::BAD_GATEWAY, "provider_unavailable", e.to_string())
-                        })?;
-                    }
-                    Ok::<(), ApiError>(())
-                }
-            };
-        if call.answered_at.is_none() {
-            tell_twilio(false).await?;
-            let mut details = Map::new();
-            details.insert("call_status".into(), Value::String("canceled".into()));
-            let fin = Finish {
-                duration: Some(0),
-                details,
-                ..Finish::default()
-            };
-            let call = state.receptionist.complete(call, CallStatus::Canceled, fin).await?;
-            return Ok(Json(CallView::new(call, Utc::now())));
-        }
-        // The conversation ends here (end-of-call tools run, `api_hangup`); then Twilio
-        // ends the line, and its status callback finishes the record.
-        let ended = match state
-            .receptionist
-            .hang_up(&caller.workspace_id, &cid, EndReason::ApiHangup)
-            .await
-        {
-            Ok(step) => step.call,
-            Err(CallError::Conflict(_) | CallError::Raced(_)) => state
-                .store
-                .get_call(&caller.workspace_id, &cid)
-                .await?
-                .ok_or_else(|| ApiError::not_found("call", &id))?,
-            Err(e) => return Err(e.into()),
-        };
-        tell_twilio(true).await?;
-        return Ok(Json(CallView::new(ended, Utc::now())));
+        let call = hang_up_twilio(&state, &caller, &cid).await?;
+        return Ok(Json(CallView::new(call, Utc::now())));
     }
     let step = state
         .receptionist
         .hang_up(&caller.workspace_id, &cid, EndReason::ApiHangup)
         .await?;
     Ok(Json(CallView::new(step.call, Utc::now())))
+}
+
+/// Hangs up a live Twilio call, holding its lock (Twilio's callbacks wait). Not yet
+/// answered: Twilio cancels it and the record is finished here. Answered: the
+/// conversation ends here (`api_hangup`, end-of-call tools), then Twilio ends the line
+/// and its status callback finishes the record.
+async fn hang_up_twilio(state: &AppState, caller: &Caller, cid: &CallId) -> Result<Call, ApiError> {
+    let _lock = state.receptionist.lock(cid).await;
+    let reload = || async {
+        state
+            .store
+            .get_call(&caller.workspace_id, cid)
+            .await?
+            .ok_or_else(|| ApiError::not_found("call", cid.as_str()))
+    };
+    let call = reload().await?;
+    if !call.status.is_live() {
+        return Ok(call);
+    }
+    // The account first: a workspace without credentials changes nothing.
+    let account = match &call.provider_call_id {
+        Some(_) => Some(workspace_account(state, &caller.workspace_id).await?),
+        None => None,
+    };
+    if call.answered_at.is_none() {
+        end_at_twilio(state, account.as_ref(), &call, false).await?;
+        let mut details = Map::new();
+        details.insert("call_status".into(), Value::String("canceled".into()));
+        let fin = Finish {
+            duration: Some(0),
+            details,
+            ..Finish::default()
+        };
+        return Ok(state.receptionist.complete(call, CallStatus::Canceled, fin).await?);
+    }
+    let ended = match state
+        .receptionist
+        .hang_up(&caller.workspace_id, cid, EndReason::ApiHangup)
+        .await
+    {
+        Ok(step) => step.call,
+        Err(CallError::Conflict(_) | CallError::Raced(_)) => reload().await?,
+        Err(e) => return Err(e.into()),
+    };
+    end_at_twilio(state, account.as_ref(), &call, true).await?;
+    Ok(ended)
+}
+
+/// Asks Twilio to end a call it has placed or carries (nothing to do before Twilio
+/// named it).
+async fn end_at_twilio(
+    state: &AppState,
+    account: Option<&TwilioAccount>,
+    call: &Call,
+    answered: bool,
+) -> Result<(), ApiError> {
+    let (Some(account), Some(sid)) = (account, &call.provider_call_id) else {
+        return Ok(());
+    };
+    state
+        .twilio
+        .end_call(account, sid, answered)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "provider_unavailable", e.to_string()))?;
+    Ok(())
 }
