@@ -11,7 +11,7 @@ use figment::providers::{Format, Serialized, Toml};
 use frontdesk_core::duration::{parse_duration, parse_duration_list};
 use frontdesk_core::net::TargetPolicy;
 use frontdesk_core::retry::RetryPolicy;
-use frontdesk_server::settings::{DeliverySettings, TwilioSettings};
+use frontdesk_server::settings::{ConnectionLimits, DeliverySettings, TwilioSettings};
 use frontdesk_server::{RateLimitSettings, ServerSettings};
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +19,9 @@ use serde::{Deserialize, Serialize};
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(30 * 86_400);
 const MAX_DELIVERY_TIMEOUT: Duration = Duration::from_secs(600);
 const MAX_DISABLE_AFTER: Duration = Duration::from_secs(365 * 86_400);
+const MAX_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
+const MIN_RETENTION: Duration = Duration::from_secs(3600);
+const MAX_RETENTION: Duration = Duration::from_secs(36_500 * 86_400);
 
 /// Settings whose values are numbers or booleans; every other setting is text, taken
 /// as written (a numeric-looking API key stays a string).
@@ -28,6 +31,7 @@ const TYPED_SETTINGS: &[&str] = &[
     "rate_limit_per_hour",
     "rate_limit_per_second",
     "max_body_bytes",
+    "max_connections",
 ];
 
 /// The default configuration file, read from the working directory when present.
@@ -69,6 +73,16 @@ pub struct Config {
     pub rate_limit_per_second: u32,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Time a client has to send a request's headers (and the longest a keep-alive
+    /// connection stays idle).
+    pub request_header_timeout: String,
+    /// Time a client has to send a request's body.
+    pub request_body_timeout: String,
+    /// Open connections at most.
+    pub max_connections: usize,
+    /// How long transcripts, event payloads and delivery logs are kept (`90d`); unset
+    /// keeps them.
+    pub retention: Option<String>,
     /// `text` or `json`.
     pub log_format: String,
     /// Log filter, `tracing` syntax (`info`, `debug`, `frontdesk_server=debug,info`).
@@ -96,6 +110,10 @@ impl Default for Config {
             rate_limit_per_hour: 1000,
             rate_limit_per_second: 50,
             max_body_bytes: frontdesk_server::settings::DEFAULT_MAX_BODY_BYTES,
+            request_header_timeout: "10s".into(),
+            request_body_timeout: "30s".into(),
+            max_connections: 10_000,
+            retention: None,
             log_format: "text".into(),
             log: "info".into(),
         }
@@ -121,6 +139,10 @@ const SETTINGS: &[&str] = &[
     "rate_limit_per_hour",
     "rate_limit_per_second",
     "max_body_bytes",
+    "request_header_timeout",
+    "request_body_timeout",
+    "max_connections",
+    "retention",
     "log_format",
     "log",
 ];
@@ -265,6 +287,12 @@ impl Config {
         if self.max_body_bytes < 1024 {
             return Err(invalid("max_body_bytes", "must be at least 1024 bytes"));
         }
+        self.request_timeout("request_header_timeout", &self.request_header_timeout)?;
+        self.request_timeout("request_body_timeout", &self.request_body_timeout)?;
+        if self.max_connections == 0 || self.max_connections > 1_000_000 {
+            return Err(invalid("max_connections", "must be between 1 and 1000000"));
+        }
+        self.retention()?;
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(invalid(
                 "log_format",
@@ -326,6 +354,29 @@ impl Config {
         Ok(d)
     }
 
+    fn request_timeout(&self, setting: &'static str, value: &str) -> Result<Duration, ConfigError> {
+        let d = parse_duration(value).map_err(|e| invalid(setting, e.message))?;
+        if d < Duration::from_secs(1) || d > MAX_REQUEST_TIMEOUT {
+            return Err(invalid(setting, "must be from 1s to 10m, for example 10s"));
+        }
+        Ok(d)
+    }
+
+    /// How long call contents are kept; `None` keeps them.
+    pub fn retention(&self) -> Result<Option<Duration>, ConfigError> {
+        let Some(r) = self.retention.as_deref().map(str::trim).filter(|r| !r.is_empty()) else {
+            return Ok(None);
+        };
+        let d = parse_duration(r).map_err(|e| invalid("retention", e.message))?;
+        if d < MIN_RETENTION || d > MAX_RETENTION {
+            return Err(invalid(
+                "retention",
+                "must be from 1h to 36500d, for example 90d; leave it unset to keep everything",
+            ));
+        }
+        Ok(Some(d))
+    }
+
     /// The server's settings.
     pub fn server_settings(&self) -> Result<ServerSettings, ConfigError> {
         Ok(ServerSettings {
@@ -336,6 +387,12 @@ impl Config {
                 per_second: self.rate_limit_per_second,
             },
             max_body_bytes: self.max_body_bytes,
+            body_timeout: self.request_timeout("request_body_timeout", &self.request_body_timeout)?,
+            connections: ConnectionLimits {
+                header_timeout: self.request_timeout("request_header_timeout", &self.request_header_timeout)?,
+                max_connections: self.max_connections,
+            },
+            retention: self.retention()?,
             delivery: DeliverySettings {
                 retry: RetryPolicy {
                     schedule: self.retry_schedule()?,
@@ -489,6 +546,37 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("database_url"), "{e}");
+        for (var, value) in [
+            ("FRONTDESK_REQUEST_HEADER_TIMEOUT", "0s"),
+            ("FRONTDESK_REQUEST_BODY_TIMEOUT", "forever"),
+            ("FRONTDESK_MAX_CONNECTIONS", "0"),
+            ("FRONTDESK_RETENTION", "5m"),
+            ("FRONTDESK_RETENTION", "ninety days"),
+        ] {
+            let e = Config::load_from(None, env(&[(var, value)])).unwrap_err().to_string();
+            assert!(e.contains(var), "{var}={value}: {e}");
+        }
+    }
+
+    #[test]
+    fn limits_and_retention_reach_the_server() {
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("FRONTDESK_REQUEST_HEADER_TIMEOUT", "5s"),
+                ("FRONTDESK_MAX_CONNECTIONS", "500"),
+                ("FRONTDESK_RETENTION", "90d"),
+            ]),
+        )
+        .unwrap()
+        .config;
+        let s = c.server_settings().unwrap();
+        assert_eq!(s.connections.header_timeout, Duration::from_secs(5));
+        assert_eq!(s.connections.max_connections, 500);
+        assert_eq!(s.body_timeout, Duration::from_secs(30));
+        assert_eq!(s.retention, Some(Duration::from_secs(90 * 86_400)));
+        let keep = Config::load_from(None, env(&[])).unwrap().config;
+        assert_eq!(keep.server_settings().unwrap().retention, None);
     }
 
     #[test]

@@ -115,20 +115,13 @@ where
     }
 }
 
-/// A body that could not be read: 413 when it is over the limit, else 400.
+/// A body that could not be read: 413 when it is over the limit, 408 when it did not
+/// arrive in time, else 400.
 pub fn body_error(e: BytesRejection) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "the request body is larger than this server accepts (FRONTDESK_MAX_BODY_BYTES); send a smaller body",
-        )
-    } else {
-        ApiError::bad_request(
-            "invalid_body",
-            format!("the request body could not be read: {}", e.body_text()),
-        )
+        return crate::guard::body_over_limit();
     }
+    crate::guard::read_error(&e)
 }
 
 #[cfg(test)]

@@ -56,13 +56,9 @@ async fn run(state: AppState, req: Request, next: Next) -> Result<Response, ApiE
         .cloned()
         .ok_or_else(ApiError::internal)?;
     let (parts, body) = req.into_parts();
-    let bytes = to_bytes(body, state.settings.max_body_bytes).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "the request body is larger than this server accepts (FRONTDESK_MAX_BODY_BYTES); send a smaller body",
-        )
-    })?;
+    let bytes = to_bytes(body, state.settings.max_body_bytes)
+        .await
+        .map_err(|e| crate::guard::read_error(&e))?;
     let mut hasher = Sha256::new();
     hasher.update(parts.method.as_str());
     hasher.update(b"\n");

@@ -2,7 +2,8 @@
 //!
 //! Layered by concern: [`error`] maps every failure to the JSON error shape at the edge,
 //! [`extract`] turns bad input into those errors, [`auth`], [`rate_limit`] and
-//! [`idempotency`] are the `/v1` middleware, [`routes`] holds one router per resource,
+//! [`idempotency`] are the `/v1` middleware, [`guard`] and [`serve`] bound what a
+//! stranger can make the server hold (bodies, headers, connections), [`routes`] holds one router per resource,
 //! and [`startup`] assembles them into an [`Application`] bound to a port.
 //!
 //! The server never talks SQL: it reaches data only through [`frontdesk_store::Store`].
@@ -12,11 +13,13 @@ pub mod bootstrap;
 pub mod credentials;
 pub mod error;
 pub mod extract;
+pub mod guard;
 pub mod idempotency;
 pub mod metrics;
 pub mod rate_limit;
 pub mod receptionist;
 pub mod routes;
+pub mod serve;
 pub mod settings;
 pub mod startup;
 pub mod state;

@@ -2,8 +2,11 @@
 //! configuration; tests build it directly.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 pub use frontdesk_delivery::DeliverySettings;
+
+pub use crate::serve::ConnectionLimits;
 
 /// Per-key rate limits. Zero turns a limit off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +56,13 @@ pub struct ServerSettings {
     pub rate_limit: RateLimitSettings,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Time a client has to send a request's body.
+    pub body_timeout: Duration,
+    /// Header deadline and open connections.
+    pub connections: ConnectionLimits,
+    /// How long call contents (transcripts, fields, summaries), event payloads and
+    /// delivery logs are kept; `None` keeps them.
+    pub retention: Option<Duration>,
     /// Webhook delivery.
     pub delivery: DeliverySettings,
     pub twilio: TwilioSettings,
@@ -60,6 +70,9 @@ pub struct ServerSettings {
     /// credentials can be stored.
     pub master_key: Option<String>,
 }
+
+/// Default time to send a request body.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Default request body limit: 1 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -71,6 +84,9 @@ impl Default for ServerSettings {
             public_url: None,
             rate_limit: RateLimitSettings::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            connections: ConnectionLimits::default(),
+            retention: None,
             delivery: DeliverySettings::default(),
             twilio: TwilioSettings::default(),
             master_key: None,

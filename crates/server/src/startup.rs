@@ -10,7 +10,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::response::IntoResponse;
-use axum::serve::ListenerExt;
 use axum::{Extension, middleware};
 use chrono::Utc;
 use frontdesk_delivery::{Dispatcher, GuardedClient};
@@ -22,6 +21,7 @@ use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, 
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::credentials::MasterKey;
+use crate::guard::{BodyLimits, bound_bodies};
 use crate::rate_limit::RateLimiter;
 use crate::receptionist::Receptionist;
 use crate::routes::meta::OpenApiJson;
@@ -92,18 +92,12 @@ impl Application {
         let upkeep = tokio::spawn(upkeep(self.state.clone()));
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let dispatcher = tokio::spawn(self.state.dispatcher.clone().run(stopped));
-        // No Nagle delay: relay replies go out as several small WebSocket frames.
-        let listener = self.listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let result = axum::serve(listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        crate::serve::serve(self.listener, self.router, self.state.settings.connections, shutdown).await;
         // Then let webhook attempts in flight finish and be recorded.
         let _ = stop.send(true);
         let _ = dispatcher.await;
         upkeep.abort();
-        result
+        Ok(())
     }
 }
 
@@ -111,12 +105,17 @@ impl Application {
 pub fn router(state: AppState) -> Router {
     crate::metrics::handle();
     let max_body = state.settings.max_body_bytes;
+    let body_limits = BodyLimits {
+        max_bytes: max_body,
+        timeout: state.settings.body_timeout,
+    };
     let (router, doc) = crate::routes::build(state);
     let doc_json = doc.to_json().unwrap_or_else(|e| {
         tracing::error!(error = %e, "could not serialise the OpenAPI document");
         "{}".to_owned()
     });
     router
+        .layer(middleware::from_fn_with_state(body_limits, bound_bodies))
         .layer(middleware::from_fn(crate::metrics::track))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(Extension(OpenApiJson(Arc::new(doc_json))))

@@ -1,11 +1,19 @@
 //! Which Twilio auth token belongs to a request, and a workspace's Twilio account.
 //!
 //! A workspace may store its own Twilio credentials (sealed with the master key); the
-//! server may also have one global auth token (`FRONTDESK_TWILIO_AUTH_TOKEN`) for
-//! accounts no workspace stored. A request from Twilio names its account (`AccountSid`);
-//! the candidates to check its signature with are that account's stored tokens (each
-//! speaking only for the workspaces that stored it) and the operator's global one
-//! (speaking for all).
+//! server may also have one global auth token (`FRONTDESK_TWILIO_AUTH_TOKEN`), the
+//! operator's. The rule:
+//!
+//! - a token a workspace stored speaks for that workspace only (for every workspace that
+//!   stored the same account and token);
+//! - the global token speaks for the workspaces that stored no Twilio credentials.
+//!
+//! So a workspace with its own account is reached only through its own token (the
+//! operator's token cannot drive a tenant's calls), and storing credentials changes who
+//! reaches one's own workspace and nobody else's (a tenant storing the operator's account
+//! SID with a wrong token locks nobody out). A request from Twilio names its account
+//! (`AccountSid`); the candidates to check its signature with are that account's stored
+//! tokens and the global one.
 
 use frontdesk_core::agent::Provider;
 use frontdesk_core::credentials::StoredCredentials;
@@ -14,12 +22,37 @@ use frontdesk_core::id::WorkspaceId;
 use crate::ApiError;
 use crate::state::AppState;
 
-/// A token to check a signature with, and the workspaces it speaks for (`None`: the
-/// global token, any workspace).
+/// A token to check a signature with, and the workspaces it speaks for.
 #[derive(Debug, Clone)]
 pub struct Candidate {
     pub token: String,
-    pub workspaces: Option<Vec<WorkspaceId>>,
+    pub speaks_for: SpeaksFor,
+}
+
+/// The workspaces a token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpeaksFor {
+    /// The workspaces that stored it.
+    Workspaces(Vec<WorkspaceId>),
+    /// The global token: every workspace that stored no Twilio credentials.
+    Unclaimed,
+}
+
+impl SpeaksFor {
+    /// Whether a request signed with this token may reach workspace `ws`.
+    pub async fn includes(&self, state: &AppState, ws: &WorkspaceId) -> Result<bool, ApiError> {
+        match self {
+            Self::Workspaces(w) => Ok(w.contains(ws)),
+            Self::Unclaimed => Ok(state.store.get_credentials(ws, Provider::Twilio).await?.is_none()),
+        }
+    }
+}
+
+fn global(state: &AppState) -> Option<Candidate> {
+    state.settings.twilio.auth_token.as_ref().map(|t| Candidate {
+        token: t.clone(),
+        speaks_for: SpeaksFor::Unclaimed,
+    })
 }
 
 /// A workspace's Twilio account, opened.
@@ -62,45 +95,29 @@ pub async fn candidates_for_account(state: &AppState, account_sid: Option<&str>)
         for c in &stored {
             if let Some(token) = open(state, c) {
                 match out.iter_mut().find(|x| x.token == token) {
-                    Some(x) => x.workspaces.get_or_insert_with(Vec::new).push(c.workspace_id.clone()),
-                    None => out.push(Candidate {
+                    Some(Candidate {
+                        speaks_for: SpeaksFor::Workspaces(w),
+                        ..
+                    }) => w.push(c.workspace_id.clone()),
+                    _ => out.push(Candidate {
                         token,
-                        workspaces: Some(vec![c.workspace_id.clone()]),
+                        speaks_for: SpeaksFor::Workspaces(vec![c.workspace_id.clone()]),
                     }),
                 }
             }
         }
     }
-    // The operator's own token is always trusted (it speaks for every workspace).
-    // Stored credentials never lock it out: a tenant storing someone else's account
-    // SID with a wrong token must not cut off that account's calls.
-    if let Some(t) = &state.settings.twilio.auth_token {
-        out.push(Candidate {
-            token: t.clone(),
-            workspaces: None,
-        });
-    }
+    out.extend(global(state));
     Ok(out)
 }
 
-/// Tokens that may have signed a request about a call of this workspace.
-pub async fn candidates_for_workspace(state: &AppState, ws: &WorkspaceId) -> Result<Vec<Candidate>, ApiError> {
-    let mut out = Vec::new();
-    if let Some(c) = state.store.get_credentials(ws, Provider::Twilio).await?
-        && let Some(token) = open(state, &c)
-    {
-        out.push(Candidate {
-            token,
-            workspaces: Some(vec![ws.clone()]),
-        });
+/// The token that may sign a request about a call of this workspace: its own when it
+/// stored credentials, else the global one.
+pub async fn token_for_workspace(state: &AppState, ws: &WorkspaceId) -> Result<Option<String>, ApiError> {
+    match state.store.get_credentials(ws, Provider::Twilio).await? {
+        Some(c) => Ok(open(state, &c)),
+        None => Ok(global(state).map(|c| c.token)),
     }
-    if let Some(t) = &state.settings.twilio.auth_token {
-        out.push(Candidate {
-            token: t.clone(),
-            workspaces: None,
-        });
-    }
-    Ok(out)
 }
 
 /// The workspace's Twilio account, for calls through the REST API.

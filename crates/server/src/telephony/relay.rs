@@ -28,7 +28,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::accounts::candidates_for_workspace;
+use super::accounts::token_for_workspace;
 use super::signature::{self, Algorithm};
 use super::twilio::{CallQuery, public_base, websocket_base};
 use crate::ApiError;
@@ -81,12 +81,11 @@ pub async fn connect(
     let base = public_base(&state, &headers);
     let path = uri.0.path_and_query().map_or("/", |p| p.as_str()).to_owned();
     let urls = [format!("{}{path}", websocket_base(&base)), format!("{base}{path}")];
-    let valid = candidates_for_workspace(&state, &call.workspace_id)
+    let valid = token_for_workspace(&state, &call.workspace_id)
         .await?
-        .iter()
-        .any(|c| {
+        .is_some_and(|token| {
             urls.iter()
-                .any(|u| signature::is_valid(&c.token, u, &[], b"", sig, algorithm))
+                .any(|u| signature::is_valid(&token, u, &[], b"", sig, algorithm))
         });
     if !valid {
         tracing::warn!(call = %call.id, "rejected a ConversationRelay handshake: bad signature");

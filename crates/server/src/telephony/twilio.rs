@@ -32,8 +32,8 @@ use frontdesk_store::StoreError;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::accounts::candidates_for_account;
-use super::signature::{self, Algorithm};
+use super::accounts::{SpeaksFor, candidates_for_account};
+use super::signature::{Algorithm, Signed};
 use super::twiml::{Attrs, Verb, render};
 use crate::ApiError;
 use crate::extract::body_error;
@@ -143,8 +143,8 @@ fn gather_url(base: &str, call: &Call) -> String {
 #[derive(Debug)]
 pub struct TwilioForm {
     params: Vec<(String, String)>,
-    /// The workspaces the signing token speaks for; `None` for the global token.
-    workspaces: Option<Vec<WorkspaceId>>,
+    /// The workspaces the signing token speaks for.
+    speaks_for: SpeaksFor,
 }
 
 impl TwilioForm {
@@ -189,12 +189,14 @@ impl TwilioForm {
             ));
         };
         let account = params.iter().find(|(k, _)| k == "AccountSid").map(|(_, v)| v.as_str());
-        for c in candidates_for_account(state, account).await? {
-            if signature::is_valid(&c.token, &url, &params, body, sig, algorithm) {
-                return Ok(Self {
-                    params,
-                    workspaces: c.workspaces,
-                });
+        if let Some(signed) = Signed::new(&url, &params, body) {
+            for c in candidates_for_account(state, account).await? {
+                if signed.matches(&c.token, sig, algorithm) {
+                    return Ok(Self {
+                        params,
+                        speaks_for: c.speaks_for,
+                    });
+                }
             }
         }
         tracing::warn!(%url, "rejected a Twilio request: bad signature");
@@ -222,8 +224,21 @@ impl TwilioForm {
     }
 
     /// Whether the signing token speaks for this workspace.
-    pub fn allows(&self, ws: &WorkspaceId) -> bool {
-        self.workspaces.as_ref().is_none_or(|w| w.contains(ws))
+    pub async fn allows(&self, state: &AppState, ws: &WorkspaceId) -> Result<bool, ApiError> {
+        self.speaks_for.includes(state, ws).await
+    }
+
+    /// `item` when it belongs to a workspace the signing token speaks for.
+    async fn only_allowed<T>(
+        &self,
+        state: &AppState,
+        item: Option<T>,
+        ws: impl Fn(&T) -> &WorkspaceId,
+    ) -> Result<Option<T>, ApiError> {
+        match item {
+            Some(x) if self.allows(state, ws(&x)).await? => Ok(Some(x)),
+            _ => Ok(None),
+        }
     }
 }
 
@@ -231,10 +246,27 @@ fn forbidden(message: &str) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, "invalid_signature", message)
 }
 
+/// Most parameters a Twilio form may carry (Twilio sends a few dozen).
+pub const MAX_FORM_PARAMS: usize = 256;
+
+/// Largest body a Twilio webhook may have (Twilio's are a few kilobytes).
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
 /// Parses an `application/x-www-form-urlencoded` body strictly: UTF-8, well-formed
 /// percent escapes, UTF-8 after decoding.
 pub fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
     let bad = |why: &str| ApiError::bad_request("invalid_form", format!("the form body is malformed: {why}"));
+    // Counted before anything is decoded: a form of more pairs is refused at once.
+    let pairs = body.iter().filter(|b| **b == b'&').count() + 1;
+    if pairs > MAX_FORM_PARAMS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_parameters",
+            format!(
+                "the form has {pairs} parameters; Twilio sends a few dozen, and at most {MAX_FORM_PARAMS} are read"
+            ),
+        ));
+    }
     let text = std::str::from_utf8(body).map_err(|_| bad("it is not UTF-8"))?;
     let bytes = text.as_bytes();
     for (i, b) in bytes.iter().enumerate() {
@@ -320,7 +352,7 @@ async fn find_call(state: &AppState, form: &TwilioForm, query: &CallQuery) -> Re
             .await?
             .filter(|c| c.provider == Provider::Twilio && c.provider_call_id.as_deref().is_none_or(|p| p == sid));
     }
-    Ok(call.filter(|c| form.allows(&c.workspace_id)))
+    form.only_allowed(state, call, |c| &c.workspace_id).await
 }
 
 /// How the call's number carries calls.
@@ -359,7 +391,8 @@ async fn voice(
             .store
             .number_by_e164(to)
             .await?
-            .filter(|n| n.provider == Provider::Twilio && form.allows(&n.workspace_id));
+            .filter(|n| n.provider == Provider::Twilio);
+        let number = form.only_allowed(&state, number, |n| &n.workspace_id).await?;
         let Some(number) = number else {
             tracing::warn!(to, "a Twilio call to a number no workspace set up for Twilio");
             return Ok(say_and_hang_up(NOT_IN_SERVICE));
@@ -373,7 +406,7 @@ async fn voice(
             Err(CallError::Store(StoreError::Conflict(_))) => {
                 // The same call, answered by a concurrent request a moment ago.
                 let again = state.store.call_by_provider_id(Provider::Twilio, &sid).await?;
-                match again.filter(|c| form.allows(&c.workspace_id)) {
+                match form.only_allowed(&state, again, |c| &c.workspace_id).await? {
                     Some(call) => Receptionist::current(call),
                     None => return Ok(say_and_hang_up(UNKNOWN_CALL)),
                 }

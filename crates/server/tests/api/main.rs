@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers fail loudly by design")]
 
+mod abuse;
 mod auth;
 mod delivery;
 mod errors;
