@@ -14,6 +14,13 @@
 //! state is stored as JSON between turns so that any node can carry it on. The ratio
 //! of the two says how the engine's thinking compares with that bookkeeping, and it holds
 //! up on a noisy machine where absolute figures do not.
+//!
+//! `engine-bench --limits [SECONDS]` plays instead one agent built at every limit a
+//! configuration may reach (50 fields, ten of them enums of 100 options; 50 call types
+//! of 50 keywords; knowledge filling the rest of the 256 KiB), with a caller whose
+//! every line misses (no keyword, no option, a question no entry answers well), the
+//! costliest path through the engine. It prints the same table: the worst a tenant can
+//! make one turn cost.
 
 #![allow(
     clippy::print_stdout,
@@ -211,22 +218,104 @@ fn us(ns: u64) -> String {
     format!("{:.1} µs", ns as f64 / 1000.0)
 }
 
+/// An agent at every limit, and a caller who misses everything.
+fn at_the_limits() -> Result<Corpus, String> {
+    let words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"];
+    let word = |i: usize| words[i % words.len()];
+    let fields: Vec<Value> = (0..50)
+        .map(|i| {
+            if i < 10 {
+                let options: Vec<String> = (0..100)
+                    .map(|o| format!("option {o} {} {} {}", word(o), word(o + i), word(o * 3 + 1)))
+                    .collect();
+                serde_json::json!({"field": format!("choice_{i}"), "type": "enum", "options": options, "required": true})
+            } else {
+                serde_json::json!({"field": format!("detail_{i}"), "type": "string", "required": true})
+            }
+        })
+        .collect();
+    let call_types: Vec<Value> = (0..50)
+        .map(|t| {
+            let keywords: Vec<String> = (0..50).map(|k| format!("kw{t}x{k} {}", word(k))).collect();
+            serde_json::json!({"name": format!("type_{t}"), "description": format!("callers who need {} {} service number {t}", word(t), word(t + 3)), "keywords": keywords})
+        })
+        .collect();
+    let mut v = serde_json::json!({
+        "name": "Limits", "greeting": "Hello, how can I help?",
+        "data_to_collect": fields, "call_types": call_types,
+        "transfer": {"number": "+15557654321", "triggers": (0..50).map(|i| format!("trigger {i} {}", word(i))).collect::<Vec<_>>()},
+        "knowledge": [],
+    });
+    // Fill the rest with knowledge until the next entry would pass the size limit.
+    let mut entries = Vec::new();
+    for i in 0..500 {
+        let entry = serde_json::json!({
+            "question": format!("Do you offer {} {} services on {} for entry {i}?", word(i), word(i + 1), word(i + 2)),
+            "answer": format!("Yes, entry {i}: {}", ["we do that and more, call us any time during the week"; 4].join(" ")),
+        });
+        entries.push(entry);
+        v["knowledge"] = Value::Array(entries.clone());
+        if AgentConfig::parse(&v).is_err() {
+            entries.pop();
+            v["knowledge"] = Value::Array(entries.clone());
+            break;
+        }
+    }
+    let cfg = AgentConfig::parse(&v).map_err(|e| format!("the limits agent: {e}"))?;
+    let size = serde_json::to_vec(&cfg.config.to_json()).map_or(0, |b| b.len());
+    eprintln!(
+        "limits agent: {} KiB, {} knowledge entries",
+        size / 1024,
+        cfg.config.knowledge.len()
+    );
+    let answers: Map<String, Value> = (0..50)
+        .map(|i| {
+            let key = if i < 10 { format!("choice_{i}") } else { format!("detail_{i}") };
+            (key, Value::from("hmm, the usual kind of thing I suppose, whatever you think"))
+        })
+        .collect();
+    let scenario = Scenario {
+        agent: 0,
+        from: Some("+15551234567".into()),
+        opening: "Hi, so I was wondering about something, is there someone who could maybe look into my situation? \
+                  Do you happen to know anything regarding the zebra crossing near the old mill?"
+            .into(),
+        answers,
+        interject: Some((
+            "choice_0".into(),
+            "Wait, what about the purple elephant festival, and is the moon open on holidays?".into(),
+        )),
+        closing: "No, that's everything.".into(),
+    };
+    Ok(Corpus {
+        agents: vec![cfg.config],
+        scenarios: vec![scenario],
+        counts: [1, 0],
+    })
+}
+
 fn main() -> ExitCode {
-    let seconds = match std::env::args().nth(1) {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let limits = args.first().is_some_and(|a| a == "--limits");
+    if limits {
+        args.remove(0);
+    }
+    let seconds = match args.first() {
         None => 10.0,
         Some(a) => match a.parse::<f64>() {
             Ok(s) if s > 0.0 && s.is_finite() => s,
             _ => {
-                eprintln!("usage: engine-bench [SECONDS]   (default 10; got {a:?})");
+                eprintln!("usage: engine-bench [--limits] [SECONDS]   (default 10; got {a:?})");
                 return ExitCode::from(2);
             }
         },
     };
+    let corpus = if limits { at_the_limits() } else { load(&root()) };
     let Corpus {
         agents,
         scenarios,
         counts,
-    } = match load(&root()) {
+    } = match corpus {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");

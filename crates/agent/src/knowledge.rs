@@ -7,6 +7,9 @@
 //! the entry's question weight is covered or a rare topic word matches. Business details
 //! answer the usual questions no entry covers (hours, website, booking).
 
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
 use frontdesk_core::agent::config::{BusinessInfo, KnowledgeEntry};
 
 use crate::nlu::{Words, is_question};
@@ -74,11 +77,28 @@ const SYNONYMS: &[&[&str]] = &[
     &["walk-in", "walk", "drop", "without appointment"],
 ];
 
+/// The synonym groups and light verbs as stems, computed once.
+struct Stems {
+    synonyms: Vec<Vec<String>>,
+    light: Vec<String>,
+}
+
+fn stems() -> &'static Stems {
+    static STEMS: OnceLock<Stems> = OnceLock::new();
+    STEMS.get_or_init(|| Stems {
+        synonyms: SYNONYMS
+            .iter()
+            .map(|g| g.iter().map(|w| crate::nlu::stem(w)).collect())
+            .collect(),
+        light: LIGHT.iter().map(|w| crate::nlu::stem(w)).collect(),
+    })
+}
+
 fn expand(stem: &str) -> Vec<String> {
     let mut out = vec![stem.to_owned()];
-    for g in SYNONYMS {
-        if g.iter().any(|w| crate::nlu::stem(w) == stem) {
-            out.extend(g.iter().map(|w| crate::nlu::stem(w)));
+    for g in &stems().synonyms {
+        if g.iter().any(|w| w == stem) {
+            out.extend(g.iter().cloned());
         }
     }
     out
@@ -95,15 +115,37 @@ const LIGHT: &[&str] = &[
     "offer", "provide", "take", "accept", "allow", "work", "see", "need", "come", "give", "able",
 ];
 
-/// A word's weight: rarer across the entries means more telling; light verbs count little.
-fn weight(word: &str, docs: &[Vec<String>]) -> f64 {
-    let n = docs.len() as f64;
-    let df = docs.iter().filter(|d| d.iter().any(|w| w == word)).count() as f64;
-    let w = ((n + 1.0) / (df + 0.5)).ln().max(0.1);
-    if LIGHT.iter().any(|l| crate::nlu::stem(l) == word) {
-        w * 0.3
-    } else {
-        w
+/// Word weights over the entries' questions: rarer across the entries means more
+/// telling; light verbs count little. Document frequencies are counted once, so a
+/// lookup is linear in the size of the knowledge, not quadratic.
+struct Weights<'a> {
+    entries: f64,
+    df: HashMap<&'a str, usize>,
+}
+
+impl<'a> Weights<'a> {
+    fn new(docs: &'a [Vec<String>]) -> Self {
+        let mut df: HashMap<&str, usize> = HashMap::new();
+        for d in docs {
+            let words: HashSet<&str> = d.iter().map(String::as_str).collect();
+            for w in words {
+                *df.entry(w).or_default() += 1;
+            }
+        }
+        Self {
+            entries: docs.len() as f64,
+            df,
+        }
+    }
+
+    fn of(&self, word: &str) -> f64 {
+        let df = self.df.get(word).copied().unwrap_or(0) as f64;
+        let w = ((self.entries + 1.0) / (df + 0.5)).ln().max(0.1);
+        if stems().light.iter().any(|l| l == word) {
+            w * 0.3
+        } else {
+            w
+        }
     }
 }
 
@@ -113,29 +155,31 @@ pub fn lookup(entries: &[KnowledgeEntry], text: &str) -> Option<usize> {
         return None;
     }
     let direct = content(text);
-    let said: Vec<String> = direct.iter().flat_map(|w| expand(w)).collect();
+    let said: HashSet<String> = direct.iter().flat_map(|w| expand(w)).collect();
     let docs: Vec<Vec<String>> = entries.iter().map(|e| content(&e.question)).collect();
+    let weights = Weights::new(&docs);
     let mut best: Option<(usize, f64)> = None;
     for (i, (e, doc)) in entries.iter().zip(&docs).enumerate() {
         if doc.is_empty() {
             continue;
         }
-        let total: f64 = doc.iter().map(|w| weight(w, &docs)).sum();
+        let total: f64 = doc.iter().map(|w| weights.of(w)).sum();
         let mut covered = 0.0;
         for w in doc {
             if direct.contains(w) {
-                covered += weight(w, &docs);
+                covered += weights.of(w);
             } else if expand(w).iter().any(|x| said.contains(x)) {
-                covered += 0.7 * weight(w, &docs);
+                covered += 0.7 * weights.of(w);
             }
         }
         // The answer's own words help a little ("do you take Aetna" ~ "...Aetna...").
-        let answer: Vec<String> = content(&e.answer);
-        let bonus = content(text)
-            .iter()
-            .filter(|w| w.len() > 3 && answer.contains(w) && !doc.contains(w))
-            .count() as f64
-            * 0.3;
+        let telling: Vec<&String> = direct.iter().filter(|w| w.len() > 3 && !doc.contains(w)).collect();
+        let bonus = if telling.is_empty() {
+            0.0
+        } else {
+            let answer: Vec<String> = content(&e.answer);
+            telling.iter().filter(|w| answer.contains(w)).count() as f64 * 0.3
+        };
         let ratio = covered / total + bonus;
         if ratio >= 0.6 && best.is_none_or(|b| ratio > b.1) {
             best = Some((i, ratio));

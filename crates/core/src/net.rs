@@ -98,6 +98,15 @@ pub struct TargetPolicy {
 }
 
 impl TargetPolicy {
+    /// A policy that allows every address: for checking a URL's shape alone.
+    #[must_use]
+    pub fn any_address() -> Self {
+        Self {
+            allow_private: true,
+            allowed: Vec::new(),
+        }
+    }
+
     /// Parses a comma-separated CIDR list (`10.0.0.0/8,fd00::/8`); single addresses
     /// are taken as /32 or /128.
     pub fn parse_cidrs(s: &str) -> Result<Vec<IpNet>, ValidationError> {
@@ -138,7 +147,7 @@ impl TargetPolicy {
     pub fn check(&self, ip: IpAddr) -> Result<(), String> {
         self.check_kind(ip).map_err(|reason| {
             format!(
-                "{ip} is {reason}; webhook targets must be public addresses (set FRONTDESK_ALLOW_PRIVATE_TARGETS=true or FRONTDESK_ALLOWED_TARGET_CIDRS to allow it)"
+                "{ip} is {reason}; webhook and tool targets must be public addresses (set FRONTDESK_ALLOW_PRIVATE_TARGETS=true or FRONTDESK_ALLOWED_TARGET_CIDRS to allow it)"
             )
         })
     }

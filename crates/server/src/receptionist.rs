@@ -26,6 +26,8 @@ use frontdesk_delivery::{Dispatcher, GuardedClient};
 use frontdesk_store::{CallWrite, Store, StoreError};
 use serde_json::{Map, Value, json};
 
+use crate::engine::Engine;
+
 /// Largest tool reply read.
 const TOOL_REPLY_MAX: usize = 64 * 1024;
 
@@ -174,6 +176,8 @@ pub struct Receptionist {
     /// and a hang-up of the same call take turns on this node (tools never run twice
     /// because two requests saw the same state).
     locks: Mutex<HashMap<CallId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Where hearing and responding run: off the async workers, fair between tenants.
+    engine: Engine,
 }
 
 /// Held while a provider call is worked on; see [`Receptionist::lock`].
@@ -187,6 +191,7 @@ impl Receptionist {
             tools,
             agents: Mutex::new(HashMap::new()),
             locks: Mutex::new(HashMap::new()),
+            engine: Engine::default(),
         }
     }
 
@@ -270,7 +275,14 @@ impl Receptionist {
             confidence,
             ..Turn::new(Speaker::Caller, text.trim(), Utc::now())
         });
-        let heard = session.hear(&cfg, text);
+        let (c, text) = (cfg.clone(), text.to_owned());
+        let (session, heard) = self
+            .engine
+            .run(&call.workspace_id, move || {
+                let heard = session.hear(&c, &text);
+                (session, heard)
+            })
+            .await;
         self.finish(call, &cfg, session, heard, Map::new()).await
     }
 
@@ -429,8 +441,9 @@ impl Receptionist {
                 let before = call.tool_calls.len();
                 self.run_tools(&mut call, &cfg, &mut session, &mut heard).await;
                 ran.extend(call.tool_calls[before..].iter().cloned());
-                actions = session.respond(&cfg, heard).actions;
-                self.apply(&mut call, &cfg, &session, Utc::now());
+                let (done, _, reply) = self.respond(call, &cfg, session, heard, Utc::now()).await;
+                call = done;
+                actions = reply.actions;
             }
             let now = Utc::now();
             call.status = if call.answered_at.is_some() && status != CallStatus::Failed {
@@ -612,12 +625,11 @@ impl Receptionist {
         message_extra: Map<String, Value>,
     ) -> Result<Step, CallError> {
         let tools_ran = self.run_tools(&mut call, cfg, &mut session, &mut heard).await;
-        let reply = session.respond(cfg, heard);
         let now = Utc::now();
+        let (mut call, _, reply) = self.respond(call, cfg, session, heard, now).await;
         if !reply.say.is_empty() {
             call.turns.push(Turn::new(Speaker::Agent, reply.say.clone(), now));
         }
-        self.apply(&mut call, cfg, &session, now);
         let business = business(cfg);
         let mut events = action_events(&call, &reply.actions, &business, now, &message_extra);
         // A simulated call is over when the conversation is; a provider's call is
@@ -680,8 +692,29 @@ impl Receptionist {
         ran
     }
 
+    /// Composes the reply to what was heard and copies the session's outcome onto the
+    /// call (the summary too, when the conversation ended), on the engine.
+    async fn respond(
+        &self,
+        mut call: Call,
+        cfg: &Arc<AgentConfig>,
+        mut session: Session,
+        heard: Heard,
+        now: DateTime<Utc>,
+    ) -> (Call, Session, Reply) {
+        let cfg = cfg.clone();
+        let ws = call.workspace_id.clone();
+        self.engine
+            .run(&ws, move || {
+                let reply = session.respond(&cfg, heard);
+                Self::apply(&mut call, &cfg, &session, now);
+                (call, session, reply)
+            })
+            .await
+    }
+
     /// Copies the session's outcome onto the call record.
-    fn apply(&self, call: &mut Call, cfg: &AgentConfig, session: &Session, now: DateTime<Utc>) {
+    fn apply(call: &mut Call, cfg: &AgentConfig, session: &Session, now: DateTime<Utc>) {
         call.custom_fields = session.fields.clone();
         call.call_type = session.call_type.clone();
         call.message = session.message.clone();

@@ -13,6 +13,8 @@ use serde_json::{Map, Value};
 
 use crate::ValidationError;
 use crate::fields::FieldType;
+use crate::input;
+use crate::net::TargetPolicy;
 use crate::phone::PhoneNumber;
 use crate::template;
 
@@ -38,11 +40,22 @@ pub const BUSINESS_VARIABLES: [&str; 4] = ["owner_name", "website", "booking_url
 /// business detail of the same name.)
 const RESERVED_FIELDS: [&str; 1] = ["message"];
 
+// Limits on what a tenant configures: each keeps the engine's work per turn small and
+// is refused with a 422 naming it.
 const MAX_FIELDS: usize = 50;
+const MAX_OPTIONS: usize = 100;
 const MAX_CALL_TYPES: usize = 50;
+const MAX_KEYWORDS: usize = 50;
+const MAX_TRIGGERS: usize = 50;
 const MAX_KNOWLEDGE: usize = 500;
 const MAX_TOOLS: usize = 20;
+const MAX_PARAMETERS: usize = 30;
+/// Longest text (greeting, question, answer, description).
 const MAX_TEXT: usize = 2000;
+/// Longest label (an option, keyword, trigger or name).
+const MAX_LABEL: usize = 100;
+/// Largest whole configuration, as compact JSON with defaults filled in.
+pub const MAX_AGENT_BYTES: usize = 256 * 1024;
 /// Default time a tool has to answer.
 pub const DEFAULT_TOOL_TIMEOUT_MS: u64 = 5000;
 const MAX_TOOL_TIMEOUT_MS: u64 = 30_000;
@@ -288,17 +301,23 @@ impl<'a> Reader<'a> {
         self.map.get(key).filter(|v| !v.is_null())
     }
 
+    /// A text (line breaks allowed); `None` when absent or blank.
     fn string(&self, key: &str) -> Result<Option<String>, ValidationError> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::String(s)) => {
-                if s.chars().count() > MAX_TEXT {
-                    return Err(err(self.at(key), format!("is longer than {MAX_TEXT} characters")));
-                }
-                let t = s.trim();
-                Ok((!t.is_empty()).then(|| t.to_owned()))
+                let t = input::text(&self.at(key), s, MAX_TEXT)?;
+                Ok((!t.is_empty()).then_some(t))
             }
             Some(other) => Err(err(self.at(key), format!("must be a string, not {}", kind_of(other)))),
+        }
+    }
+
+    /// A one-line label (a name); `None` when absent or blank.
+    fn label(&self, key: &str, max: usize) -> Result<Option<String>, ValidationError> {
+        match self.string(key)? {
+            None => Ok(None),
+            Some(s) => input::single_line(&self.at(key), &s, max).map(Some),
         }
     }
 
@@ -326,12 +345,19 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn strings(&self, key: &str) -> Result<Vec<String>, ValidationError> {
-        let mut out = Vec::new();
-        for (i, v) in self.array(key)?.iter().enumerate() {
+    /// A list of at most `max` one-line labels.
+    fn strings(&self, key: &str, max: usize) -> Result<Vec<String>, ValidationError> {
+        let list = self.array(key)?;
+        if list.len() > max {
+            return Err(err(
+                self.at(key),
+                format!("has {} entries; at most {max} are allowed", list.len()),
+            ));
+        }
+        let mut out = Vec::with_capacity(list.len());
+        for (i, v) in list.iter().enumerate() {
             match v {
-                Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_owned()),
-                Value::String(_) => return Err(err(format!("{}[{i}]", self.at(key)), "must not be blank")),
+                Value::String(s) => out.push(input::single_line(&format!("{}[{i}]", self.at(key)), s, MAX_LABEL)?),
                 other => {
                     return Err(err(
                         format!("{}[{i}]", self.at(key)),
@@ -441,18 +467,20 @@ impl AgentConfig {
                 }
             }
         };
-        let name = match top.string("name")? {
+        let name = match top.label("name", MAX_LABEL)? {
             Some(n) => n,
-            None => business.owner_name.clone().ok_or_else(|| {
-                err(
-                    "name",
-                    "is required: give the agent a name, for example \"Acme front desk\"",
-                )
-            })?,
+            None => business
+                .owner_name
+                .as_deref()
+                .map(|o| input::single_line("business.owner_name", o, MAX_LABEL))
+                .transpose()?
+                .ok_or_else(|| {
+                    err(
+                        "name",
+                        "is required: give the agent a name, for example \"Acme front desk\"",
+                    )
+                })?,
         };
-        if name.chars().count() > 100 {
-            return Err(err("name", "must be at most 100 characters"));
-        }
 
         let data_to_collect = parse_fields(&top, &mut warnings)?;
         let transfer = match top.get("transfer") {
@@ -470,7 +498,7 @@ impl AgentConfig {
                     .to_owned();
                 Some(TransferSpec {
                     number,
-                    triggers: r.strings("triggers")?,
+                    triggers: r.strings("triggers", MAX_TRIGGERS)?,
                 })
             }
         };
@@ -513,7 +541,28 @@ impl AgentConfig {
             brain,
         };
         config.check_templates()?;
+        let size = serde_json::to_vec(&config.to_json()).map_or(usize::MAX, |v| v.len());
+        if size > MAX_AGENT_BYTES {
+            return Err(err(
+                "body",
+                format!(
+                    "the configuration is {} KiB; an agent is at most {} KiB (knowledge answers are usually the bulk: shorten them)",
+                    size.div_ceil(1024),
+                    MAX_AGENT_BYTES / 1024
+                ),
+            ));
+        }
         Ok(Parsed { config, warnings })
+    }
+
+    /// Checks that every tool URL may be called under the SSRF policy (a literal
+    /// address the policy refuses is refused here, as it is for webhooks; host names are
+    /// checked again at every connect).
+    pub fn check_targets(&self, policy: &TargetPolicy) -> Result<(), ValidationError> {
+        for (i, t) in self.tools.iter().enumerate() {
+            input::target_url(&format!("tools[{i}].url"), &t.url, policy)?;
+        }
+        Ok(())
     }
 
     /// Variables the agent's speech templates may use.
@@ -600,7 +649,7 @@ fn parse_fields(top: &Reader<'_>, warnings: &mut Vec<String>) -> Result<Vec<Fiel
             ));
         }
         let type_name = r.string("type")?.unwrap_or_else(|| "string".into());
-        let options = r.strings("options")?;
+        let options = r.strings("options", MAX_OPTIONS)?;
         let kind = FieldType::parse(&type_name, Some(&options)).map_err(|e| {
             let at = r.at(&e.field);
             e.for_field(at)
@@ -669,7 +718,7 @@ fn parse_call_types(
         out.push(CallType {
             name,
             description: r.string("description")?.unwrap_or_default(),
-            keywords: r.strings("keywords")?,
+            keywords: r.strings("keywords", MAX_KEYWORDS)?,
             action,
         });
     }
@@ -734,6 +783,8 @@ fn parse_tools(top: &Reader<'_>, warnings: &mut Vec<String>) -> Result<Vec<ToolS
             )
         })?;
         let url = r.required_string("url", "the URL to call, for example \"https://crm.example/leads\"")?;
+        // Its shape here; the SSRF policy at the API ([`AgentConfig::check_targets`]).
+        input::target_url(&r.at("url"), &url, &TargetPolicy::any_address())?;
         let headers = match r.get("headers") {
             None => BTreeMap::new(),
             Some(Value::Object(m)) => {
@@ -744,7 +795,7 @@ fn parse_tools(top: &Reader<'_>, warnings: &mut Vec<String>) -> Result<Vec<ToolS
                     };
                     h.insert(k.clone(), s.clone());
                 }
-                crate::webhook::validate_headers(&h).map_err(|e| e.for_field(r.at("headers")))?;
+                input::headers(&r.at("headers"), &h)?;
                 h
             }
             Some(other) => {
@@ -756,7 +807,14 @@ fn parse_tools(top: &Reader<'_>, warnings: &mut Vec<String>) -> Result<Vec<ToolS
         };
         let mut parameters = Vec::new();
         let mut names = HashSet::new();
-        for (j, p) in r.array("parameters")?.iter().enumerate() {
+        let params = r.array("parameters")?;
+        if params.len() > MAX_PARAMETERS {
+            return Err(err(
+                r.at("parameters"),
+                format!("at most {MAX_PARAMETERS} parameters"),
+            ));
+        }
+        for (j, p) in params.iter().enumerate() {
             let pr = Reader::new(format!("{}[{j}]", r.at("parameters")), p)?;
             pr.warn_unknown(&["name", "type", "description", "required"], warnings);
             let name = pr.required_string("name", "the parameter's name, matching a collected field")?;
@@ -790,7 +848,13 @@ fn parse_tools(top: &Reader<'_>, warnings: &mut Vec<String>) -> Result<Vec<ToolS
             http_method,
             url,
             headers,
-            body_template: r.get("body_template").cloned(),
+            body_template: match r.get("body_template") {
+                None => None,
+                Some(t) => {
+                    input::body_template(&r.at("body_template"), t)?;
+                    Some(t.clone())
+                }
+            },
             parameters,
             timeout_ms,
         });
@@ -913,6 +977,73 @@ mod tests {
 
         let e = AgentConfig::parse(&json!([1])).unwrap_err();
         assert_eq!(e.field, "body");
+    }
+
+    #[test]
+    fn limits_are_named() {
+        let e = problem(|v| {
+            v["data_to_collect"][2] = json!({"field": "size", "type": "enum",
+                "options": (0..20_000).map(|i| format!("option {i}")).collect::<Vec<_>>()});
+        });
+        assert_eq!(e.field, "data_to_collect[2].options");
+        assert!(e.message.contains("at most 100"), "{e}");
+        let e = problem(|v| v["call_types"][0]["keywords"] = json!(vec!["kw"; 51]));
+        assert_eq!(e.field, "call_types[0].keywords");
+        let e = problem(|v| v["transfer"]["triggers"] = json!(vec!["human"; 51]));
+        assert_eq!(e.field, "transfer.triggers");
+        let e = problem(|v| v["knowledge"] = json!(vec![json!({"question": "q", "answer": "a"}); 501]));
+        assert_eq!(e.field, "knowledge");
+        let e = problem(|v| v["knowledge"][0]["answer"] = json!("a".repeat(2001)));
+        assert_eq!(e.field, "knowledge[0].answer");
+        let e = problem(|v| {
+            v["tools"][0]["parameters"] = json!((0..31).map(|i| json!({"name": format!("p{i}")})).collect::<Vec<_>>());
+        });
+        assert_eq!(e.field, "tools[0].parameters");
+        let e = problem(|v| v["tools"][0]["body_template"] = json!({"x": "y".repeat(40_000)}));
+        assert_eq!(e.field, "tools[0].body_template");
+        // 400 entries of 700 characters each: every entry fits, the whole does not.
+        let e = problem(|v| {
+            v["knowledge"] = json!(
+                (0..400)
+                    .map(|i| json!({"question": format!("question {i}?"), "answer": "a".repeat(700)}))
+                    .collect::<Vec<_>>()
+            );
+        });
+        assert_eq!(e.field, "body");
+        assert!(e.message.contains("at most 256 KiB"), "{e}");
+    }
+
+    #[test]
+    fn texts_and_tools_keep_the_input_discipline() {
+        let e = problem(|v| v["name"] = json!("Acme\u{0}desk"));
+        assert_eq!(e.field, "name");
+        let e = problem(|v| v["name"] = json!("Acme\ndesk"));
+        assert_eq!(e.field, "name");
+        let e = problem(|v| v["greeting"] = json!("Hello\u{1b}[2J"));
+        assert_eq!(e.field, "greeting");
+        let ok = AgentConfig::parse(&{
+            let mut v = spec_example();
+            v["greeting"] = json!("Hello.\nHow can I help?");
+            v
+        });
+        assert!(ok.is_ok(), "line breaks are fine in texts");
+        let e = problem(|v| v["call_types"][0]["keywords"][0] = json!("quo\u{7}te"));
+        assert_eq!(e.field, "call_types[0].keywords[0]");
+        for url in ["file:///etc/passwd", "gopher://x.example:70/", "not a url", "http://exa mple.com/"] {
+            let e = problem(|v| v["tools"][0]["url"] = json!(url));
+            assert_eq!(e.field, "tools[0].url", "{url}");
+        }
+        let e = problem(|v| v["tools"][0]["body_template"] = json!([{"a": "{{first_name}}"}]));
+        assert_eq!(e.field, "tools[0].body_template");
+        let e = problem(|v| v["tools"][0]["headers"] = json!({"X-A": "a\r\nInjected: 1"}));
+        assert_eq!(e.field, "tools[0].headers");
+        // Literal private addresses: shape is fine offline; the API's policy refuses them.
+        let mut v = spec_example();
+        v["tools"][0]["url"] = json!("http://169.254.169.254/latest/meta-data");
+        let cfg = AgentConfig::parse(&v).unwrap().config;
+        let e = cfg.check_targets(&TargetPolicy::default()).unwrap_err();
+        assert_eq!(e.field, "tools[0].url");
+        assert!(cfg.check_targets(&TargetPolicy::any_address()).is_ok());
     }
 
     #[test]

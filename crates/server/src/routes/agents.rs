@@ -70,8 +70,14 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-fn parse(body: &Value) -> Result<frontdesk_core::agent::config::Parsed, ApiError> {
-    AgentConfig::parse(body).map_err(|e| ApiError::invalid(&e))
+/// Parses and validates a configuration, tool URLs under the server's SSRF policy.
+fn parse(state: &AppState, body: &Value) -> Result<frontdesk_core::agent::config::Parsed, ApiError> {
+    let parsed = AgentConfig::parse(body).map_err(|e| ApiError::invalid(&e))?;
+    parsed
+        .config
+        .check_targets(&state.settings.delivery.policy)
+        .map_err(|e| ApiError::invalid(&e))?;
+    Ok(parsed)
 }
 
 /// List agents, newest first.
@@ -98,7 +104,7 @@ async fn create_agent(
     caller: Caller,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<AgentView>), ApiError> {
-    let parsed = parse(&body)?;
+    let parsed = parse(&state, &body)?;
     let agent = state
         .store
         .create_agent(&caller.workspace_id, &parsed.config.name, &parsed.config.to_json())
@@ -135,7 +141,7 @@ async fn replace_agent(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<AgentView>, ApiError> {
     let aid = path_id(&id, AgentId::parse, "agent")?;
-    let parsed = parse(&body)?;
+    let parsed = parse(&state, &body)?;
     let a = state
         .store
         .update_agent(

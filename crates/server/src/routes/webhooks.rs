@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use frontdesk_core::ValidationError;
+use frontdesk_core::{ValidationError, input};
 use frontdesk_core::event::{Business, EventType, NewEvent, sample_call_ended_data};
 use frontdesk_core::id::WebhookId;
 use frontdesk_core::phone::PhoneNumber;
@@ -159,22 +159,17 @@ fn parse_numbers(numbers: &[String]) -> Result<Vec<String>, ValidationError> {
         .collect()
 }
 
-fn validate_template(t: &Option<Value>) -> Result<(), ValidationError> {
-    match t {
-        None | Some(Value::Object(_) | Value::Array(_)) => Ok(()),
-        Some(_) => Err(ValidationError::new(
-            "body_template",
-            "a body template is a JSON object or array (or null for the default body)",
-        )),
-    }
-}
-
 /// Checks a whole spec.
 fn validate(spec: &WebhookSpec, state: &AppState) -> Result<(), ApiError> {
-    webhook::validate_url(&spec.url, &state.settings.delivery.policy).map_err(|e| ApiError::invalid(&e))?;
-    webhook::validate_headers(&spec.headers).map_err(|e| ApiError::invalid(&e))?;
-    validate_template(&spec.body_template).map_err(|e| ApiError::invalid(&e))?;
-    Ok(())
+    let check = || -> Result<(), ValidationError> {
+        input::target_url("url", &spec.url, &state.settings.delivery.policy)?;
+        input::headers("headers", &spec.headers)?;
+        if let Some(t) = &spec.body_template {
+            input::body_template("body_template", t)?;
+        }
+        Ok(())
+    };
+    check().map_err(|e| ApiError::invalid(&e))
 }
 
 fn parse_method(m: Option<&str>) -> Result<HttpMethod, ApiError> {

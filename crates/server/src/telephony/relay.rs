@@ -91,10 +91,16 @@ pub async fn connect(
         tracing::warn!(call = %call.id, "rejected a ConversationRelay handshake: bad signature");
         return Err(refused());
     }
+    // Twilio's messages are small JSON texts; nothing bigger is read.
     Ok(upgrade
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| carry(state, call, socket))
         .into_response())
 }
+
+/// Largest WebSocket message read from Twilio.
+const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
 /// A message from Twilio.
 #[derive(Debug, Deserialize)]
