@@ -270,8 +270,15 @@ fn at_the_limits() -> Result<Corpus, String> {
     );
     let answers: Map<String, Value> = (0..50)
         .map(|i| {
-            let key = if i < 10 { format!("choice_{i}") } else { format!("detail_{i}") };
-            (key, Value::from("hmm, the usual kind of thing I suppose, whatever you think"))
+            let key = if i < 10 {
+                format!("choice_{i}")
+            } else {
+                format!("detail_{i}")
+            };
+            (
+                key,
+                Value::from("hmm, the usual kind of thing I suppose, whatever you think"),
+            )
         })
         .collect();
     let scenario = Scenario {

@@ -89,7 +89,7 @@ pub fn target_url(field: &str, url: &str, policy: &TargetPolicy) -> Result<(), V
     }
     if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(err(
-            "the URL holds spaces or control characters; percent-encode them".into(),
+            "the URL holds spaces or control characters; percent-encode them".into()
         ));
     }
     // Variables render as a harmless placeholder for the check.
@@ -203,7 +203,10 @@ mod tests {
         assert!(single_line("name", "a\nb", 100).is_err());
         assert!(single_line("name", "  ", 100).is_err());
         assert!(single_line("name", &"x".repeat(101), 100).is_err());
-        assert_eq!(text("greeting", "Hi.\nHow can I help?", 100).unwrap(), "Hi.\nHow can I help?");
+        assert_eq!(
+            text("greeting", "Hi.\nHow can I help?", 100).unwrap(),
+            "Hi.\nHow can I help?"
+        );
         assert!(text("greeting", "bell\u{7}", 100).is_err());
         assert!(text("greeting", "esc\u{1b}[2J", 100).is_err());
         assert_eq!(text("greeting", " ", 100).unwrap(), "");
@@ -266,8 +269,18 @@ mod tests {
         for _ in 0..20 {
             deep = json!({ "d": deep });
         }
-        assert!(body_template("body_template", &deep).unwrap_err().message.contains("deeper"));
+        assert!(
+            body_template("body_template", &deep)
+                .unwrap_err()
+                .message
+                .contains("deeper")
+        );
         let big = json!({"x": "y".repeat(MAX_TEMPLATE_BYTES)});
-        assert!(body_template("body_template", &big).unwrap_err().message.contains("at most"));
+        assert!(
+            body_template("body_template", &big)
+                .unwrap_err()
+                .message
+                .contains("at most")
+        );
     }
 }

@@ -809,10 +809,7 @@ fn parse_tools(top: &Reader<'_>, warnings: &mut Vec<String>) -> Result<Vec<ToolS
         let mut names = HashSet::new();
         let params = r.array("parameters")?;
         if params.len() > MAX_PARAMETERS {
-            return Err(err(
-                r.at("parameters"),
-                format!("at most {MAX_PARAMETERS} parameters"),
-            ));
+            return Err(err(r.at("parameters"), format!("at most {MAX_PARAMETERS} parameters")));
         }
         for (j, p) in params.iter().enumerate() {
             let pr = Reader::new(format!("{}[{j}]", r.at("parameters")), p)?;
@@ -1029,7 +1026,12 @@ mod tests {
         assert!(ok.is_ok(), "line breaks are fine in texts");
         let e = problem(|v| v["call_types"][0]["keywords"][0] = json!("quo\u{7}te"));
         assert_eq!(e.field, "call_types[0].keywords[0]");
-        for url in ["file:///etc/passwd", "gopher://x.example:70/", "not a url", "http://exa mple.com/"] {
+        for url in [
+            "file:///etc/passwd",
+            "gopher://x.example:70/",
+            "not a url",
+            "http://exa mple.com/",
+        ] {
             let e = problem(|v| v["tools"][0]["url"] = json!(url));
             assert_eq!(e.field, "tools[0].url", "{url}");
         }

@@ -7,11 +7,11 @@
 use std::time::Duration;
 
 use rand::Rng;
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{TestApp, error_of, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, agent_file, error_of, post_json, spawn_app, spawn_app_with};
 use crate::twilio_support::{
     FORM, GLOBAL_ACCOUNT, GLOBAL_TOKEN, Leg, TwilioSide, assert_nothing_recorded, raw_post, sid, store_credentials,
     twilio_app, twilio_number, twilio_number_with_key, twiml,
@@ -318,4 +318,338 @@ async fn the_global_token_does_not_reach_a_workspace_with_its_own_account() {
     )
     .await;
     assert_eq!(r.names(), ["Gather"], "{r:#?}");
+}
+
+// ---------------------------------------------------------------------------
+// One input discipline for every resource
+// ---------------------------------------------------------------------------
+
+/// An app whose SSRF policy is the default one (the test harness allows private
+/// targets so that webhooks can reach its receivers).
+async fn strict_app() -> TestApp {
+    spawn_app_with(|s| s.delivery.policy.allow_private = false).await
+}
+
+fn contractor_with_tool(url: &str) -> Value {
+    let mut agent = agent_file("contractor");
+    agent["tools"] = json!([{
+        "type": "http", "tool_name": "crm", "http_method": "POST", "url": url,
+        "body_template": {"name": "{{first_name}}"}, "parameters": []
+    }]);
+    agent
+}
+
+#[tokio::test]
+async fn tool_and_webhook_urls_are_refused_alike_when_saved() {
+    let app = strict_app().await;
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::ffff:10.0.0.1]/x",
+        "file:///etc/passwd",
+        "gopher://crm.example.com:70/1",
+        "https://crm.exa\nmple.com/",
+    ] {
+        let (status, body) = post_json(&app, "/v1/agents", contractor_with_tool(url)).await;
+        assert_eq!(status, 422, "tool {url:?}: {body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().starts_with("tools[0].url:"),
+            "{body}"
+        );
+        let (status, body) = post_json(&app, "/v1/webhooks", json!({"url": url})).await;
+        assert_eq!(status, 422, "webhook {url:?}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().starts_with("url:"), "{body}");
+    }
+    let list = app
+        .get("/v1/agents")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(list["data"].as_array().unwrap().len(), 1, "only the demo agent: {list}");
+    // A public name is fine for both.
+    let (status, _) = post_json(
+        &app,
+        "/v1/agents",
+        contractor_with_tool("https://crm.example.com/leads"),
+    )
+    .await;
+    assert_eq!(status, 201);
+}
+
+#[tokio::test]
+async fn body_templates_are_objects_everywhere() {
+    let app = spawn_app().await;
+    let (status, body) = post_json(
+        &app,
+        "/v1/webhooks",
+        json!({"url": "https://crm.example.com/h", "body_template": [{"a": "{{call_id}}"}]}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().starts_with("body_template:"),
+        "{body}"
+    );
+    let mut agent = contractor_with_tool("https://crm.example.com/leads");
+    agent["tools"][0]["body_template"] = json!(["{{first_name}}"]);
+    let (status, body) = post_json(&app, "/v1/agents", agent).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("tools[0].body_template:"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn json_bodies_keep_one_syntax() {
+    let app = spawn_app().await;
+    let send = |path: &'static str, raw: &'static str| {
+        app.post(path)
+            .header("content-type", "application/json")
+            .body(raw)
+            .send()
+    };
+    // Trailing bytes after the value.
+    let (status, code, _) = error_of(send("/v1/api-keys", r#"{"name":"a"}xyz"#).await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (400, "invalid_json"));
+    let keys = app
+        .get("/v1/api-keys")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(keys["data"].as_array().unwrap().len(), 1, "no key was created: {keys}");
+    // Duplicate keys: in typed bodies and in agents alike, at any depth.
+    let (status, code, message) = error_of(send("/v1/api-keys", r#"{"name":"a","name":"b"}"#).await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (422, "invalid_request"), "{message}");
+    let (status, _, message) = error_of(
+        send(
+            "/v1/agents",
+            r#"{"name":"x","business":{"owner_name":"A","owner_name":"B"}}"#,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(message.contains("business: duplicate key `owner_name`"), "{message}");
+    let (status, _, message) = error_of(
+        send(
+            "/v1/webhooks",
+            r#"{"url":"https://crm.example.com/h","headers":{"X-A":"1","X-A":"2"}}"#,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(message.contains("duplicate key `X-A`"), "{message}");
+    // Control characters in names: refused for agents as for keys and webhooks.
+    for (path, body) in [
+        ("/v1/agents", json!({"name": "Front\u{0}desk"})),
+        ("/v1/api-keys", json!({"name": "crm\u{1b}[2J"})),
+        (
+            "/v1/webhooks",
+            json!({"name": "a\nb", "url": "https://crm.example.com/h"}),
+        ),
+    ] {
+        let (status, body) = post_json(&app, path, body).await;
+        assert_eq!(status, 422, "{path}: {body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().starts_with("name:"),
+            "{body}"
+        );
+    }
+    // Malformed JSON, and JSON nested past any sense.
+    let (status, code, _) = error_of(send("/v1/api-keys", r#"{"name": "#).await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (400, "invalid_json"));
+    let deep: &'static str = Box::leak(format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_boxed_str());
+    let (status, code, _) = error_of(send("/v1/agents", deep).await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (400, "invalid_json"));
+}
+
+#[tokio::test]
+async fn what_a_tenant_configures_is_bounded() {
+    let app = spawn_app().await;
+    // The finding: an enum of 20,000 options.
+    let mut agent = agent_file("contractor");
+    agent["data_to_collect"][0] = json!({
+        "field": "size", "type": "enum",
+        "options": (0..20_000).map(|i| format!("option {i}")).collect::<Vec<_>>()
+    });
+    let (status, body) = post_json(&app, "/v1/agents", agent).await;
+    assert_eq!(status, 422, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("data_to_collect[0].options:") && message.contains("at most 100"),
+        "{message}"
+    );
+    // The whole configuration.
+    let mut agent = agent_file("contractor");
+    agent["knowledge"] = json!(
+        (0..400)
+            .map(|i| json!({"question": format!("question {i}?"), "answer": "a".repeat(700)}))
+            .collect::<Vec<_>>()
+    );
+    let (status, body) = post_json(&app, "/v1/agents", agent).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("at most 256 KiB"),
+        "{body}"
+    );
+    // And replacing an agent is held to the same limits.
+    let (status, created) = post_json(&app, "/v1/agents", agent_file("contractor")).await;
+    assert_eq!(status, 201);
+    let mut agent = agent_file("contractor");
+    agent["call_types"][0]["keywords"] = json!(vec!["quote"; 60]);
+    let res = app
+        .client
+        .put(app.url(&format!("/v1/agents/{}", created["id"].as_str().unwrap())))
+        .bearer_auth(&app.key)
+        .json(&agent)
+        .send()
+        .await
+        .unwrap();
+    let (status, _, message) = error_of(res).await;
+    assert_eq!(status, 422);
+    assert!(message.starts_with("call_types[0].keywords:"), "{message}");
+}
+
+// ---------------------------------------------------------------------------
+// What already held, kept: ids of another workspace, SSRF literal forms
+// ---------------------------------------------------------------------------
+
+/// Every documented operation with an id, called by another workspace's key with this
+/// workspace's ids: never a success, never this workspace's data.
+#[tokio::test]
+async fn no_route_reaches_another_workspaces_ids() {
+    let app = spawn_app().await;
+    // One of everything in workspace `default`.
+    let (_, agent) = post_json(&app, "/v1/agents", agent_file("contractor")).await;
+    let agent_id = agent["id"].as_str().unwrap().to_owned();
+    let (_, number) = post_json(
+        &app,
+        "/v1/numbers",
+        json!({"number": "+15553330000", "agent_id": agent_id, "provider": "sim"}),
+    )
+    .await;
+    let (_, webhook) = post_json(&app, "/v1/webhooks", json!({"url": "https://crm.example.com/h"})).await;
+    let (_, call) = post_json(
+        &app,
+        "/v1/sim/calls",
+        json!({"from": "+15551234567", "to": "+15553330000"}),
+    )
+    .await;
+    let call_id = call["call_id"].as_str().unwrap().to_owned();
+    let events = app
+        .get("/v1/events")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let event_id = events["data"][0]["id"].as_str().unwrap().to_owned();
+    let deliveries = app
+        .get("/v1/deliveries")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let delivery_id = deliveries["data"][0]["id"].as_str().unwrap().to_owned();
+    let (key_id, _) = app.create_key("mine").await;
+    let ids = [
+        ("/v1/agents/", agent_id.clone()),
+        ("/v1/numbers/", number["id"].as_str().unwrap().to_owned()),
+        ("/v1/webhooks/", webhook["id"].as_str().unwrap().to_owned()),
+        ("/v1/calls/", call_id.clone()),
+        ("/v1/sim/calls/", call_id.clone()),
+        ("/v1/events/", event_id),
+        ("/v1/deliveries/", delivery_id),
+        ("/v1/api-keys/", key_id),
+    ];
+
+    let (_, stranger) = app.other_workspace("stranger").await;
+    let doc: Value = app
+        .client
+        .get(app.url("/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut tried = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if !path.contains("{id}") {
+            continue;
+        }
+        let (_, id) = ids
+            .iter()
+            .find(|(prefix, _)| path.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no id for {path}: add the resource to this test"));
+        let concrete = path.replace("{id}", id);
+        for method in item.as_object().unwrap().keys() {
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let res = app
+                .client
+                .request(m, app.url(&concrete))
+                .bearer_auth(&stranger)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let body = res.text().await.unwrap();
+            assert!(
+                status == 404 || status == 422,
+                "{method} {concrete} by another workspace answered {status}: {body}"
+            );
+            assert!(
+                !body.contains(id.as_str()) || status == 404,
+                "{method} {concrete} leaks: {body}"
+            );
+            tried += 1;
+        }
+    }
+    assert!(tried >= 15, "only {tried} operations tried");
+    // Everything is still there for its owner.
+    let res = app.get(&format!("/v1/calls/{call_id}")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let res = app.get(&format!("/v1/agents/{agent_id}")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn literal_private_addresses_in_every_spelling_are_refused() {
+    let app = strict_app().await;
+    for url in [
+        "http://2130706433/",
+        "http://0177.0.0.1/",
+        "http://0x7f.1/",
+        "http://127.1/",
+        "http://[0:0:0:0:0:ffff:7f00:1]/",
+        "http://[::]/",
+        "http://0.0.0.0/",
+        "http://100.64.0.1/",
+        "http://[fd00::1]/",
+        "http://[fe80::1]/",
+        "http://224.0.0.1/",
+        "http://[64:ff9b::a9fe:a9fe]/",
+    ] {
+        let (status, body) = post_json(&app, "/v1/webhooks", json!({"url": url})).await;
+        assert_eq!(status, 422, "{url}: {body}");
+        let (status, body) = post_json(&app, "/v1/agents", contractor_with_tool(url)).await;
+        assert_eq!(status, 422, "{url}: {body}");
+    }
 }
