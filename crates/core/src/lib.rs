@@ -18,6 +18,7 @@ pub mod net;
 pub mod page;
 pub mod phone;
 pub mod retry;
+pub mod secret;
 pub mod template;
 pub mod webhook;
 pub mod workspace;

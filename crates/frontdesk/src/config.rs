@@ -264,7 +264,7 @@ impl Config {
             ));
         }
         if let Some(k) = &self.master_key
-            && k.chars().count() < frontdesk_server::credentials::MIN_MASTER_KEY_CHARS
+            && k.chars().count() < frontdesk_core::secret::MIN_MASTER_KEY_CHARS
         {
             return Err(invalid(
                 "master_key",

@@ -153,7 +153,15 @@ struct Server {
     reason = "the child is waited on by `terminate`; a failed start panics the test"
 )]
 fn start_server(dir: &Path) -> Server {
-    let mut child = frontdesk(dir)
+    start_server_with(frontdesk(dir))
+}
+
+#[allow(
+    clippy::zombie_processes,
+    reason = "the child is waited on by `terminate`; a failed start panics the test"
+)]
+fn start_server_with(mut cmd: Command) -> Server {
+    let mut child = cmd
         .args(["serve"])
         .env("FRONTDESK_LISTEN", "127.0.0.1:0")
         .stdout(Stdio::piped())
@@ -310,4 +318,73 @@ fn listen_verifies_signatures_and_prints_events() {
     assert!(res.starts_with("HTTP/1.1 401") && res.contains("seconds"), "{res}");
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+fn http_post_json(addr: &str, path: &str, key: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let host = addr.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// A database whose secrets are sealed does not start without its key (or with another
+/// one): every delivery would fail. With its key it starts as before.
+#[test]
+fn serve_refuses_secrets_it_cannot_open() {
+    const KEY: &str = "cli-test-master-key-0123456789abcdef";
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = frontdesk(dir.path());
+    cmd.env("FRONTDESK_MASTER_KEY", KEY);
+    let server = start_server_with(cmd);
+    let key = server
+        .lines
+        .join("")
+        .split_whitespace()
+        .find(|w| w.starts_with("fd_live_"))
+        .expect("bootstrap key printed")
+        .trim_matches('\'')
+        .to_owned();
+    let res = http_post_json(
+        &server.addr,
+        "/v1/webhooks",
+        &key,
+        r#"{"url": "https://crm.example.com/hook", "headers": {"Authorization": "Bearer crm"}}"#,
+    );
+    assert!(res.starts_with("HTTP/1.1 201"), "{res}");
+    assert!(terminate(server).success());
+
+    let o = frontdesk(dir.path())
+        .args(["serve"])
+        .env("FRONTDESK_LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("sealed with a master key, and none is set"),
+        "{}",
+        stderr(&o)
+    );
+    let o = frontdesk(dir.path())
+        .args(["serve"])
+        .env("FRONTDESK_LISTEN", "127.0.0.1:0")
+        .env("FRONTDESK_MASTER_KEY", "another-master-key-of-enough-length!!")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("sealed with another master key"), "{}", stderr(&o));
+
+    let mut cmd = frontdesk(dir.path());
+    cmd.env("FRONTDESK_MASTER_KEY", KEY);
+    let server = start_server_with(cmd);
+    assert!(http_get(&server.addr, "/v1/webhooks", &key).contains("Bearer crm"));
+    assert!(terminate(server).success());
 }

@@ -5,6 +5,11 @@
 //! hashed: the same key with a different request is a 422; a key whose first request is
 //! still running is a 409. Responses with a 5xx status are not kept (the retry runs
 //! again); everything else is. A replayed response carries `Idempotent-Replayed: true`.
+//!
+//! A kept response may hold a secret shown once (a new API key, a webhook secret). With
+//! a master key the store keeps it sealed; without one, the fields a handler marks with
+//! [`SecretFields`] are withheld from the kept copy (`null`, and named in `withheld`),
+//! so no secret rests in clear for the 24 hours a key is remembered.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -28,6 +33,26 @@ pub const TTL: chrono::Duration = chrono::Duration::hours(24);
 const STALE_AFTER: chrono::Duration = chrono::Duration::minutes(1);
 /// Largest response kept for replay.
 const MAX_STORED_RESPONSE: usize = 4 * 1024 * 1024;
+
+/// The top-level fields of a response that hold a secret shown once.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretFields(pub &'static [&'static str]);
+
+/// A JSON object with `fields` set to `null` and listed in `withheld`.
+fn withhold(body: &[u8], fields: &[&str]) -> Vec<u8> {
+    let Ok(serde_json::Value::Object(mut m)) = serde_json::from_slice(body) else {
+        return body.to_vec();
+    };
+    let mut withheld = Vec::new();
+    for f in fields {
+        if let Some(v) = m.get_mut(*f) {
+            *v = serde_json::Value::Null;
+            withheld.push(serde_json::Value::from(*f));
+        }
+    }
+    m.insert("withheld".into(), serde_json::Value::Array(withheld));
+    serde_json::to_vec(&m).unwrap_or_else(|_| body.to_vec())
+}
 
 /// Middleware (after auth): applies idempotency to POST requests that carry the header.
 pub async fn idempotent(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -105,6 +130,10 @@ async fn finish(state: &AppState, caller: &Caller, key: &str, res: Response) -> 
         let _ = state.store.idempotency_abandon(ws, key).await;
         return ApiError::internal().into_response();
     };
+    let kept = match parts.extensions.get::<SecretFields>() {
+        Some(secret) if state.master_key.is_none() => withhold(&bytes, secret.0),
+        _ => bytes.to_vec(),
+    };
     let stored = StoredResponse {
         status: parts.status.as_u16(),
         content_type: parts
@@ -112,12 +141,28 @@ async fn finish(state: &AppState, caller: &Caller, key: &str, res: Response) -> 
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
-        body: bytes.to_vec(),
+        body: kept,
     };
     if let Err(e) = state.store.idempotency_complete(ws, key, &stored).await {
         tracing::warn!(error = %e, "could not store a response for idempotent replay");
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_withheld_by_name() {
+        let body = br#"{"id":"key_1","key":"fd_live_abc","name":"x"}"#;
+        let kept: serde_json::Value = serde_json::from_slice(&withhold(body, &["key"])).unwrap();
+        assert_eq!(
+            kept,
+            serde_json::json!({"id": "key_1", "key": null, "name": "x", "withheld": ["key"]})
+        );
+        assert_eq!(withhold(b"not json", &["key"]), b"not json");
+    }
 }
 
 fn replay(stored: StoredResponse) -> Response {

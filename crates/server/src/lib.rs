@@ -10,7 +10,6 @@
 
 pub mod auth;
 pub mod bootstrap;
-pub mod credentials;
 pub mod engine;
 pub mod error;
 pub mod extract;

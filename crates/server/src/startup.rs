@@ -20,7 +20,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-use crate::credentials::MasterKey;
 use crate::guard::{BodyLimits, bound_bodies};
 use crate::rate_limit::RateLimiter;
 use crate::receptionist::Receptionist;
@@ -28,6 +27,7 @@ use crate::routes::meta::OpenApiJson;
 use crate::state::AppState;
 use crate::telephony::rest::TwilioRest;
 use crate::{ApiError, ServerSettings};
+use frontdesk_core::secret::MasterKey;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -6,10 +6,10 @@ use frontdesk_delivery::Dispatcher;
 use frontdesk_store::Store;
 
 use crate::ServerSettings;
-use crate::credentials::MasterKey;
 use crate::rate_limit::RateLimiter;
 use crate::receptionist::Receptionist;
 use crate::telephony::rest::TwilioRest;
+use frontdesk_core::secret::MasterKey;
 
 /// Cheap to clone: everything inside is shared.
 #[derive(Clone)]

@@ -13,6 +13,9 @@ pub enum StoreError {
     /// The database URL names something this build cannot open.
     #[error("{0}")]
     Unsupported(String),
+    /// A sealed secret cannot be opened (no master key, or another one).
+    #[error("a stored secret could not be opened: {0}")]
+    Secret(String),
     /// A stored value could not be read back.
     #[error("stored data could not be read: {0}")]
     Corrupt(String),

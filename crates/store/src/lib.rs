@@ -8,6 +8,7 @@
 //! Migrations live per database under `migrations/<db>/` and are embedded in the binary.
 
 mod error;
+pub mod secrets;
 mod sqlite;
 mod types;
 
@@ -26,6 +27,7 @@ use frontdesk_core::webhook::{Webhook, WebhookSecret, WebhookSpec};
 use frontdesk_core::workspace::{Workspace, WorkspaceName};
 
 pub use error::StoreError;
+pub use secrets::{SealReport, Secrets};
 pub use sqlite::SqliteStore;
 pub use types::{
     Attempt, AttemptResult, Bootstrapped, CallWrite, ClaimedDelivery, Delivery, DeliveryFilter, DeliveryStatus,
@@ -310,14 +312,22 @@ pub trait Store: Send + Sync + 'static {
     /// Periodic maintenance, run about every second (SQLite: WAL checkpoints off the
     /// write path).
     async fn housekeeping(&self) -> StoreResult<()>;
+
+    /// At start: seals every secret still stored in clear (with a master key), and
+    /// counts those the configured key cannot open (sealed with another key, or sealed
+    /// with no key configured) and those left in clear (no key configured). Secrets are
+    /// webhook signing secrets and custom headers, tool headers in agent
+    /// configurations, responses kept for idempotent replay and provider credentials.
+    async fn seal_secrets(&self) -> StoreResult<SealReport>;
 }
 
 /// Opens the database a URL names: `sqlite://PATH` (created with its folder when
 /// missing). PostgreSQL URLs are recognised and refused with a clear error until the
-/// PostgreSQL implementation lands.
-pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+/// PostgreSQL implementation lands. `secrets` seals what the store keeps secret (see
+/// [`secrets`]).
+pub async fn open(url: &str, secrets: Secrets) -> StoreResult<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open(url).await?))
+        Ok(Arc::new(SqliteStore::open(url, secrets).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Err(StoreError::Unsupported(
             "PostgreSQL is not supported by this build yet; use a sqlite:// database URL".into(),

@@ -11,7 +11,8 @@ pub mod workspaces;
 use std::sync::Arc;
 
 use anyhow::Context;
-use frontdesk_store::Store;
+use frontdesk_core::secret::MasterKey;
+use frontdesk_store::{Secrets, Store};
 
 use crate::config::Config;
 
@@ -33,10 +34,18 @@ impl Output {
     }
 }
 
-/// Opens the configured database and applies pending migrations.
+/// Opens the configured database (sealing secrets with the master key, when one is
+/// configured) and applies pending migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, usize)> {
     let url = frontdesk_store::redact_url(&config.database_url);
-    let store = frontdesk_store::open(&config.database_url)
+    let key = config
+        .master_key
+        .as_deref()
+        .map(MasterKey::new)
+        .transpose()
+        .context("invalid setting `master_key` (env FRONTDESK_MASTER_KEY)")?
+        .map(Arc::new);
+    let store = frontdesk_store::open(&config.database_url, Secrets::new(key))
         .await
         .with_context(|| format!("could not open the database {url}"))?;
     let applied = store

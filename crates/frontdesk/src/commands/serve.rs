@@ -4,6 +4,7 @@
 use anyhow::Context;
 use frontdesk_server::Application;
 use frontdesk_server::bootstrap::{FirstStart, bootstrap};
+use frontdesk_store::Store;
 
 use super::open_store;
 use crate::config::Config;
@@ -14,6 +15,7 @@ pub async fn run(mut config: Config, listen: Option<String>) -> anyhow::Result<(
     }
     let settings = config.server_settings()?;
     let (store, _) = open_store(&config).await?;
+    check_secrets(&*store, config.master_key.is_some()).await?;
     let app = Application::build(settings, store.clone())
         .await
         .with_context(|| format!("could not listen on {}", config.listen))?;
@@ -27,6 +29,42 @@ pub async fn run(mut config: Config, listen: Option<String>) -> anyhow::Result<(
     println!("Frontdesk listening on http://{addr}");
     app.run_until(shutdown_signal()).await.context("the server failed")?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Seals secrets stored in clear before a master key was set; refuses to start when the
+/// database holds secrets this server cannot open (no key, or another one), rather than
+/// fail every delivery and call that needs them; without a key, says that secrets are
+/// stored in clear.
+async fn check_secrets(store: &dyn Store, keyed: bool) -> anyhow::Result<()> {
+    let report = store
+        .seal_secrets()
+        .await
+        .context("could not check the stored secrets")?;
+    if report.sealed_now > 0 {
+        tracing::info!(
+            sealed = report.sealed_now,
+            "sealed secrets stored in clear with FRONTDESK_MASTER_KEY"
+        );
+    }
+    if report.unreadable > 0 {
+        anyhow::bail!(
+            "{} stored secrets are sealed with {}; start with FRONTDESK_MASTER_KEY set to the key they were stored with",
+            report.unreadable,
+            if keyed {
+                "another master key"
+            } else {
+                "a master key, and none is set"
+            }
+        );
+    }
+    if !keyed {
+        tracing::warn!(
+            in_clear = report.clear,
+            "no FRONTDESK_MASTER_KEY: webhook secrets, custom headers and kept responses are stored in clear; \
+             set one (openssl rand -base64 32) to seal them at rest"
+        );
+    }
     Ok(())
 }
 

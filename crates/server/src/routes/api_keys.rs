@@ -1,9 +1,9 @@
 //! `/v1/api-keys`: list, create (the secret is shown once), get and revoke the keys of
 //! the caller's workspace.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use frontdesk_core::api_key::{ApiKey, ApiKeyName, ApiKeySecret};
 use frontdesk_core::id::ApiKeyId;
@@ -19,6 +19,7 @@ use crate::ApiError;
 use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::extract::{ApiJson, ApiQuery};
+use crate::idempotency::SecretFields;
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -117,7 +118,7 @@ async fn create_key(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<CreateApiKey>,
-) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
+) -> Result<(StatusCode, Extension<SecretFields>, Json<CreatedApiKey>), ApiError> {
     let name = ApiKeyName::parse(&body.name).map_err(|e| ApiError::invalid(&e))?;
     let secret = ApiKeySecret::generate();
     let key = state
@@ -126,6 +127,7 @@ async fn create_key(
         .await?;
     Ok((
         StatusCode::CREATED,
+        Extension(SecretFields(&["key"])),
         Json(CreatedApiKey {
             api_key: key.into(),
             key: secret.expose().to_owned(),

@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use frontdesk_core::event::{Business, EventType, NewEvent, sample_call_ended_data};
 use frontdesk_core::id::WebhookId;
@@ -25,6 +25,7 @@ use crate::ApiError;
 use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::extract::{ApiJson, ApiQuery, OptionalJson};
+use crate::idempotency::SecretFields;
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -234,7 +235,7 @@ async fn create_webhook(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<CreateWebhook>,
-) -> Result<(StatusCode, Json<WebhookWithSecret>), ApiError> {
+) -> Result<(StatusCode, Extension<SecretFields>, Json<WebhookWithSecret>), ApiError> {
     let invalid = |e: ValidationError| ApiError::invalid(&e);
     let spec = WebhookSpec {
         name: match body.name.as_deref() {
@@ -255,6 +256,7 @@ async fn create_webhook(
     let w = state.store.create_webhook(&caller.workspace_id, &spec, &secret).await?;
     Ok((
         StatusCode::CREATED,
+        Extension(SecretFields(&["secret"])),
         Json(WebhookWithSecret {
             webhook: w.into(),
             secret: secret.expose().to_owned(),
@@ -402,7 +404,7 @@ async fn rotate_secret(
     caller: Caller,
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson<RotateSecret>,
-) -> Result<Json<WebhookWithSecret>, ApiError> {
+) -> Result<(Extension<SecretFields>, Json<WebhookWithSecret>), ApiError> {
     let wid = webhook_id(&id)?;
     let secret = secret_or_new(body.secret.as_deref())?;
     let window =
@@ -412,10 +414,13 @@ async fn rotate_secret(
         .rotate_webhook_secret(&caller.workspace_id, &wid, &secret, Utc::now() + window)
         .await?
         .ok_or_else(|| ApiError::not_found("webhook", &id))?;
-    Ok(Json(WebhookWithSecret {
-        webhook: w.into(),
-        secret: secret.expose().to_owned(),
-    }))
+    Ok((
+        Extension(SecretFields(&["secret"])),
+        Json(WebhookWithSecret {
+            webhook: w.into(),
+            secret: secret.expose().to_owned(),
+        }),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -12,6 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::helpers::{TestApp, agent_file, error_of, post_json, spawn_app, spawn_app_with};
+use crate::receiver::Receiver;
 use crate::twilio_support::{
     FORM, GLOBAL_ACCOUNT, GLOBAL_TOKEN, Leg, TwilioSide, assert_nothing_recorded, raw_post, sid, store_credentials,
     twilio_app, twilio_number, twilio_number_with_key, twiml,
@@ -651,5 +652,96 @@ async fn literal_private_addresses_in_every_spelling_are_refused() {
         assert_eq!(status, 422, "{url}: {body}");
         let (status, body) = post_json(&app, "/v1/agents", contractor_with_tool(url)).await;
         assert_eq!(status, 422, "{url}: {body}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Secrets at rest
+// ---------------------------------------------------------------------------
+
+/// With a master key, no secret a tenant gives or gets rests in clear: not a webhook's
+/// signing secret, not its custom header values, not a tool's header values, not a new
+/// API key kept for idempotent replay. The API and the deliveries still see them.
+#[tokio::test]
+async fn secrets_are_sealed_at_rest() {
+    let app = spawn_app_with(|s| s.master_key = Some(crate::twilio_support::MASTER_KEY.into())).await;
+    let hook = Receiver::start().await;
+    let webhook_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let crm_token = "Bearer crm-token-5f0c7a1e9b";
+    let (status, w) = post_json(
+        &app,
+        "/v1/webhooks",
+        json!({"url": hook.url("/in"), "secret": webhook_secret, "headers": {"Authorization": crm_token}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{w}");
+    let tool_token = "Bearer tool-token-7d2e4c";
+    let mut agent = agent_file("contractor");
+    agent["tools"] = json!([{"type": "http", "tool_name": "crm", "http_method": "POST",
+        "url": "https://crm.example.com/leads", "headers": {"Authorization": tool_token}, "parameters": []}]);
+    let (status, a) = post_json(&app, "/v1/agents", agent).await;
+    assert_eq!(status, 201, "{a}");
+    let create_key = || {
+        app.post("/v1/api-keys")
+            .header("idempotency-key", "create-crm-key")
+            .json(&json!({"name": "crm"}))
+            .send()
+    };
+    let created: Value = create_key().await.unwrap().json().await.unwrap();
+    let api_key = created["key"].as_str().unwrap().to_owned();
+    // Rotation keeps the old secret (sealed) for its window.
+    let res = app
+        .post(&format!("/v1/webhooks/{}/rotate-secret", w["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    let rotated: Value = res.json().await.unwrap();
+    let new_secret = rotated["secret"].as_str().unwrap().to_owned();
+
+    // The API answers with them as given.
+    let got: Value = app
+        .get(&format!("/v1/webhooks/{}", w["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["headers"]["Authorization"], crm_token);
+    let got: Value = app
+        .get(&format!("/v1/agents/{}", a["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["tools"][0]["headers"]["Authorization"], tool_token);
+    let replayed: Value = create_key().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        replayed["key"],
+        api_key.as_str(),
+        "a replay answers the sealed response whole"
+    );
+    // A delivery carries the header and verifies with both secrets.
+    let res = app
+        .post(&format!("/v1/webhooks/{}/test", w["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let got = hook.wait_for(1, LIVENESS).await;
+    assert_eq!(got[0].header("authorization"), crm_token);
+    crate::delivery::python_verify(&[&new_secret, webhook_secret], &got[0]);
+
+    // The files on disk hold none of them.
+    for (clear, what) in [
+        (webhook_secret, "the old webhook secret"),
+        (new_secret.as_str(), "the webhook secret"),
+        ("crm-token-5f0c7a1e9b", "a webhook header value"),
+        ("tool-token-7d2e4c", "a tool header value"),
+        (api_key.as_str(), "the new API key"),
+    ] {
+        app.assert_not_at_rest(clear, what);
     }
 }

@@ -42,7 +42,7 @@ pub async fn emit(app: &TestApp, events: Vec<(&str, Value)>) -> Vec<String> {
 
 /// Verifies both signatures of a received request with Python: `standardwebhooks`
 /// (the reference implementation) and `hmac` as the tutorials do it.
-fn python_verify(secrets: &[&str], r: &Received) {
+pub fn python_verify(secrets: &[&str], r: &Received) {
     let script = r#"
 import hashlib, hmac, json, sys
 from standardwebhooks.webhooks import Webhook

@@ -35,12 +35,6 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerSettings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}/frontdesk.db", dir.path().display());
-    let store = frontdesk_store::open(&url).await.expect("open store");
-    store.migrate().await.expect("migrate");
-    let first = bootstrap(&*store)
-        .await
-        .expect("bootstrap")
-        .expect("fresh database bootstraps");
     let mut settings = ServerSettings {
         listen: "127.0.0.1:0".parse().expect("addr"),
         rate_limit: RateLimitSettings {
@@ -54,6 +48,12 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerSettings)) -> Test
     settings.delivery.retry.jitter = 0.0;
     settings.delivery.timeout = Duration::from_secs(2);
     configure(&mut settings);
+    // The store seals with the server's master key, as `frontdesk serve` wires it.
+    let store = open_store(&url, settings.master_key.as_deref()).await;
+    let first = bootstrap(&*store)
+        .await
+        .expect("bootstrap")
+        .expect("fresh database bootstraps");
     let app = Application::build(settings, store.clone()).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("local addr"));
     tokio::spawn(app.run_until(std::future::pending()));
@@ -69,7 +69,44 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerSettings)) -> Test
     }
 }
 
+/// Opens (and migrates) the database at `url`, sealing with `master_key` when given.
+pub async fn open_store(url: &str, master_key: Option<&str>) -> Arc<dyn Store> {
+    let key = master_key.map(|k| Arc::new(frontdesk_core::secret::MasterKey::new(k).expect("master key")));
+    let store = frontdesk_store::open(url, frontdesk_store::Secrets::new(key))
+        .await
+        .expect("open store");
+    store.migrate().await.expect("migrate");
+    store
+}
+
 impl TestApp {
+    /// The database's files as they are on disk now: the main file, the write-ahead
+    /// log, the shared memory.
+    pub fn database_files(&self) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        let files: Vec<_> = std::fs::read_dir(self._dir.path())
+            .expect("the test's database folder")
+            .flatten()
+            .map(|e| e.path())
+            .filter_map(|p| std::fs::read(&p).ok().map(|b| (p, b)))
+            .collect();
+        assert!(
+            files.iter().any(|(p, _)| p.ends_with("frontdesk.db")),
+            "no database file among {files:?}"
+        );
+        files
+    }
+
+    /// Asserts that no file of the database holds `clear`.
+    pub fn assert_not_at_rest(&self, clear: &str, what: &str) {
+        for (path, bytes) in self.database_files() {
+            assert!(
+                !bytes.windows(clear.len()).any(|w| w == clear.as_bytes()),
+                "{} holds {what} in clear",
+                path.display()
+            );
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

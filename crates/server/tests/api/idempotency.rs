@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{error_of, spawn_app};
+use crate::helpers::{error_of, spawn_app, spawn_app_with};
+use crate::twilio_support::MASTER_KEY;
 
 async fn key_count(app: &crate::helpers::TestApp) -> usize {
     let v: Value = app
@@ -19,7 +20,9 @@ async fn key_count(app: &crate::helpers::TestApp) -> usize {
 
 #[tokio::test]
 async fn same_key_same_body_replays_the_first_response() {
-    let app = spawn_app().await;
+    // With a master key, the kept response (the new key's secret in it) is sealed and
+    // replayed whole.
+    let app = spawn_app_with(|s| s.master_key = Some(MASTER_KEY.into())).await;
     let before = key_count(&app).await;
     let send = || {
         app.post("/v1/api-keys")
@@ -37,6 +40,26 @@ async fn same_key_same_body_replays_the_first_response() {
     let second: Value = second.json().await.unwrap();
     assert_eq!(first, second);
     assert_eq!(key_count(&app).await, before + 1, "nothing new was created");
+}
+
+#[tokio::test]
+async fn without_a_master_key_a_replay_withholds_the_secret() {
+    let app = spawn_app().await;
+    let send = || {
+        app.post("/v1/api-keys")
+            .header("idempotency-key", "abc-124")
+            .json(&json!({"name": "once"}))
+            .send()
+    };
+    let first: Value = send().await.unwrap().json().await.unwrap();
+    assert!(first["key"].as_str().unwrap().starts_with("fd_live_"));
+    let second = send().await.unwrap();
+    assert_eq!(second.status(), 201);
+    assert_eq!(second.headers()["idempotent-replayed"], "true");
+    let second: Value = second.json().await.unwrap();
+    assert_eq!(second["id"], first["id"]);
+    assert_eq!(second["key"], Value::Null);
+    assert_eq!(second["withheld"], json!(["key"]));
 }
 
 #[tokio::test]

@@ -13,29 +13,33 @@ use sqlx::{Sqlite, Transaction};
 
 use super::rows::{agent_from_row, ms, number_from_row};
 use super::{SqliteStore, exists_in_workspace, fetch_page, unique_violation, workspace_query};
+use crate::secrets::Secrets;
 use crate::{StoreError, StoreResult};
 
 /// Inserts an agent created at `at`.
 pub(super) async fn insert_agent(
     tx: &mut Transaction<'static, Sqlite>,
+    secrets: &Secrets,
     workspace: &WorkspaceId,
     name: &str,
     config: &serde_json::Value,
     at: DateTime<Utc>,
 ) -> StoreResult<Agent> {
+    let id = AgentId::generate();
+    let config = secrets.seal_agent(config, workspace, id.as_str())?;
     let row = sqlx::query(concat!(
         "INSERT INTO agents (id, workspace_id, name, config, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
          RETURNING ",
         agent_columns!()
     ))
-    .bind(AgentId::generate().as_str())
+    .bind(id.as_str())
     .bind(workspace.as_str())
     .bind(name)
     .bind(config.to_string())
     .bind(ms(at))
     .fetch_one(&mut **tx)
     .await?;
-    agent_from_row(&row)
+    agent_from_row(&row, secrets)
 }
 
 /// Inserts a number created at `at`; [`StoreError::Conflict`] when any workspace has it.
@@ -95,7 +99,7 @@ impl SqliteStore {
         config: &serde_json::Value,
     ) -> StoreResult<Agent> {
         let mut tx = self.begin().await?;
-        let agent = insert_agent(&mut tx, workspace, name, config, Utc::now()).await?;
+        let agent = insert_agent(&mut tx, &self.secrets, workspace, name, config, Utc::now()).await?;
         tx.commit().await?;
         Ok(agent)
     }
@@ -109,7 +113,7 @@ impl SqliteStore {
             ),
             id.as_str(),
             workspace,
-            agent_from_row,
+            |r| agent_from_row(r, &self.secrets),
         )
         .await
     }
@@ -124,7 +128,7 @@ impl SqliteStore {
         .fetch_all(&self.reader)
         .await?
         .iter()
-        .map(agent_from_row)
+        .map(|r| agent_from_row(r, &self.secrets))
         .collect()
     }
 
@@ -134,7 +138,14 @@ impl SqliteStore {
         page: &PageRequest,
     ) -> StoreResult<Page<Agent>> {
         let q = workspace_query(concat!("SELECT ", agent_columns!(), " FROM agents"), workspace);
-        fetch_page(q, &self.reader, page, agent_from_row, |a| a.id.as_str()).await
+        fetch_page(
+            q,
+            &self.reader,
+            page,
+            |r| agent_from_row(r, &self.secrets),
+            |a| a.id.as_str(),
+        )
+        .await
     }
 
     pub(super) async fn update_agent_impl(
@@ -149,13 +160,13 @@ impl SqliteStore {
             agent_columns!()
         ))
         .bind(name)
-        .bind(config.to_string())
+        .bind(self.secrets.seal_agent(config, workspace, id.as_str())?.to_string())
         .bind(ms(Utc::now()))
         .bind(id.as_str())
         .bind(workspace.as_str())
         .fetch_optional(&self.writer)
         .await?
-        .map(|r| agent_from_row(&r))
+        .map(|r| agent_from_row(&r, &self.secrets))
         .transpose()
     }
 

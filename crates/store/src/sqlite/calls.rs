@@ -119,7 +119,7 @@ impl SqliteStore {
             CallWrite::Insert(call) => insert_call(&mut tx, call).await?,
             CallWrite::Update(call) => update_call(&mut tx, call).await?,
         }
-        let recorded = record_events_in(&mut tx, workspace, events, retries, lease).await?;
+        let recorded = record_events_in(&mut tx, &self.secrets, workspace, events, retries, lease).await?;
         tx.commit().await?;
         Ok(recorded)
     }

@@ -63,7 +63,7 @@ impl SqliteStore {
             .fetch_all(&mut *tx)
             .await?
             .iter()
-            .map(|r| webhook_from_row(r).map(|w| (w.id.to_string(), Arc::new(w))))
+            .map(|r| webhook_from_row(r, &self.secrets).map(|w| (w.id.to_string(), Arc::new(w))))
             .collect::<StoreResult<_>>()?;
         let mut q = QueryBuilder::<Sqlite>::new(concat!("SELECT ", event_columns!(), " FROM events WHERE id IN ("));
         let mut sep = q.separated(", ");
@@ -336,7 +336,7 @@ impl SqliteStore {
                 "no webhook with id `{webhook}` exists in this workspace"
             )));
         };
-        let hook = webhook_from_row(&row)?;
+        let hook = webhook_from_row(&row, &self.secrets)?;
         let until_ms = until.map_or(i64::MAX, ms);
         let rows = if only_failed {
             sqlx::query(

@@ -11,6 +11,7 @@ use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use super::rows::{event_from_row, ms, webhook_from_row};
 use super::{SqliteStore, fetch_page, workspace_query};
+use crate::secrets::Secrets;
 use crate::{ClaimedDelivery, EventFilter, RecordedEvents, StoreResult, StoredEvent};
 
 /// Rows per multi-row INSERT (SQLite allows 32766 bound parameters).
@@ -60,6 +61,7 @@ pub(super) async fn insert_deliveries(
 
 pub(super) async fn active_webhooks(
     tx: &mut Transaction<'static, Sqlite>,
+    secrets: &Secrets,
     workspace: &WorkspaceId,
 ) -> StoreResult<Vec<Webhook>> {
     sqlx::query(concat!(
@@ -71,7 +73,7 @@ pub(super) async fn active_webhooks(
     .fetch_all(&mut **tx)
     .await?
     .iter()
-    .map(webhook_from_row)
+    .map(|r| webhook_from_row(r, secrets))
     .collect()
 }
 
@@ -80,6 +82,7 @@ pub(super) async fn active_webhooks(
 /// the caller until `lease.0` and returned. The caller commits.
 pub(super) async fn record_events_in(
     tx: &mut Transaction<'static, Sqlite>,
+    secrets: &Secrets,
     workspace: &WorkspaceId,
     events: &[NewEvent],
     retries: u32,
@@ -108,7 +111,7 @@ pub(super) async fn record_events_in(
         });
         q.build().execute(&mut **tx).await?;
     }
-    let hooks: Vec<Arc<Webhook>> = active_webhooks(tx, workspace)
+    let hooks: Vec<Arc<Webhook>> = active_webhooks(tx, secrets, workspace)
         .await?
         .into_iter()
         .map(Arc::new)
@@ -160,7 +163,7 @@ impl SqliteStore {
         lease: (DateTime<Utc>, usize),
     ) -> StoreResult<RecordedEvents> {
         let mut tx = self.begin().await?;
-        let recorded = record_events_in(&mut tx, workspace, events, retries, lease).await?;
+        let recorded = record_events_in(&mut tx, &self.secrets, workspace, events, retries, lease).await?;
         tx.commit().await?;
         Ok(recorded)
     }

@@ -12,6 +12,7 @@ mod calls;
 mod credentials;
 mod deliveries;
 mod events;
+mod secrets;
 mod webhooks;
 
 use std::str::FromStr;
@@ -34,6 +35,7 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 use self::rows::{api_key_from_row, ms, workspace_from_row};
+use crate::secrets::{Secrets, idempotency_owner};
 use crate::{
     Attempt, AttemptResult, Bootstrapped, CallWrite, ClaimedDelivery, Delivery, DeliveryFilter, EventFilter,
     IdempotencyBegin, NewApiKey, QueueStats, RecordedEvents, Store, StoreError, StoreResult, StoredEvent,
@@ -49,11 +51,13 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// One connection for WAL checkpoints.
     maintenance: SqlitePool,
+    /// Seals secrets on the way in, opens them on the way out.
+    secrets: Secrets,
 }
 
 impl SqliteStore {
     /// Opens (creating when missing, with its folder) the database at a `sqlite://` URL.
-    pub async fn open(url: &str) -> StoreResult<Self> {
+    pub async fn open(url: &str, secrets: Secrets) -> StoreResult<Self> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -63,7 +67,10 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
             // Checkpoints run from `housekeeping`; this is only the backstop (~40 MB).
-            .pragma("wal_autocheckpoint", "10000");
+            .pragma("wal_autocheckpoint", "10000")
+            // Deleted and rewritten content is zeroed where that costs no extra I/O, so
+            // a secret sealed in place or a purged transcript does not linger in a page.
+            .pragma("secure_delete", "FAST");
         if let Some(parent) = options.get_filename().parent()
             && !parent.as_os_str().is_empty()
         {
@@ -90,6 +97,7 @@ impl SqliteStore {
             writer,
             reader,
             maintenance,
+            secrets,
         })
     }
 
@@ -105,7 +113,7 @@ impl SqliteStore {
         sql: &'static str,
         id: &str,
         workspace: &WorkspaceId,
-        from_row: fn(&SqliteRow) -> StoreResult<T>,
+        from_row: impl Fn(&SqliteRow) -> StoreResult<T>,
     ) -> StoreResult<Option<T>> {
         sqlx::query(sql)
             .bind(id)
@@ -158,7 +166,7 @@ async fn fetch_page<T>(
     mut q: QueryBuilder<Sqlite>,
     pool: &SqlitePool,
     page: &PageRequest,
-    from_row: fn(&SqliteRow) -> StoreResult<T>,
+    from_row: impl Fn(&SqliteRow) -> StoreResult<T>,
     id_of: fn(&T) -> &str,
 ) -> StoreResult<Page<T>> {
     if let Some(b) = &page.before_id {
@@ -254,7 +262,7 @@ impl Store for SqliteStore {
         let api_key = insert_api_key(&mut tx, &workspace.id, key, now).await?;
         let config = agent::demo_agent_config();
         let name = config["name"].as_str().unwrap_or("Demo front desk");
-        let agent = agents::insert_agent(&mut tx, &workspace.id, name, &config, now).await?;
+        let agent = agents::insert_agent(&mut tx, &self.secrets, &workspace.id, name, &config, now).await?;
         let number = agents::insert_number(
             &mut tx,
             &workspace.id,
@@ -569,10 +577,11 @@ impl Store for SqliteStore {
                 } else if digest != request_digest {
                     Some(IdempotencyBegin::Mismatch)
                 } else if let Some(status) = status {
+                    let body = row.try_get::<Option<Vec<u8>>, _>("body")?.unwrap_or_default();
                     Some(IdempotencyBegin::Completed(StoredResponse {
                         status: u16::try_from(status).map_err(|_| StoreError::Corrupt("idempotency status".into()))?,
                         content_type: row.try_get("content_type")?,
-                        body: row.try_get::<Option<Vec<u8>>, _>("body")?.unwrap_or_default(),
+                        body: self.secrets.open_bytes(body, &idempotency_owner(workspace, key))?,
                     }))
                 } else if created < now_ms - stale_after.num_milliseconds() {
                     None // abandoned by a crashed request: take it over
@@ -612,7 +621,10 @@ impl Store for SqliteStore {
         )
         .bind(i64::from(response.status))
         .bind(response.content_type.as_deref())
-        .bind(&response.body)
+        .bind(
+            self.secrets
+                .seal_bytes(&response.body, &idempotency_owner(workspace, key))?,
+        )
         .bind(workspace.as_str())
         .bind(key)
         .execute(&self.writer)
@@ -760,6 +772,10 @@ impl Store for SqliteStore {
 
     async fn queue_stats(&self) -> StoreResult<QueueStats> {
         self.queue_stats_impl().await
+    }
+
+    async fn seal_secrets(&self) -> StoreResult<crate::SealReport> {
+        self.seal_secrets_impl().await
     }
 
     async fn housekeeping(&self) -> StoreResult<()> {

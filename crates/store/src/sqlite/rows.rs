@@ -8,6 +8,7 @@ use frontdesk_core::workspace::Workspace;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
+use crate::secrets::{Secrets, webhook_headers_owner, webhook_secret_owner};
 use crate::{StoreError, StoreResult};
 
 /// The columns [`api_key_from_row`] reads, as a literal for `concat!` (sqlx only takes
@@ -78,12 +79,16 @@ macro_rules! number_columns {
     };
 }
 
-pub(super) fn agent_from_row(row: &SqliteRow) -> StoreResult<Agent> {
+/// An agent, its sealed tool headers opened.
+pub(super) fn agent_from_row(row: &SqliteRow, secrets: &Secrets) -> StoreResult<Agent> {
+    let agent_id = id(row, "id", AgentId::parse)?;
+    let workspace_id = id(row, "workspace_id", WorkspaceId::parse)?;
+    let config = secrets.open_agent(json_col(row, "config")?, &workspace_id, agent_id.as_str())?;
     Ok(Agent {
-        id: id(row, "id", AgentId::parse)?,
-        workspace_id: id(row, "workspace_id", WorkspaceId::parse)?,
+        id: agent_id,
+        workspace_id,
         name: row.try_get("name")?,
-        config: json_col(row, "config")?,
+        config,
         created_at: from_ms(row.try_get("created_at")?)?,
         updated_at: from_ms(row.try_get("updated_at")?)?,
     })
@@ -164,8 +169,12 @@ fn event_type(row: &SqliteRow, col: &str) -> StoreResult<frontdesk_core::event::
     frontdesk_core::event::EventType::parse(&s).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-pub(super) fn webhook_from_row(row: &SqliteRow) -> StoreResult<frontdesk_core::webhook::Webhook> {
+/// A webhook, its sealed secrets and headers opened.
+pub(super) fn webhook_from_row(row: &SqliteRow, secrets: &Secrets) -> StoreResult<frontdesk_core::webhook::Webhook> {
     use frontdesk_core::webhook::{HttpMethod, Webhook, WebhookSecret, WebhookSpec};
+    let webhook_id = id(row, "id", frontdesk_core::id::WebhookId::parse)?;
+    let workspace_id = id(row, "workspace_id", WorkspaceId::parse)?;
+    let secret_owner = webhook_secret_owner(&workspace_id, webhook_id.as_str());
     let events: Vec<String> = json_col(row, "events")?;
     let events = events
         .iter()
@@ -174,7 +183,11 @@ pub(super) fn webhook_from_row(row: &SqliteRow) -> StoreResult<frontdesk_core::w
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let method: String = row.try_get("method")?;
     let body_template: Option<String> = row.try_get("body_template")?;
-    let secret = |s: String| WebhookSecret::parse(&s).map_err(|e| StoreError::Corrupt(e.to_string()));
+    let secret = |s: String| {
+        WebhookSecret::parse(&secrets.open(&s, &secret_owner)?).map_err(|e| StoreError::Corrupt(e.to_string()))
+    };
+    let headers: String = row.try_get("headers")?;
+    let headers = secrets.open_headers(&headers, &webhook_headers_owner(&workspace_id, webhook_id.as_str()))?;
     let previous: Option<String> = row.try_get("previous_secret")?;
     let previous_until: Option<i64> = row.try_get("previous_secret_until")?;
     let previous_secret = match (previous, previous_until) {
@@ -182,14 +195,14 @@ pub(super) fn webhook_from_row(row: &SqliteRow) -> StoreResult<frontdesk_core::w
         _ => None,
     };
     Ok(Webhook {
-        id: id(row, "id", frontdesk_core::id::WebhookId::parse)?,
-        workspace_id: id(row, "workspace_id", WorkspaceId::parse)?,
+        id: webhook_id,
+        workspace_id,
         spec: WebhookSpec {
             name: row.try_get("name")?,
             url: row.try_get("url")?,
             events,
             method: HttpMethod::parse(&method).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            headers: json_col(row, "headers")?,
+            headers,
             body_template: body_template
                 .map(|t| serde_json::from_str(&t))
                 .transpose()

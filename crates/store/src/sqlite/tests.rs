@@ -11,13 +11,14 @@ use crate::{IdempotencyBegin, NewApiKey, Store, StoreError, StoredResponse};
 async fn store() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}/nested/fd.db", dir.path().display());
-    let s = SqliteStore::open(&url).await.expect("open");
+    let s = SqliteStore::open(&url, crate::Secrets::default()).await.expect("open");
     assert!(s.migrate().await.expect("migrate") >= 1);
     assert_eq!(s.migrate().await.expect("migrate again"), 0);
     (s, dir)
 }
 
 mod calls;
+mod secrets;
 
 fn new_key(name: &str) -> NewApiKey {
     NewApiKey::new(&ApiKeyName::parse(name).unwrap(), &ApiKeySecret::generate())

@@ -8,16 +8,22 @@ use frontdesk_core::webhook::{Webhook, WebhookSecret, WebhookSpec};
 use super::rows::{ms, webhook_from_row};
 use super::{SqliteStore, fetch_page, workspace_query};
 use crate::StoreResult;
+use crate::secrets::{Secrets, webhook_headers_owner, webhook_secret_owner};
 
-/// A spec's JSON columns: events, headers, body_template, numbers.
-fn spec_json(spec: &WebhookSpec) -> (String, String, Option<String>, String) {
+/// A spec's JSON columns: events, headers (sealed), body_template, numbers.
+fn spec_json(
+    spec: &WebhookSpec,
+    secrets: &Secrets,
+    workspace: &WorkspaceId,
+    id: &WebhookId,
+) -> StoreResult<(String, String, Option<String>, String)> {
     let events: Vec<&str> = spec.events.iter().map(|e| e.as_str()).collect();
-    (
+    Ok((
         serde_json::Value::from(events).to_string(),
-        serde_json::to_string(&spec.headers).unwrap_or_else(|_| "{}".into()),
+        secrets.seal_headers(&spec.headers, &webhook_headers_owner(workspace, id.as_str()))?,
         spec.body_template.as_ref().map(ToString::to_string),
         serde_json::Value::from(spec.numbers.clone()).to_string(),
-    )
+    ))
 }
 
 impl SqliteStore {
@@ -27,14 +33,18 @@ impl SqliteStore {
         spec: &WebhookSpec,
         secret: &WebhookSecret,
     ) -> StoreResult<Webhook> {
-        let (events, headers, body_template, numbers) = spec_json(spec);
+        let id = WebhookId::generate();
+        let (events, headers, body_template, numbers) = spec_json(spec, &self.secrets, workspace, &id)?;
+        let secret = self
+            .secrets
+            .seal(secret.expose(), &webhook_secret_owner(workspace, id.as_str()))?;
         let now = ms(Utc::now());
         let row = sqlx::query(concat!(
             "INSERT INTO webhooks (id, workspace_id, name, url, events, method, headers, body_template, numbers, \
              active, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ",
             webhook_columns!()
         ))
-        .bind(WebhookId::generate().as_str())
+        .bind(id.as_str())
         .bind(workspace.as_str())
         .bind(&spec.name)
         .bind(&spec.url)
@@ -44,12 +54,12 @@ impl SqliteStore {
         .bind(body_template)
         .bind(numbers)
         .bind(i64::from(spec.active))
-        .bind(secret.expose())
+        .bind(secret)
         .bind(now)
         .bind(now)
         .fetch_one(&self.writer)
         .await?;
-        webhook_from_row(&row)
+        webhook_from_row(&row, &self.secrets)
     }
 
     pub(super) async fn get_webhook_impl(
@@ -65,7 +75,7 @@ impl SqliteStore {
             ),
             id.as_str(),
             workspace,
-            webhook_from_row,
+            |r| webhook_from_row(r, &self.secrets),
         )
         .await
     }
@@ -76,7 +86,14 @@ impl SqliteStore {
         page: &PageRequest,
     ) -> StoreResult<Page<Webhook>> {
         let q = workspace_query(concat!("SELECT ", webhook_columns!(), " FROM webhooks"), workspace);
-        fetch_page(q, &self.reader, page, webhook_from_row, |w| w.id.as_str()).await
+        fetch_page(
+            q,
+            &self.reader,
+            page,
+            |r| webhook_from_row(r, &self.secrets),
+            |w| w.id.as_str(),
+        )
+        .await
     }
 
     pub(super) async fn update_webhook_impl(
@@ -86,7 +103,7 @@ impl SqliteStore {
         spec: &WebhookSpec,
         set_active: bool,
     ) -> StoreResult<Option<Webhook>> {
-        let (events, headers, body_template, numbers) = spec_json(spec);
+        let (events, headers, body_template, numbers) = spec_json(spec, &self.secrets, workspace, id)?;
         sqlx::query(concat!(
             "UPDATE webhooks SET name = ?1, url = ?2, events = ?3, method = ?4, headers = ?5, body_template = ?6, \
              numbers = ?7, updated_at = ?9, \
@@ -110,7 +127,7 @@ impl SqliteStore {
         .bind(set_active)
         .fetch_optional(&self.writer)
         .await?
-        .map(|r| webhook_from_row(&r))
+        .map(|r| webhook_from_row(&r, &self.secrets))
         .transpose()
     }
 
@@ -136,13 +153,16 @@ impl SqliteStore {
             webhook_columns!()
         ))
         .bind(ms(previous_until))
-        .bind(secret.expose())
+        .bind(
+            self.secrets
+                .seal(secret.expose(), &webhook_secret_owner(workspace, id.as_str()))?,
+        )
         .bind(ms(Utc::now()))
         .bind(id.as_str())
         .bind(workspace.as_str())
         .fetch_optional(&self.writer)
         .await?
-        .map(|r| webhook_from_row(&r))
+        .map(|r| webhook_from_row(&r, &self.secrets))
         .transpose()
     }
 }

@@ -1,11 +1,13 @@
-//! Provider credentials sealed at rest with the server's master key.
+//! Secrets sealed at rest with the server's master key: provider credentials, webhook
+//! signing secrets, custom header values of webhooks and tools, idempotent responses.
 //!
 //! The master key (`FRONTDESK_MASTER_KEY`, at least 32 characters) is stretched into a
 //! 256-bit key with HMAC-SHA256; secrets are sealed with ChaCha20-Poly1305 (ring) under a
-//! random 96-bit nonce, with the owner (workspace, provider, account) as associated
+//! random 96-bit nonce, with the owner (the record and the part of it) as associated
 //! data, so a sealed secret copied onto another row does not open. A sealed secret reads
 //! `v1.<key id>.<base64url(nonce | ciphertext | tag)>`; the key id (a digest of the
-//! derived key, not secret) tells a changed master key apart from tampering.
+//! derived key, not secret) tells a changed master key apart from tampering. Sealing is
+//! pure computation (and the operating system's randomness for nonces): no I/O.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -75,9 +77,14 @@ impl MasterKey {
 
     /// Seals `secret` for the record that `owner` names.
     pub fn seal(&self, secret: &str, owner: &str) -> Result<String, SealError> {
+        self.seal_bytes(secret.as_bytes(), owner)
+    }
+
+    /// Seals bytes for the record that `owner` names.
+    pub fn seal_bytes(&self, secret: &[u8], owner: &str) -> Result<String, SealError> {
         let mut nonce = [0u8; NONCE_LEN];
         self.rng.fill(&mut nonce).map_err(|_| SealError::Random)?;
-        let mut data = secret.as_bytes().to_vec();
+        let mut data = secret.to_vec();
         self.key
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
@@ -92,6 +99,11 @@ impl MasterKey {
 
     /// Opens a secret sealed by [`MasterKey::seal`] for the same `owner`.
     pub fn open(&self, sealed: &str, owner: &str) -> Result<String, SealError> {
+        String::from_utf8(self.open_bytes(sealed, owner)?).map_err(|_| SealError::Damaged)
+    }
+
+    /// Opens bytes sealed by [`MasterKey::seal_bytes`] for the same `owner`.
+    pub fn open_bytes(&self, sealed: &str, owner: &str) -> Result<Vec<u8>, SealError> {
         let mut parts = sealed.splitn(3, '.');
         let (Some("v1"), Some(id), Some(body)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(SealError::Damaged);
@@ -110,8 +122,24 @@ impl MasterKey {
             .key
             .open_in_place(nonce, Aad::from(owner.as_bytes()), &mut data)
             .map_err(|_| SealError::Damaged)?;
-        String::from_utf8(plain.to_vec()).map_err(|_| SealError::Damaged)
+        Ok(plain.to_vec())
     }
+}
+
+/// Whether a stored value is sealed (`v1.<key id>.<data>`), and if so the id of the key
+/// that sealed it. No clear value the store keeps looks like this: webhook secrets start
+/// with `whsec_`, headers are JSON objects, responses JSON.
+#[must_use]
+pub fn sealed_by(stored: &str) -> Option<&str> {
+    let rest = stored.strip_prefix("v1.")?;
+    let (id, data) = rest.split_once('.')?;
+    let ok = id.len() == 8
+        && id.bytes().all(|b| b.is_ascii_hexdigit())
+        && !data.is_empty()
+        && data
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    ok.then_some(id)
 }
 
 #[cfg(test)]
@@ -129,6 +157,23 @@ mod tests {
         assert_eq!(k.open(&sealed, "ws_1/twilio/AC1").unwrap(), "auth-token-123");
         // Fresh nonce every time.
         assert_ne!(sealed, k.seal("auth-token-123", "ws_1/twilio/AC1").unwrap());
+    }
+
+    #[test]
+    fn sealed_values_are_recognised() {
+        let k = MasterKey::new(KEY).unwrap();
+        let sealed = k.seal_bytes(b"{\"a\":1}", "ws_1/idempotency/k").unwrap();
+        assert_eq!(sealed_by(&sealed), Some(k.id()));
+        assert_eq!(k.open_bytes(&sealed, "ws_1/idempotency/k").unwrap(), b"{\"a\":1}");
+        for clear in [
+            "whsec_abc",
+            "{\"Authorization\":\"x\"}",
+            "v1.",
+            "v1.nothex!.x",
+            "v1.0123abcd.",
+        ] {
+            assert_eq!(sealed_by(clear), None, "{clear}");
+        }
     }
 
     #[test]

@@ -1,0 +1,138 @@
+//! Sealing the secrets stored before a master key was set, and checking at start that
+//! the configured key opens the ones sealed before (see [`crate::secrets`]).
+
+use frontdesk_core::id::WorkspaceId;
+use frontdesk_core::secret::sealed_by;
+use sqlx::Row;
+
+use super::SqliteStore;
+use super::rows::json_col;
+use crate::secrets::{SealReport, idempotency_owner, webhook_headers_owner, webhook_secret_owner};
+use crate::{StoreError, StoreResult};
+
+fn workspace(row: &sqlx::sqlite::SqliteRow) -> StoreResult<WorkspaceId> {
+    let ws: String = row.try_get("workspace_id")?;
+    WorkspaceId::parse(&ws).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+impl SqliteStore {
+    pub(super) async fn seal_secrets_impl(&self) -> StoreResult<SealReport> {
+        let s = &self.secrets;
+        let mut report = SealReport::default();
+        let mut tx = self.begin().await?;
+
+        // Webhooks: the signing secrets (current and previous) and the custom headers.
+        let rows = sqlx::query("SELECT id, workspace_id, secret, previous_secret, headers FROM webhooks")
+            .fetch_all(&mut *tx)
+            .await?;
+        for r in &rows {
+            let id: String = r.try_get("id")?;
+            let ws = workspace(r)?;
+            let secret: String = r.try_get("secret")?;
+            let previous: Option<String> = r.try_get("previous_secret")?;
+            let headers: String = r.try_get("headers")?;
+            s.check(&secret, &mut report);
+            if let Some(p) = &previous {
+                s.check(p, &mut report);
+            }
+            if headers != "{}" {
+                s.check(&headers, &mut report);
+            }
+            if !s.sealing() {
+                continue;
+            }
+            let secret_owner = webhook_secret_owner(&ws, &id);
+            let seal = |v: &str, owner: &str| -> StoreResult<Option<String>> {
+                if sealed_by(v).is_some() {
+                    Ok(None)
+                } else {
+                    s.seal(v, owner).map(Some)
+                }
+            };
+            let new_secret = seal(&secret, &secret_owner)?;
+            let new_previous = previous
+                .as_deref()
+                .map(|p| seal(p, &secret_owner))
+                .transpose()?
+                .flatten();
+            let new_headers = seal(&headers, &webhook_headers_owner(&ws, &id))?;
+            let n = [&new_secret, &new_previous, &new_headers]
+                .iter()
+                .filter(|v| v.is_some())
+                .count();
+            if n > 0 {
+                sqlx::query(
+                    "UPDATE webhooks SET secret = COALESCE(?1, secret), previous_secret = COALESCE(?2, previous_secret), \
+                     headers = COALESCE(?3, headers) WHERE id = ?4",
+                )
+                .bind(new_secret)
+                .bind(new_previous)
+                .bind(new_headers)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+                report.sealed_now += n as u64;
+            }
+        }
+
+        // Agents: the headers of their HTTP tools.
+        let rows = sqlx::query("SELECT id, workspace_id, config FROM agents")
+            .fetch_all(&mut *tx)
+            .await?;
+        for r in &rows {
+            let id: String = r.try_get("id")?;
+            let config: serde_json::Value = json_col(r, "config")?;
+            s.check_agent(&config, &mut report);
+            if s.sealing() && s.agent_has_clear(&config) {
+                let sealed = s.seal_agent(&config, &workspace(r)?, &id)?;
+                sqlx::query("UPDATE agents SET config = ? WHERE id = ?")
+                    .bind(sealed.to_string())
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                report.sealed_now += 1;
+            }
+        }
+
+        // Responses kept for idempotent replay (created keys and webhook secrets).
+        let rows = sqlx::query(
+            "SELECT workspace_id, key, body FROM idempotency_keys WHERE status IS NOT NULL AND body IS NOT NULL",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in &rows {
+            let key: String = r.try_get("key")?;
+            let body: Vec<u8> = r.try_get("body")?;
+            match std::str::from_utf8(&body) {
+                Ok(text) if sealed_by(text).is_some() => s.check(text, &mut report),
+                _ if s.sealing() => {
+                    let sealed = s.seal_bytes(&body, &idempotency_owner(&workspace(r)?, &key))?;
+                    sqlx::query("UPDATE idempotency_keys SET body = ? WHERE workspace_id = ? AND key = ?")
+                        .bind(sealed)
+                        .bind(r.try_get::<String, _>("workspace_id")?)
+                        .bind(&key)
+                        .execute(&mut *tx)
+                        .await?;
+                    report.sealed_now += 1;
+                }
+                _ => report.clear += 1,
+            }
+        }
+
+        // Provider credentials are always sealed (by the server); only checked here.
+        let sealed: Vec<String> = sqlx::query_scalar("SELECT sealed_secret FROM provider_credentials")
+            .fetch_all(&mut *tx)
+            .await?;
+        for v in &sealed {
+            s.check(v, &mut report);
+        }
+        tx.commit().await?;
+        if report.sealed_now > 0 {
+            // The clear values' old pages leave the write-ahead log at once.
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.maintenance)
+                .await?;
+        }
+        Ok(report)
+    }
+}
