@@ -149,6 +149,17 @@ async fn finish(state: &AppState, caller: &Caller, key: &str, res: Response) -> 
     Response::from_parts(parts, Body::from(bytes))
 }
 
+fn replay(stored: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut res = (status, stored.body).into_response();
+    if let Some(ct) = stored.content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        res.headers_mut().insert(CONTENT_TYPE, ct);
+    }
+    res.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    res
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,15 +174,4 @@ mod tests {
         );
         assert_eq!(withhold(b"not json", &["key"]), b"not json");
     }
-}
-
-fn replay(stored: StoredResponse) -> Response {
-    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
-    let mut res = (status, stored.body).into_response();
-    if let Some(ct) = stored.content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        res.headers_mut().insert(CONTENT_TYPE, ct);
-    }
-    res.headers_mut()
-        .insert("idempotent-replayed", HeaderValue::from_static("true"));
-    res
 }
