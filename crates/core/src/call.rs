@@ -224,6 +224,9 @@ pub struct Call {
     pub answered_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// When the retention purge removed the call's contents (transcript, fields,
+    /// message, summary, tool calls, the caller's name and email), if it did.
+    pub purged_at: Option<DateTime<Utc>>,
 }
 
 impl Call {

@@ -100,6 +100,7 @@ fn new_call(
         updated_at: now,
         provider_details: Map::new(),
         duration: None,
+        purged_at: None,
     }
 }
 

@@ -135,15 +135,62 @@ pub fn router(state: AppState) -> Router {
         )
 }
 
+/// Rows purged per pass, and passes per round, of the retention purge: short write
+/// transactions, and a bounded round.
+const PURGE_BATCH: u32 = 500;
+const PURGE_PASSES: usize = 20;
+
+/// Purges what is older than the retention period, in short passes, counting what went
+/// in `frontdesk_retention_purged_total{kind}`.
+pub async fn purge_expired(store: &dyn Store, retention: Duration) {
+    let Ok(age) = chrono::Duration::from_std(retention) else {
+        return;
+    };
+    for _ in 0..PURGE_PASSES {
+        match store.purge_before(Utc::now() - age, PURGE_BATCH).await {
+            Ok(p) => {
+                for (kind, n) in [("calls", p.calls), ("events", p.events), ("attempts", p.attempts)] {
+                    metrics::counter!("frontdesk_retention_purged_total", "kind" => kind).increment(n);
+                }
+                if p.calls > 0 || p.events > 0 {
+                    tracing::info!(
+                        calls = p.calls,
+                        events = p.events,
+                        attempts = p.attempts,
+                        "retention: purged"
+                    );
+                }
+                if p.calls < u64::from(PURGE_BATCH) && p.events < u64::from(PURGE_BATCH) {
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "retention purge failed");
+                return;
+            }
+        }
+    }
+}
+
 /// Periodic housekeeping: store maintenance every second; every 30 seconds, finish
 /// Twilio calls whose final status callback never came; every minute, forget idle
-/// rate-limit state and drop expired idempotency keys.
+/// rate-limit state and drop expired idempotency keys; with a retention period, purge
+/// what is older than it (every tenth of the period, at most every minute).
 async fn upkeep(state: AppState) {
     let mut second = tokio::time::interval(Duration::from_secs(1));
     let mut half_minute = tokio::time::interval(Duration::from_secs(30));
     let mut minute = tokio::time::interval(Duration::from_secs(60));
+    let retention = state.settings.retention;
+    let mut purge = tokio::time::interval(retention.map_or(Duration::from_secs(3600), |r| {
+        (r / 10).clamp(Duration::from_millis(100), Duration::from_secs(60))
+    }));
     loop {
         tokio::select! {
+            _ = purge.tick(), if retention.is_some() => {
+                if let Some(r) = retention {
+                    purge_expired(&*state.store, r).await;
+                }
+            }
             _ = half_minute.tick() => {
                 match state.receptionist.sweep(frontdesk_core::agent::Provider::Twilio, Utc::now()).await {
                     Ok(n) if n > 0 => tracing::info!(finished = n, "finished Twilio calls whose final status never came"),

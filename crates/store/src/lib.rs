@@ -31,8 +31,8 @@ pub use secrets::{SealReport, Secrets};
 pub use sqlite::SqliteStore;
 pub use types::{
     Attempt, AttemptResult, Bootstrapped, CallWrite, ClaimedDelivery, Delivery, DeliveryFilter, DeliveryStatus,
-    EventFilter, IdempotencyBegin, NewApiKey, NextStep, QueueStats, RecordedEvents, StoredEvent, StoredResponse,
-    WebhookHealth,
+    EventFilter, IdempotencyBegin, NewApiKey, NextStep, Purged, QueueStats, RecordedEvents, StoredEvent,
+    StoredResponse, WebhookHealth,
 };
 
 /// Result of every storage operation.
@@ -319,6 +319,15 @@ pub trait Store: Send + Sync + 'static {
     /// webhook signing secrets and custom headers, tool headers in agent
     /// configurations, responses kept for idempotent replay and provider credentials.
     async fn seal_secrets(&self) -> StoreResult<SealReport>;
+
+    /// Retention: removes the contents of finished calls that ended before `cutoff`
+    /// (transcript, collected fields, message, summary, tool calls, engine state, the
+    /// caller's name and email; the row keeps its ids, numbers, times, status, type and
+    /// end reason, gains `purged_at`, and its version moves on), and deletes events
+    /// created before `cutoff` with their deliveries and attempts, except events with a
+    /// delivery still pending (they go once it is done). At most `limit` calls and
+    /// `limit` events per pass; call again while a pass reaches the limit.
+    async fn purge_before(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<Purged>;
 }
 
 /// Opens the database a URL names: `sqlite://PATH` (created with its folder when

@@ -23,6 +23,17 @@ impl NewApiKey {
     }
 }
 
+/// What one pass of [`crate::Store::purge_before`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Calls whose contents were removed.
+    pub calls: u64,
+    /// Events deleted (with their deliveries).
+    pub events: u64,
+    /// Delivery attempts deleted with them (each with its logged response).
+    pub attempts: u64,
+}
+
 /// What [`crate::Store::bootstrap_if_empty`] created.
 #[derive(Debug, Clone)]
 pub struct Bootstrapped {

@@ -90,6 +90,11 @@ pub struct CallView {
     pub answered_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub duration_seconds: i64,
+    /// When the retention period (`FRONTDESK_RETENTION`) removed the call's contents:
+    /// transcript, fields, message, summary, tool calls, the caller's name and email.
+    /// The outcome and times stay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purged_at: Option<DateTime<Utc>>,
 }
 
 impl CallView {
@@ -123,6 +128,7 @@ impl CallView {
             started_at: c.started_at,
             answered_at: c.answered_at,
             ended_at: c.ended_at,
+            purged_at: c.purged_at,
         }
     }
 }

@@ -745,3 +745,105 @@ async fn secrets_are_sealed_at_rest() {
         app.assert_not_at_rest(clear, what);
     }
 }
+
+// ---------------------------------------------------------------------------
+// Retention
+// ---------------------------------------------------------------------------
+
+/// With `FRONTDESK_RETENTION`, a finished call's contents and its events go once they
+/// are older than the period; the call keeps its ids, times and outcome; the purge is
+/// counted in metrics.
+#[tokio::test]
+async fn retention_purges_call_contents_and_events() {
+    let app = spawn_app_with(|s| s.retention = Some(Duration::from_secs(1))).await;
+    let (_, call) = post_json(
+        &app,
+        "/v1/sim/calls",
+        json!({"from": "+15551234567", "to": "+15550100000"}),
+    )
+    .await;
+    let id = call["call_id"].as_str().unwrap().to_owned();
+    let (_, _) = post_json(
+        &app,
+        &format!("/v1/sim/calls/{id}/turns"),
+        json!({"text": "Hi, this is Jane Doe, I'd like to leave a message"}),
+    )
+    .await;
+    let (status, _) = post_json(&app, &format!("/v1/sim/calls/{id}/hangup"), json!({})).await;
+    assert_eq!(status, 200);
+    let before: Value = app
+        .get(&format!("/v1/calls/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!before["transcript"].as_str().unwrap().is_empty());
+
+    let started = std::time::Instant::now();
+    let after = loop {
+        let c: Value = app
+            .get(&format!("/v1/calls/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if c["purged_at"].is_string() {
+            break c;
+        }
+        assert!(started.elapsed() < LIVENESS, "the call was never purged: {c}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(after["turns"], json!([]));
+    assert_eq!(after["transcript"], "");
+    assert_eq!(after["custom_fields"], json!({}));
+    assert_eq!(after["caller"]["name"], Value::Null);
+    assert_eq!(after["caller"]["phone"], "+15551234567");
+    for kept in [
+        "id",
+        "status",
+        "direction",
+        "from",
+        "to",
+        "started_at",
+        "ended_at",
+        "end_reason",
+    ] {
+        assert_eq!(after[kept], before[kept], "{kept} is kept");
+    }
+    // The events go too (once older than the period).
+    let started = std::time::Instant::now();
+    loop {
+        let events: Value = app
+            .get(&format!("/v1/events?call_id={id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if events["data"].as_array().unwrap().is_empty() {
+            break;
+        }
+        assert!(started.elapsed() < LIVENESS, "events were never purged: {events}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with(r#"frontdesk_retention_purged_total{kind="calls"}"#)),
+        "{metrics}"
+    );
+}

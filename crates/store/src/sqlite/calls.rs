@@ -128,7 +128,7 @@ impl SqliteStore {
         self.get_in_workspace(
             concat!(
                 "SELECT ",
-                call_columns!(),
+                call_read_columns!(),
                 " FROM calls WHERE id = ? AND workspace_id = ?"
             ),
             id.as_str(),
@@ -145,7 +145,7 @@ impl SqliteStore {
     ) -> StoreResult<Option<Call>> {
         sqlx::query(concat!(
             "SELECT ",
-            call_columns!(),
+            call_read_columns!(),
             " FROM calls WHERE provider = ? AND provider_call_id = ?"
         ))
         .bind(provider.as_str())
@@ -162,7 +162,7 @@ impl SqliteStore {
         filter: &CallFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<Call>> {
-        let mut q = workspace_query(concat!("SELECT ", call_columns!(), " FROM calls"), workspace);
+        let mut q = workspace_query(concat!("SELECT ", call_read_columns!(), " FROM calls"), workspace);
         if let Some(s) = filter.status {
             q.push(" AND status = ").push_bind(s.as_str());
         }

@@ -90,7 +90,7 @@ impl SqliteStore {
     }
 
     pub(super) async fn call_by_id_impl(&self, id: &CallId) -> StoreResult<Option<Call>> {
-        sqlx::query(concat!("SELECT ", call_columns!(), " FROM calls WHERE id = ?"))
+        sqlx::query(concat!("SELECT ", call_read_columns!(), " FROM calls WHERE id = ?"))
             .bind(id.as_str())
             .fetch_optional(&self.reader)
             .await?
@@ -106,7 +106,7 @@ impl SqliteStore {
     ) -> StoreResult<Vec<Call>> {
         sqlx::query(concat!(
             "SELECT ",
-            call_columns!(),
+            call_read_columns!(),
             " FROM calls WHERE provider = ? AND status IN ('queued', 'ringing', 'in_progress') \
              AND updated_at < ? ORDER BY updated_at LIMIT ?"
         ))

@@ -12,6 +12,7 @@ mod calls;
 mod credentials;
 mod deliveries;
 mod events;
+mod retention;
 mod secrets;
 mod webhooks;
 
@@ -772,6 +773,10 @@ impl Store for SqliteStore {
 
     async fn queue_stats(&self) -> StoreResult<QueueStats> {
         self.queue_stats_impl().await
+    }
+
+    async fn purge_before(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<crate::Purged> {
+        self.purge_before_impl(cutoff, limit).await
     }
 
     async fn seal_secrets(&self) -> StoreResult<crate::SealReport> {

@@ -275,6 +275,14 @@ macro_rules! call_columns {
     };
 }
 
+/// The columns [`call_from_row`] reads: those a call is written with, and when it was
+/// purged (set by the retention purge only).
+macro_rules! call_read_columns {
+    () => {
+        concat!(call_columns!(), ", purged_at")
+    };
+}
+
 pub(super) fn call_from_row(row: &SqliteRow) -> StoreResult<frontdesk_core::call::Call> {
     use frontdesk_core::call::{Call, CallStatus, Direction};
     let direction: String = row.try_get("direction")?;
@@ -307,5 +315,6 @@ pub(super) fn call_from_row(row: &SqliteRow) -> StoreResult<frontdesk_core::call
         updated_at: from_ms(row.try_get("updated_at")?)?,
         provider_details: json_col(row, "provider_details")?,
         duration: row.try_get("duration_seconds")?,
+        purged_at: opt_ms(row.try_get("purged_at")?)?,
     })
 }

@@ -18,6 +18,7 @@ async fn store() -> (SqliteStore, tempfile::TempDir) {
 }
 
 mod calls;
+mod retention;
 mod secrets;
 
 fn new_key(name: &str) -> NewApiKey {

@@ -17,7 +17,7 @@ use crate::sqlite::SqliteStore;
 use crate::{CallWrite, DeliveryFilter, EventFilter, Store, StoreError};
 
 /// Now, at the millisecond precision the database keeps.
-fn now() -> DateTime<Utc> {
+pub(super) fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap()
 }
 
@@ -26,20 +26,20 @@ fn tick() {
     std::thread::sleep(std::time::Duration::from_millis(2));
 }
 
-async fn workspace(s: &SqliteStore, name: &str) -> WorkspaceId {
+pub(super) async fn workspace(s: &SqliteStore, name: &str) -> WorkspaceId {
     s.create_workspace(&WorkspaceName::parse(name).unwrap())
         .await
         .unwrap()
         .id
 }
 
-async fn agent(s: &SqliteStore, ws: &WorkspaceId, name: &str) -> Agent {
+pub(super) async fn agent(s: &SqliteStore, ws: &WorkspaceId, name: &str) -> Agent {
     s.create_agent(ws, name, &json!({"name": name, "brain": "rules"}))
         .await
         .unwrap()
 }
 
-fn call(ws: &WorkspaceId, agent: &AgentId, direction: Direction, from: &str, to: &str) -> Call {
+pub(super) fn call(ws: &WorkspaceId, agent: &AgentId, direction: Direction, from: &str, to: &str) -> Call {
     let at = now();
     Call {
         id: CallId::generate(),
@@ -69,6 +69,7 @@ fn call(ws: &WorkspaceId, agent: &AgentId, direction: Direction, from: &str, to:
         updated_at: at,
         provider_details: Map::new(),
         duration: None,
+        purged_at: None,
     }
 }
 
@@ -78,7 +79,7 @@ async fn insert(s: &SqliteStore, c: &Call) {
         .unwrap();
 }
 
-fn event_about(c: &Call, kind: EventType) -> NewEvent {
+pub(super) fn event_about(c: &Call, kind: EventType) -> NewEvent {
     NewEvent::new(
         kind,
         c.event_data(Utc::now(), Map::new()),
