@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What a stranger's traffic costs everyone else, against a release build (abuse-bench):
 # `GET /healthz` and signed Twilio gather turns, quiet and under a flood of unsigned
-# 40,000-parameter requests, in one run; then the size of /metrics before and after
-# requests with random methods and paths.
+# 40,000-parameter requests (and under a control flood of ordinary unsigned requests),
+# and beside another tenant whose agent is at every limit, in one run; then the size of
+# /metrics before and after requests with random methods and paths.
 #
 #   bench/abuse.sh [SECONDS] [FLOODERS] [METRICS_REQUESTS]     (defaults: 10, 4, 10000)
 #
@@ -28,7 +29,12 @@ trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do grep -q "listening on" "$work/out.txt" 2>/dev/null && break; sleep 0.1; done
 key=$(grep -o 'fd_live_[A-Za-z0-9]*' "$work/out.txt" | head -n1)
 [[ -n "$key" ]] || { echo "server did not start:" >&2; cat "$work/err.txt" >&2; exit 1; }
+# Another tenant, whose agent will be at every limit.
+export FRONTDESK_DATABASE_URL="sqlite://$work/fd.db" FRONTDESK_LOG=error
+target/release/frontdesk workspaces create heavy > /dev/null
+heavy=$(target/release/frontdesk keys create --workspace heavy --name bench)
 echo "abuse-bench on $(nproc) cores, $(date -u +%FT%TZ)"
 target/release/abuse-bench --url "http://127.0.0.1:$port" --key "$key" --public-url https://fd.example.com \
-    --token "$token" --seconds "$SECONDS_" --flooders "$FLOODERS" --metrics-requests "$METRICS"
+    --token "$token" --seconds "$SECONDS_" --flooders "$FLOODERS" --metrics-requests "$METRICS" \
+    --heavy-key "$heavy" --heavy-clients "$FLOODERS"
 echo "server RSS after: $(ps -o rss= -p $pid) KiB, open fds: $(ls /proc/$pid/fd | wc -l)"

@@ -20,7 +20,10 @@
 //!    connection is closed before the client finished sending; both count as refused.
 //!    Flood clients write raw requests on new connections, so the sender's own work is
 //!    small.
-//! 4. **Metrics**: the size of `/metrics` before and after `--metrics-requests` requests
+//! 4. **Heavy tenant** (with `--heavy-key`, a key of another workspace): the same
+//!    probes while `--heavy-clients` clients of that workspace call its agent at every
+//!    limit (`frontdesk_bench::limits_agent`) through the simulator, every line a miss.
+//! 5. **Metrics**: the size of `/metrics` before and after `--metrics-requests` requests
 //!    with random methods and random paths.
 //!
 //! Reported: p50 / p99 of health checks and gather turns in each phase, and the ratios
@@ -62,6 +65,9 @@ struct Args {
     seconds: f64,
     flooders: usize,
     metrics_requests: usize,
+    /// A key of another workspace, whose agent is at every limit.
+    heavy_key: Option<String>,
+    heavy_clients: usize,
 }
 
 fn args() -> Args {
@@ -73,6 +79,8 @@ fn args() -> Args {
         seconds: 10.0,
         flooders: 4,
         metrics_requests: 10_000,
+        heavy_key: None,
+        heavy_clients: 4,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -85,6 +93,8 @@ fn args() -> Args {
             "--seconds" => a.seconds = v.parse().expect("--seconds S"),
             "--flooders" => a.flooders = v.parse().expect("--flooders N"),
             "--metrics-requests" => a.metrics_requests = v.parse().expect("--metrics-requests N"),
+            "--heavy-key" => a.heavy_key = Some(v),
+            "--heavy-clients" => a.heavy_clients = v.parse().expect("--heavy-clients N"),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -155,7 +165,11 @@ async fn gather_calls(a: Arc<Args>, stop: Arc<AtomicBool>, base: usize) -> Vec<f
         signed(&http, &a, "/telephony/twilio/voice", &p).await;
         for line in SCRIPT {
             let mut p = common.to_vec();
-            p.extend([("CallStatus", "in-progress"), ("SpeechResult", line), ("Confidence", "0.9")]);
+            p.extend([
+                ("CallStatus", "in-progress"),
+                ("SpeechResult", line),
+                ("Confidence", "0.9"),
+            ]);
             out.push(signed(&http, &a, "/telephony/twilio/gather", &p).await);
         }
         let mut p = common.to_vec();
@@ -226,20 +240,88 @@ fn flood_requests(huge: bool) -> [Vec<u8>; 2] {
     ]
 }
 
+const HEAVY_NUMBER: &str = "+15550300002";
+
+/// Simulated calls to the agent at every limit until `stop`, every line a miss; the
+/// turns' round trips.
+async fn heavy_calls(url: String, key: String, stop: Arc<AtomicBool>, n: usize) -> Vec<f64> {
+    let http = reqwest::Client::new();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while !stop.load(Ordering::Relaxed) {
+        i += 1;
+        let from = format!("+1557{:03}{:04}", n, i % 10_000);
+        let call: Value = http
+            .post(format!("{url}/v1/sim/calls"))
+            .bearer_auth(&key)
+            .json(&json!({"from": from, "to": HEAVY_NUMBER}))
+            .send()
+            .await
+            .expect("sim call")
+            .json()
+            .await
+            .expect("json");
+        let id = call["call_id"].as_str().expect("call id").to_owned();
+        for line in frontdesk_bench::MISSES {
+            let started = Instant::now();
+            let res = http
+                .post(format!("{url}/v1/sim/calls/{id}/turns"))
+                .bearer_auth(&key)
+                .json(&json!({"text": line}))
+                .send()
+                .await
+                .expect("turn");
+            assert!(res.status().is_success(), "{}", res.status());
+            let _ = res.bytes().await;
+            out.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        let _ = http
+            .post(format!("{url}/v1/sim/calls/{id}/hangup"))
+            .bearer_auth(&key)
+            .send()
+            .await;
+    }
+    out
+}
+
 struct Phase {
     health: Vec<f64>,
     gather: Vec<f64>,
     flood: u64,
+    heavy: Vec<f64>,
     seconds: f64,
 }
 
-async fn phase(a: &Arc<Args>, flooders: usize, huge: bool, base: usize) -> Phase {
+/// What runs beside the probes in a phase.
+#[derive(Clone, Copy)]
+enum Load {
+    Quiet,
+    /// Flooders sending 40,000-parameter forms (`true`) or ordinary ones.
+    Flood(bool),
+    /// The other tenant's calls to its agent at every limit.
+    Heavy,
+}
+
+async fn phase(a: &Arc<Args>, load: Load, base: usize) -> Phase {
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicU64::new(0));
-    let requests = Arc::new(flood_requests(huge));
     let mut floods = Vec::new();
-    for _ in 0..flooders {
-        floods.push(tokio::spawn(flood(a.url.clone(), stop.clone(), requests.clone(), sent.clone())));
+    if let Load::Flood(huge) = load {
+        let requests = Arc::new(flood_requests(huge));
+        for _ in 0..a.flooders {
+            floods.push(tokio::spawn(flood(
+                a.url.clone(),
+                stop.clone(),
+                requests.clone(),
+                sent.clone(),
+            )));
+        }
+    }
+    let mut heavy = Vec::new();
+    if let (Load::Heavy, Some(key)) = (load, &a.heavy_key) {
+        for n in 0..a.heavy_clients {
+            heavy.push(tokio::spawn(heavy_calls(a.url.clone(), key.clone(), stop.clone(), n)));
+        }
     }
     let health = tokio::spawn(health_checks(a.url.clone(), stop.clone()));
     let gather = tokio::spawn(gather_calls(a.clone(), stop.clone(), base));
@@ -250,10 +332,15 @@ async fn phase(a: &Arc<Args>, flooders: usize, huge: bool, base: usize) -> Phase
     for f in floods {
         f.await.expect("flooder");
     }
+    let mut turns = Vec::new();
+    for h in heavy {
+        turns.extend(h.await.expect("heavy tenant"));
+    }
     Phase {
         health: health.await.expect("health"),
         gather: gather.await.expect("gather"),
         flood: sent.load(Ordering::Relaxed),
+        heavy: turns,
         seconds,
     }
 }
@@ -310,11 +397,11 @@ async fn main() {
         seconds: 1.0,
         ..Args::clone(&a)
     };
-    let _ = phase(&Arc::new(warm), 0, true, 0).await;
+    let _ = phase(&Arc::new(warm), Load::Quiet, 0).await;
 
-    let mut quiet = phase(&a, 0, true, 1_000_000).await;
-    let mut small = phase(&a, a.flooders, false, 2_000_000).await;
-    let mut loud = phase(&a, a.flooders, true, 3_000_000).await;
+    let mut quiet = phase(&a, Load::Quiet, 1_000_000).await;
+    let mut small = phase(&a, Load::Flood(false), 2_000_000).await;
+    let mut loud = phase(&a, Load::Flood(true), 3_000_000).await;
     println!();
     println!(
         "{:.1} s per phase; control: {} clients sending unsigned 3-parameter forms ({:.0}/s, all refused); \
@@ -338,6 +425,42 @@ async fn main() {
         gl / gq,
         gl / gs
     );
+
+    if let Some(key) = &a.heavy_key {
+        let res = http
+            .post(format!("{}/v1/agents", a.url))
+            .bearer_auth(key)
+            .json(&frontdesk_bench::limits_agent())
+            .send()
+            .await
+            .expect("agent");
+        assert_eq!(res.status(), 201, "the agent at every limit is accepted");
+        let agent: Value = res.json().await.expect("json");
+        let res = http
+            .post(format!("{}/v1/numbers", a.url))
+            .bearer_auth(key)
+            .json(&json!({"number": HEAVY_NUMBER, "agent_id": agent["id"], "provider": "sim"}))
+            .send()
+            .await
+            .expect("number");
+        assert!(res.status().is_success(), "{}", res.status());
+        let mut heavy = phase(&a, Load::Heavy, 4_000_000).await;
+        println!();
+        println!(
+            "another tenant: {} clients calling its agent at every limit, {} turns ({:.0}/s), every line a miss",
+            a.heavy_clients,
+            heavy.heavy.len(),
+            heavy.heavy.len() as f64 / heavy.seconds
+        );
+        row("the heavy tenant's turns", &mut heavy.heavy);
+        let (_, hh) = row("GET /healthz, beside the heavy tenant", &mut heavy.health);
+        let (_, gh) = row("signed gather turn, beside the heavy tenant", &mut heavy.gather);
+        println!(
+            "p99 beside the heavy tenant / quiet: healthz {:.2}x, gather {:.2}x",
+            hh / hq,
+            gh / gq
+        );
+    }
 
     // Metrics: random methods and paths, in two rounds (a tenth, then the rest).
     let (bytes_before, lines_before) = metrics_size(&http, &a.url).await;

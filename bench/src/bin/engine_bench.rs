@@ -220,47 +220,7 @@ fn us(ns: u64) -> String {
 
 /// An agent at every limit, and a caller who misses everything.
 fn at_the_limits() -> Result<Corpus, String> {
-    let words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"];
-    let word = |i: usize| words[i % words.len()];
-    let fields: Vec<Value> = (0..50)
-        .map(|i| {
-            if i < 10 {
-                let options: Vec<String> = (0..100)
-                    .map(|o| format!("option {o} {} {} {}", word(o), word(o + i), word(o * 3 + 1)))
-                    .collect();
-                serde_json::json!({"field": format!("choice_{i}"), "type": "enum", "options": options, "required": true})
-            } else {
-                serde_json::json!({"field": format!("detail_{i}"), "type": "string", "required": true})
-            }
-        })
-        .collect();
-    let call_types: Vec<Value> = (0..50)
-        .map(|t| {
-            let keywords: Vec<String> = (0..50).map(|k| format!("kw{t}x{k} {}", word(k))).collect();
-            serde_json::json!({"name": format!("type_{t}"), "description": format!("callers who need {} {} service number {t}", word(t), word(t + 3)), "keywords": keywords})
-        })
-        .collect();
-    let mut v = serde_json::json!({
-        "name": "Limits", "greeting": "Hello, how can I help?",
-        "data_to_collect": fields, "call_types": call_types,
-        "transfer": {"number": "+15557654321", "triggers": (0..50).map(|i| format!("trigger {i} {}", word(i))).collect::<Vec<_>>()},
-        "knowledge": [],
-    });
-    // Fill the rest with knowledge until the next entry would pass the size limit.
-    let mut entries = Vec::new();
-    for i in 0..500 {
-        let entry = serde_json::json!({
-            "question": format!("Do you offer {} {} services on {} for entry {i}?", word(i), word(i + 1), word(i + 2)),
-            "answer": format!("Yes, entry {i}: {}", ["we do that and more, call us any time during the week"; 4].join(" ")),
-        });
-        entries.push(entry);
-        v["knowledge"] = Value::Array(entries.clone());
-        if AgentConfig::parse(&v).is_err() {
-            entries.pop();
-            v["knowledge"] = Value::Array(entries.clone());
-            break;
-        }
-    }
+    let v = frontdesk_bench::limits_agent();
     let cfg = AgentConfig::parse(&v).map_err(|e| format!("the limits agent: {e}"))?;
     let size = serde_json::to_vec(&cfg.config.to_json()).map_or(0, |b| b.len());
     eprintln!(
@@ -275,23 +235,15 @@ fn at_the_limits() -> Result<Corpus, String> {
             } else {
                 format!("detail_{i}")
             };
-            (
-                key,
-                Value::from("hmm, the usual kind of thing I suppose, whatever you think"),
-            )
+            (key, Value::from(frontdesk_bench::MISSES[2]))
         })
         .collect();
     let scenario = Scenario {
         agent: 0,
         from: Some("+15551234567".into()),
-        opening: "Hi, so I was wondering about something, is there someone who could maybe look into my situation? \
-                  Do you happen to know anything regarding the zebra crossing near the old mill?"
-            .into(),
+        opening: frontdesk_bench::MISSES[0].into(),
         answers,
-        interject: Some((
-            "choice_0".into(),
-            "Wait, what about the purple elephant festival, and is the moon open on holidays?".into(),
-        )),
+        interject: Some(("choice_0".into(), frontdesk_bench::MISSES[1].into())),
         closing: "No, that's everything.".into(),
     };
     Ok(Corpus {

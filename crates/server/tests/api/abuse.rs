@@ -14,8 +14,8 @@ use tokio::net::TcpStream;
 use crate::helpers::{TestApp, agent_file, error_of, post_json, spawn_app, spawn_app_with};
 use crate::receiver::Receiver;
 use crate::twilio_support::{
-    FORM, GLOBAL_ACCOUNT, GLOBAL_TOKEN, Leg, TwilioSide, assert_nothing_recorded, raw_post, sid, store_credentials,
-    twilio_app, twilio_number, twilio_number_with_key, twiml,
+    FORM, GLOBAL_ACCOUNT, GLOBAL_TOKEN, Leg, TwilioSide, assert_nothing_recorded, get_json, raw_post, sid,
+    store_credentials, twilio_app, twilio_number, twilio_number_with_key, twiml,
 };
 
 /// Long enough that only a hung server misses it.
@@ -31,6 +31,30 @@ async fn read_until_closed(stream: &mut TcpStream) -> String {
     let read = tokio::time::timeout(LIVENESS, stream.read_to_end(&mut out)).await;
     assert!(read.is_ok(), "the server neither answered nor closed the connection");
     String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn metrics_text(app: &TestApp) -> String {
+    app.client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Polls `check` every 100 ms until it holds (or `LIVENESS` passes: `what` never
+/// happened).
+async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(started.elapsed() < LIVENESS, "{what} never happened");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 fn status_of(response: &str) -> u16 {
@@ -115,15 +139,7 @@ async fn metric_labels_come_from_a_closed_set() {
         assert_eq!(res.status(), 404);
         tokens.push(token);
     }
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&app).await;
     for t in &tokens {
         assert!(
             !metrics.contains(t.as_str()) && !metrics.contains(&t.to_lowercase()),
@@ -361,14 +377,7 @@ async fn tool_and_webhook_urls_are_refused_alike_when_saved() {
         assert_eq!(status, 422, "webhook {url:?}: {body}");
         assert!(body["error"]["message"].as_str().unwrap().starts_with("url:"), "{body}");
     }
-    let list = app
-        .get("/v1/agents")
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let list = get_json(&app, "/v1/agents").await;
     assert_eq!(list["data"].as_array().unwrap().len(), 1, "only the demo agent: {list}");
     // A public name is fine for both.
     let (status, _) = post_json(
@@ -419,14 +428,7 @@ async fn json_bodies_keep_one_syntax() {
     // Trailing bytes after the value.
     let (status, code, _) = error_of(send("/v1/api-keys", r#"{"name":"a"}xyz"#).await.unwrap()).await;
     assert_eq!((status, code.as_str()), (400, "invalid_json"));
-    let keys = app
-        .get("/v1/api-keys")
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let keys = get_json(&app, "/v1/api-keys").await;
     assert_eq!(keys["data"].as_array().unwrap().len(), 1, "no key was created: {keys}");
     // Duplicate keys: in typed bodies and in agents alike, at any depth.
     let (status, code, message) = error_of(send("/v1/api-keys", r#"{"name":"a","name":"b"}"#).await.unwrap()).await;
@@ -550,23 +552,9 @@ async fn no_route_reaches_another_workspaces_ids() {
     )
     .await;
     let call_id = call["call_id"].as_str().unwrap().to_owned();
-    let events = app
-        .get("/v1/events")
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let events = get_json(&app, "/v1/events").await;
     let event_id = events["data"][0]["id"].as_str().unwrap().to_owned();
-    let deliveries = app
-        .get("/v1/deliveries")
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let deliveries = get_json(&app, "/v1/deliveries").await;
     let delivery_id = deliveries["data"][0]["id"].as_str().unwrap().to_owned();
     let (key_id, _) = app.create_key("mine").await;
     let ids = [
@@ -699,23 +687,9 @@ async fn secrets_are_sealed_at_rest() {
     let new_secret = rotated["secret"].as_str().unwrap().to_owned();
 
     // The API answers with them as given.
-    let got: Value = app
-        .get(&format!("/v1/webhooks/{}", w["id"].as_str().unwrap()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got: Value = get_json(&app, &format!("/v1/webhooks/{}", w["id"].as_str().unwrap())).await;
     assert_eq!(got["headers"]["Authorization"], crm_token);
-    let got: Value = app
-        .get(&format!("/v1/agents/{}", a["id"].as_str().unwrap()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got: Value = get_json(&app, &format!("/v1/agents/{}", a["id"].as_str().unwrap())).await;
     assert_eq!(got["tools"][0]["headers"]["Authorization"], tool_token);
     let replayed: Value = create_key().await.unwrap().json().await.unwrap();
     assert_eq!(
@@ -771,32 +745,14 @@ async fn retention_purges_call_contents_and_events() {
     .await;
     let (status, _) = post_json(&app, &format!("/v1/sim/calls/{id}/hangup"), json!({})).await;
     assert_eq!(status, 200);
-    let before: Value = app
-        .get(&format!("/v1/calls/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let before: Value = get_json(&app, &format!("/v1/calls/{id}")).await;
     assert!(!before["transcript"].as_str().unwrap().is_empty());
 
-    let started = std::time::Instant::now();
-    let after = loop {
-        let c: Value = app
-            .get(&format!("/v1/calls/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if c["purged_at"].is_string() {
-            break c;
-        }
-        assert!(started.elapsed() < LIVENESS, "the call was never purged: {c}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let after = eventually("the call's purge", async || {
+        let c = get_json(&app, &format!("/v1/calls/{id}")).await;
+        c["purged_at"].is_string().then_some(c)
+    })
+    .await;
     assert_eq!(after["turns"], json!([]));
     assert_eq!(after["transcript"], "");
     assert_eq!(after["custom_fields"], json!({}));
@@ -815,31 +771,12 @@ async fn retention_purges_call_contents_and_events() {
         assert_eq!(after[kept], before[kept], "{kept} is kept");
     }
     // The events go too (once older than the period).
-    let started = std::time::Instant::now();
-    loop {
-        let events: Value = app
-            .get(&format!("/v1/events?call_id={id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if events["data"].as_array().unwrap().is_empty() {
-            break;
-        }
-        assert!(started.elapsed() < LIVENESS, "events were never purged: {events}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    eventually("the events' purge", async || {
+        let events = get_json(&app, &format!("/v1/events?call_id={id}")).await;
+        events["data"].as_array().unwrap().is_empty().then_some(())
+    })
+    .await;
+    let metrics = metrics_text(&app).await;
     assert!(
         metrics
             .lines()
