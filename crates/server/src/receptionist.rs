@@ -211,21 +211,29 @@ impl Receptionist {
     }
 
     /// The parsed configuration of an agent (cached until the agent changes).
+    /// The configuration is read (and parsed, up to 256 KiB of JSON) only when it changed
+    /// since it was cached: every other turn checks its `updated_at` alone.
     pub async fn config(&self, ws: &WorkspaceId, id: &AgentId) -> Result<Arc<AgentConfig>, CallError> {
-        let agent = self
-            .store
-            .get_agent(ws, id)
-            .await?
-            .ok_or_else(|| CallError::NotFound(format!("agent {id} no longer exists")))?;
+        let gone = || CallError::NotFound(format!("agent {id} no longer exists"));
+        let updated_at = self.store.agent_updated_at(ws, id).await?.ok_or_else(gone)?;
+        if let Some(cfg) = self.cached(id, updated_at) {
+            return Ok(cfg);
+        }
+        let agent = self.store.get_agent(ws, id).await?.ok_or_else(gone)?;
         Ok(self.parsed(&agent))
     }
 
+    fn cached(&self, id: &AgentId, updated_at: DateTime<Utc>) -> Option<Arc<AgentConfig>> {
+        let cache = self.agents.lock().ok()?;
+        cache
+            .get(id)
+            .filter(|(at, _)| *at == updated_at)
+            .map(|(_, cfg)| cfg.clone())
+    }
+
     fn parsed(&self, agent: &Agent) -> Arc<AgentConfig> {
-        if let Ok(cache) = self.agents.lock()
-            && let Some((at, cfg)) = cache.get(&agent.id)
-            && *at == agent.updated_at
-        {
-            return cfg.clone();
+        if let Some(cfg) = self.cached(&agent.id, agent.updated_at) {
+            return cfg;
         }
         // Stored configurations were validated on the way in; one that no longer parses
         // (an older format) still answers calls, plainly, rather than fail them.

@@ -71,6 +71,9 @@ pub trait Store: Send + Sync + 'static {
     async fn create_agent(&self, workspace: &WorkspaceId, name: &str, config: &serde_json::Value)
     -> StoreResult<Agent>;
     async fn get_agent(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<Option<Agent>>;
+    /// When the agent was last changed (`updated_at`), without reading its
+    /// configuration: a cheap check that a parsed copy is still current.
+    async fn agent_updated_at(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<Option<DateTime<Utc>>>;
     /// Every agent of the workspace, newest first.
     async fn list_agents(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Agent>>;
     /// Agents newest first, a page at a time.

@@ -409,6 +409,16 @@ impl Store for SqliteStore {
         self.create_agent_impl(workspace, name, config).await
     }
 
+    async fn agent_updated_at(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<Option<DateTime<Utc>>> {
+        self.get_in_workspace(
+            "SELECT updated_at FROM agents WHERE id = ? AND workspace_id = ?",
+            id.as_str(),
+            workspace,
+            |r| rows::from_ms(r.try_get("updated_at")?),
+        )
+        .await
+    }
+
     async fn get_agent(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<Option<Agent>> {
         self.get_agent_impl(workspace, id).await
     }
