@@ -16,13 +16,14 @@ CONC=${2:-1}
 RELAY=${3:-100}
 
 cargo build --release --locked -q -p frontdesk -p frontdesk-bench
+bin=${FRONTDESK_BIN:-target/release/frontdesk}   # another build, for a before-and-after
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 token=bench0123456789abcdef0123456789ab
 FRONTDESK_DATABASE_URL="sqlite://$work/fd.db" FRONTDESK_LISTEN="127.0.0.1:$port" \
 FRONTDESK_PUBLIC_URL=https://fd.example.com FRONTDESK_TWILIO_AUTH_TOKEN=$token \
 FRONTDESK_RATE_LIMIT_PER_HOUR=0 FRONTDESK_RATE_LIMIT_PER_SECOND=0 FRONTDESK_LOG=warn \
-    target/release/frontdesk serve > "$work/out.txt" 2> "$work/err.txt" &
+    "$bin" serve > "$work/out.txt" 2> "$work/err.txt" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do grep -q "listening on" "$work/out.txt" 2>/dev/null && break; sleep 0.1; done

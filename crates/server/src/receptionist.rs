@@ -130,6 +130,14 @@ fn start_conversation(cfg: &AgentConfig, call: &mut Call, now: DateTime<Utc>) ->
     (reply, vec![event])
 }
 
+/// What a turn's first pass on the engine came to.
+enum FirstPass {
+    /// No tool was ready: the reply is composed and the call updated.
+    Replied(Call, Reply),
+    /// Tools are ready (marked called): they run, then the reply is composed.
+    Tools(Call, Session, Heard, Vec<ToolRequest>),
+}
+
 /// How a provider call finished, beyond its status.
 #[derive(Debug, Clone, Default)]
 pub struct Finish {
@@ -284,15 +292,32 @@ impl Receptionist {
             confidence,
             ..Turn::new(Speaker::Caller, text.trim(), Utc::now())
         });
+        let ws = call.workspace_id.clone();
         let (c, text) = (cfg.clone(), text.to_owned());
-        let (session, heard) = self
+        let now = Utc::now();
+        // One trip to the engine when no tool is ready (the usual turn): hear, respond.
+        let pass = self
             .engine
-            .run(&call.workspace_id, move || {
+            .run(&ws, move || {
                 let heard = session.hear(&c, &text);
-                (session, heard)
+                let ready = session.ready_tools(&c);
+                if !ready.is_empty() {
+                    return FirstPass::Tools(call, session, heard, ready);
+                }
+                let reply = session.respond(&c, heard);
+                Self::apply(&mut call, &c, &session, now);
+                FirstPass::Replied(call, reply)
             })
             .await;
-        self.finish(call, &cfg, session, heard, Map::new()).await
+        match pass {
+            FirstPass::Replied(call, reply) => self.record(call, &cfg, reply, &Map::new(), false, now).await,
+            FirstPass::Tools(mut call, mut session, mut heard, ready) => {
+                let tools_ran = self.run_tools(&mut call, &cfg, &mut session, &mut heard, ready).await;
+                let now = Utc::now();
+                let (call, _, reply) = self.respond(call, &cfg, session, heard, now).await;
+                self.record(call, &cfg, reply, &Map::new(), tools_ran, now).await
+            }
+        }
     }
 
     /// The caller said nothing before the telephony stopped listening: ask again once,
@@ -448,7 +473,8 @@ impl Receptionist {
                     }
                 }
                 let before = call.tool_calls.len();
-                self.run_tools(&mut call, &cfg, &mut session, &mut heard).await;
+                self.run_tools(&mut call, &cfg, &mut session, &mut heard, Vec::new())
+                    .await;
                 ran.extend(call.tool_calls[before..].iter().cloned());
                 let (done, _, reply) = self.respond(call, &cfg, session, heard, Utc::now()).await;
                 call = done;
@@ -633,14 +659,30 @@ impl Receptionist {
         mut heard: Heard,
         message_extra: Map<String, Value>,
     ) -> Result<Step, CallError> {
-        let tools_ran = self.run_tools(&mut call, cfg, &mut session, &mut heard).await;
+        let tools_ran = self
+            .run_tools(&mut call, cfg, &mut session, &mut heard, Vec::new())
+            .await;
         let now = Utc::now();
-        let (mut call, _, reply) = self.respond(call, cfg, session, heard, now).await;
+        let (call, _, reply) = self.respond(call, cfg, session, heard, now).await;
+        self.record(call, cfg, reply, &message_extra, tools_ran, now).await
+    }
+
+    /// Stores a step's outcome: the agent's words on the transcript, the call, and the
+    /// events of what happened, in one write (see [`Dispatcher::emit_call`]).
+    async fn record(
+        &self,
+        mut call: Call,
+        cfg: &Arc<AgentConfig>,
+        reply: Reply,
+        message_extra: &Map<String, Value>,
+        tools_ran: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Step, CallError> {
         if !reply.say.is_empty() {
             call.turns.push(Turn::new(Speaker::Agent, reply.say.clone(), now));
         }
         let business = business(cfg);
-        let mut events = action_events(&call, &reply.actions, &business, now, &message_extra);
+        let mut events = action_events(&call, &reply.actions, &business, now, message_extra);
         // A simulated call is over when the conversation is; a provider's call is
         // over when the provider says so (its status callback sends these).
         if !call.status.is_live() {
@@ -673,13 +715,24 @@ impl Receptionist {
         })
     }
 
-    /// Runs the tools the step made ready (and those their results make ready), within
-    /// the turn's budget; returns whether any ran.
-    async fn run_tools(&self, call: &mut Call, cfg: &AgentConfig, session: &mut Session, heard: &mut Heard) -> bool {
+    /// Runs the tools the step made ready (`first`, when the engine already asked; and
+    /// those their results make ready), within the turn's budget; returns whether any
+    /// ran.
+    async fn run_tools(
+        &self,
+        call: &mut Call,
+        cfg: &AgentConfig,
+        session: &mut Session,
+        heard: &mut Heard,
+        first: Vec<ToolRequest>,
+    ) -> bool {
         let deadline = Instant::now() + TOOL_BUDGET;
         let mut ran = false;
+        let mut ready = first;
         'rounds: loop {
-            let ready = session.ready_tools(cfg);
+            if ready.is_empty() {
+                ready = session.ready_tools(cfg);
+            }
             if ready.is_empty() {
                 break;
             }
@@ -697,6 +750,7 @@ impl Receptionist {
                 call.tool_calls.push(record);
                 session.tool_result(cfg, outcome, heard);
             }
+            ready = Vec::new();
         }
         ran
     }

@@ -2,18 +2,19 @@
 //!
 //! A workspace may store its own Twilio credentials (sealed with the master key); the
 //! server may also have one global auth token (`FRONTDESK_TWILIO_AUTH_TOKEN`), the
-//! operator's. The rule:
+//! operator's. A request from Twilio names its account (`AccountSid`). The rule:
 //!
-//! - a token a workspace stored speaks for that workspace only (for every workspace that
-//!   stored the same account and token);
-//! - the global token speaks for the workspaces that stored no Twilio credentials.
+//! - a token a workspace stored for that account speaks for that workspace only (for
+//!   every workspace that stored the same account and token);
+//! - the global token speaks for every workspace except those that stored credentials
+//!   for that account: an account a workspace stored is checked, for that workspace,
+//!   with its own token only.
 //!
-//! So a workspace with its own account is reached only through its own token (the
-//! operator's token cannot drive a tenant's calls), and storing credentials changes who
-//! reaches one's own workspace and nobody else's (a tenant storing the operator's account
-//! SID with a wrong token locks nobody out). A request from Twilio names its account
-//! (`AccountSid`); the candidates to check its signature with are that account's stored
-//! tokens and the global one.
+//! So the operator's token cannot drive the calls of a tenant's own account, and storing
+//! credentials changes who reaches one's own workspace and nobody else's (a tenant
+//! storing the operator's account SID with a wrong token locks nobody out, itself
+//! aside). The candidates to check a signature with are the account's stored tokens
+//! and the global one, all known from one lookup by account.
 
 use frontdesk_core::agent::Provider;
 use frontdesk_core::credentials::StoredCredentials;
@@ -34,24 +35,26 @@ pub struct Candidate {
 pub enum SpeaksFor {
     /// The workspaces that stored it.
     Workspaces(Vec<WorkspaceId>),
-    /// The global token: every workspace that stored no Twilio credentials.
-    Unclaimed,
+    /// The global token: every workspace but these (those that stored credentials for
+    /// the account the request names).
+    AllBut(Vec<WorkspaceId>),
 }
 
 impl SpeaksFor {
     /// Whether a request signed with this token may reach workspace `ws`.
-    pub async fn includes(&self, state: &AppState, ws: &WorkspaceId) -> Result<bool, ApiError> {
+    #[must_use]
+    pub fn includes(&self, ws: &WorkspaceId) -> bool {
         match self {
-            Self::Workspaces(w) => Ok(w.contains(ws)),
-            Self::Unclaimed => Ok(state.store.get_credentials(ws, Provider::Twilio).await?.is_none()),
+            Self::Workspaces(w) => w.contains(ws),
+            Self::AllBut(w) => !w.contains(ws),
         }
     }
 }
 
-fn global(state: &AppState) -> Option<Candidate> {
+fn global(state: &AppState, except: Vec<WorkspaceId>) -> Option<Candidate> {
     state.settings.twilio.auth_token.as_ref().map(|t| Candidate {
         token: t.clone(),
-        speaks_for: SpeaksFor::Unclaimed,
+        speaks_for: SpeaksFor::AllBut(except),
     })
 }
 
@@ -90,8 +93,10 @@ fn open(state: &AppState, c: &StoredCredentials) -> Option<String> {
 /// Tokens that may have signed a request from this account.
 pub async fn candidates_for_account(state: &AppState, account_sid: Option<&str>) -> Result<Vec<Candidate>, ApiError> {
     let mut out: Vec<Candidate> = Vec::new();
+    let mut stored_by = Vec::new();
     if let Some(sid) = account_sid.filter(|s| !s.is_empty()) {
         let stored = state.store.credentials_by_account(Provider::Twilio, sid).await?;
+        stored_by = stored.iter().map(|c| c.workspace_id.clone()).collect();
         for c in &stored {
             if let Some(token) = open(state, c) {
                 match out.iter_mut().find(|x| x.token == token) {
@@ -107,7 +112,7 @@ pub async fn candidates_for_account(state: &AppState, account_sid: Option<&str>)
             }
         }
     }
-    out.extend(global(state));
+    out.extend(global(state, stored_by));
     Ok(out)
 }
 
@@ -116,7 +121,7 @@ pub async fn candidates_for_account(state: &AppState, account_sid: Option<&str>)
 pub async fn token_for_workspace(state: &AppState, ws: &WorkspaceId) -> Result<Option<String>, ApiError> {
     match state.store.get_credentials(ws, Provider::Twilio).await? {
         Some(c) => Ok(open(state, &c)),
-        None => Ok(global(state).map(|c| c.token)),
+        None => Ok(global(state, Vec::new()).map(|c| c.token)),
     }
 }
 

@@ -224,21 +224,8 @@ impl TwilioForm {
     }
 
     /// Whether the signing token speaks for this workspace.
-    pub async fn allows(&self, state: &AppState, ws: &WorkspaceId) -> Result<bool, ApiError> {
-        self.speaks_for.includes(state, ws).await
-    }
-
-    /// `item` when it belongs to a workspace the signing token speaks for.
-    async fn only_allowed<T>(
-        &self,
-        state: &AppState,
-        item: Option<T>,
-        ws: impl Fn(&T) -> &WorkspaceId,
-    ) -> Result<Option<T>, ApiError> {
-        match item {
-            Some(x) if self.allows(state, ws(&x)).await? => Ok(Some(x)),
-            _ => Ok(None),
-        }
+    pub fn allows(&self, ws: &WorkspaceId) -> bool {
+        self.speaks_for.includes(ws)
     }
 }
 
@@ -352,7 +339,7 @@ async fn find_call(state: &AppState, form: &TwilioForm, query: &CallQuery) -> Re
             .await?
             .filter(|c| c.provider == Provider::Twilio && c.provider_call_id.as_deref().is_none_or(|p| p == sid));
     }
-    form.only_allowed(state, call, |c| &c.workspace_id).await
+    Ok(call.filter(|c| form.allows(&c.workspace_id)))
 }
 
 /// How the call's number carries calls.
@@ -391,8 +378,7 @@ async fn voice(
             .store
             .number_by_e164(to)
             .await?
-            .filter(|n| n.provider == Provider::Twilio);
-        let number = form.only_allowed(&state, number, |n| &n.workspace_id).await?;
+            .filter(|n| n.provider == Provider::Twilio && form.allows(&n.workspace_id));
         let Some(number) = number else {
             tracing::warn!(to, "a Twilio call to a number no workspace set up for Twilio");
             return Ok(say_and_hang_up(NOT_IN_SERVICE));
@@ -406,7 +392,7 @@ async fn voice(
             Err(CallError::Store(StoreError::Conflict(_))) => {
                 // The same call, answered by a concurrent request a moment ago.
                 let again = state.store.call_by_provider_id(Provider::Twilio, &sid).await?;
-                match form.only_allowed(&state, again, |c| &c.workspace_id).await? {
+                match again.filter(|c| form.allows(&c.workspace_id)) {
                     Some(call) => Receptionist::current(call),
                     None => return Ok(say_and_hang_up(UNKNOWN_CALL)),
                 }

@@ -293,9 +293,9 @@ async fn open_connections_are_capped_and_freed() {
 // Twilio tokens: the rule
 // ---------------------------------------------------------------------------
 
-/// A workspace that stored its own Twilio account is reached only with that account's
-/// token: the operator's global token does not drive its calls (while it still
-/// reaches every workspace that stored none).
+/// A Twilio account a workspace stored is checked, for that workspace, with its own
+/// token only: the operator's global token does not drive its calls (while it still
+/// reaches every workspace that stored no credentials).
 #[tokio::test]
 async fn the_global_token_does_not_reach_a_workspace_with_its_own_account() {
     let app = twilio_app().await;

@@ -100,7 +100,11 @@ async fn agents_crud_and_a_routed_agent_cannot_be_deleted() {
     assert_eq!(s.get_agent(&a, &first.id).await.unwrap().as_ref(), Some(&first));
     assert!(s.get_agent(&b, &first.id).await.unwrap().is_none(), "other workspace");
     assert_eq!(s.agent_updated_at(&a, &first.id).await.unwrap(), Some(first.updated_at));
-    assert_eq!(s.agent_updated_at(&b, &first.id).await.unwrap(), None, "other workspace");
+    assert_eq!(
+        s.agent_updated_at(&b, &first.id).await.unwrap(),
+        None,
+        "other workspace"
+    );
     tick();
     let second = agent(&s, &a, "second").await;
     tick();
@@ -142,7 +146,10 @@ async fn agents_crud_and_a_routed_agent_cannot_be_deleted() {
     assert_eq!((updated.name.as_str(), &updated.config), ("renamed", &config));
     assert_eq!(updated.created_at, first.created_at);
     assert!(updated.updated_at > first.updated_at);
-    assert_eq!(s.agent_updated_at(&a, &first.id).await.unwrap(), Some(updated.updated_at));
+    assert_eq!(
+        s.agent_updated_at(&a, &first.id).await.unwrap(),
+        Some(updated.updated_at)
+    );
     assert!(s.update_agent(&b, &first.id, "x", &config).await.unwrap().is_none());
 
     let n1 = s
