@@ -135,7 +135,7 @@ enum FirstPass {
     /// No tool was ready: the reply is composed and the call updated.
     Replied(Call, Reply),
     /// Tools are ready (marked called): they run, then the reply is composed.
-    Tools(Call, Session, Heard, Vec<ToolRequest>),
+    Tools(Call, Box<(Session, Heard)>, Vec<ToolRequest>),
 }
 
 /// How a provider call finished, beyond its status.
@@ -302,7 +302,7 @@ impl Receptionist {
                 let heard = session.hear(&c, &text);
                 let ready = session.ready_tools(&c);
                 if !ready.is_empty() {
-                    return FirstPass::Tools(call, session, heard, ready);
+                    return FirstPass::Tools(call, Box::new((session, heard)), ready);
                 }
                 let reply = session.respond(&c, heard);
                 Self::apply(&mut call, &c, &session, now);
@@ -311,7 +311,8 @@ impl Receptionist {
             .await;
         match pass {
             FirstPass::Replied(call, reply) => self.record(call, &cfg, reply, &Map::new(), false, now).await,
-            FirstPass::Tools(mut call, mut session, mut heard, ready) => {
+            FirstPass::Tools(mut call, pending, ready) => {
+                let (mut session, mut heard) = *pending;
                 let tools_ran = self.run_tools(&mut call, &cfg, &mut session, &mut heard, ready).await;
                 let now = Utc::now();
                 let (call, _, reply) = self.respond(call, &cfg, session, heard, now).await;
