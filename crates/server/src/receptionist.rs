@@ -311,12 +311,9 @@ impl Receptionist {
             .await;
         match pass {
             FirstPass::Replied(call, reply) => self.record(call, &cfg, reply, &Map::new(), false, now).await,
-            FirstPass::Tools(mut call, pending, ready) => {
-                let (mut session, mut heard) = *pending;
-                let tools_ran = self.run_tools(&mut call, &cfg, &mut session, &mut heard, ready).await;
-                let now = Utc::now();
-                let (call, _, reply) = self.respond(call, &cfg, session, heard, now).await;
-                self.record(call, &cfg, reply, &Map::new(), tools_ran, now).await
+            FirstPass::Tools(call, pending, ready) => {
+                let (session, heard) = *pending;
+                self.finish(call, &cfg, session, heard, Map::new(), ready).await
             }
         }
     }
@@ -326,7 +323,7 @@ impl Receptionist {
     pub async fn silence_on(&self, call: Call) -> Result<Step, CallError> {
         let (call, cfg, mut session) = self.live(call).await?;
         let heard = session.silence(&cfg);
-        self.finish(call, &cfg, session, heard, Map::new()).await
+        self.finish(call, &cfg, session, heard, Map::new(), Vec::new()).await
     }
 
     /// A voicemail: the recording stands for the caller's message (`message.collected`
@@ -348,14 +345,14 @@ impl Receptionist {
         let mut extra = Map::new();
         extra.insert("recording_url".into(), json!(recording_url));
         extra.insert("recording_duration".into(), json!(seconds));
-        self.finish(call, &cfg, session, heard, extra).await
+        self.finish(call, &cfg, session, heard, extra, Vec::new()).await
     }
 
     /// Ends a live call: the caller hung up, or the API hung it up.
     pub async fn hang_up(&self, ws: &WorkspaceId, id: &CallId, reason: EndReason) -> Result<Step, CallError> {
         let (call, cfg, mut session) = self.load_live(ws, id).await?;
         let heard = session.hang_up(reason);
-        self.finish(call, &cfg, session, heard, Map::new()).await
+        self.finish(call, &cfg, session, heard, Map::new(), Vec::new()).await
     }
 
     /// Where a call stands, as a step: the agent's last words and what it awaits (a
@@ -477,7 +474,7 @@ impl Receptionist {
                 self.run_tools(&mut call, &cfg, &mut session, &mut heard, Vec::new())
                     .await;
                 ran.extend(call.tool_calls[before..].iter().cloned());
-                let (done, _, reply) = self.respond(call, &cfg, session, heard, Utc::now()).await;
+                let (done, reply) = self.respond(call, &cfg, session, heard, Utc::now()).await;
                 call = done;
                 actions = reply.actions;
             }
@@ -650,8 +647,8 @@ impl Receptionist {
         Ok((call, cfg, session))
     }
 
-    /// Runs the tools the turn made ready, picks the reply, and stores the call with its
-    /// events.
+    /// Runs the tools the step made ready (`ready`, when the engine already asked),
+    /// picks the reply, and stores the call with its events.
     async fn finish(
         &self,
         mut call: Call,
@@ -659,12 +656,11 @@ impl Receptionist {
         mut session: Session,
         mut heard: Heard,
         message_extra: Map<String, Value>,
+        ready: Vec<ToolRequest>,
     ) -> Result<Step, CallError> {
-        let tools_ran = self
-            .run_tools(&mut call, cfg, &mut session, &mut heard, Vec::new())
-            .await;
+        let tools_ran = self.run_tools(&mut call, cfg, &mut session, &mut heard, ready).await;
         let now = Utc::now();
-        let (call, _, reply) = self.respond(call, cfg, session, heard, now).await;
+        let (call, reply) = self.respond(call, cfg, session, heard, now).await;
         self.record(call, cfg, reply, &message_extra, tools_ran, now).await
     }
 
@@ -765,14 +761,14 @@ impl Receptionist {
         mut session: Session,
         heard: Heard,
         now: DateTime<Utc>,
-    ) -> (Call, Session, Reply) {
+    ) -> (Call, Reply) {
         let cfg = cfg.clone();
         let ws = call.workspace_id.clone();
         self.engine
             .run(&ws, move || {
                 let reply = session.respond(&cfg, heard);
                 Self::apply(&mut call, &cfg, &session, now);
-                (call, session, reply)
+                (call, reply)
             })
             .await
     }
