@@ -43,6 +43,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use frontdesk_bench::{form_component, pct};
 use frontdesk_server::telephony::signature::{Algorithm, compute};
 use serde_json::{Value, json};
 
@@ -102,33 +103,14 @@ fn args() -> Args {
     a
 }
 
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn enc(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'*') {
-            out.push(b as char);
-        } else if b == b' ' {
-            out.push('+');
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// A signed Twilio form POST; returns the client's round trip in ms.
 async fn signed(http: &reqwest::Client, a: &Args, path: &str, params: &[(&str, &str)]) -> f64 {
     let owned: Vec<(String, String)> = params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     let sig = compute(&a.token, &format!("{}{path}", a.public_url), &owned, Algorithm::Sha1);
-    let body: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
+    let body: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{}={}", form_component(k), form_component(v)))
+        .collect();
     let started = Instant::now();
     let res = http
         .post(format!("{}{path}", a.url))

@@ -24,6 +24,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use frontdesk_bench::{form_component, pct};
 use frontdesk_server::telephony::signature::{Algorithm, compute};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -87,15 +88,6 @@ fn args() -> Args {
     a
 }
 
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(f64::total_cmp);
-    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-    v[i]
-}
-
 fn report(name: &str, v: &mut [f64]) {
     let n = v.len();
     let (p50, p99) = (pct(v, 0.50), pct(v, 0.99));
@@ -125,9 +117,9 @@ impl Twilio {
             if !body.is_empty() {
                 body.push('&');
             }
-            body.push_str(&enc(k));
+            body.push_str(&form_component(k));
             body.push('=');
-            body.push_str(&enc(v));
+            body.push_str(&form_component(v));
         }
         let started = Instant::now();
         let res = self
@@ -152,20 +144,6 @@ impl Twilio {
         assert!(status.is_success(), "{path}: {status} {text}");
         (text, client, server)
     }
-}
-
-fn enc(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'*') {
-            out.push(b as char);
-        } else if b == b' ' {
-            out.push('+');
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 async fn api(http: &reqwest::Client, a: &Args, path: &str, body: Value) -> Value {
