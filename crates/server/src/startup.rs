@@ -12,6 +12,7 @@ use axum::http::{HeaderName, Request};
 use axum::response::IntoResponse;
 use axum::{Extension, middleware};
 use chrono::Utc;
+use frontdesk_core::secret::MasterKey;
 use frontdesk_delivery::{Dispatcher, GuardedClient};
 use frontdesk_store::Store;
 use tokio::net::TcpListener;
@@ -27,7 +28,6 @@ use crate::routes::meta::OpenApiJson;
 use crate::state::AppState;
 use crate::telephony::rest::TwilioRest;
 use crate::{ApiError, ServerSettings};
-use frontdesk_core::secret::MasterKey;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -273,7 +273,7 @@ async fn connections_that_never_finish_their_headers_are_closed() {
 async fn open_connections_are_capped_and_freed() {
     let app = spawn_app_with(|s| {
         s.connections.max_connections = 4;
-        s.connections.header_timeout = Duration::from_secs(1);
+        s.connections.header_timeout = Duration::from_secs(60);
     })
     .await;
     // Four stalled connections hold every slot...
@@ -283,10 +283,15 @@ async fn open_connections_are_capped_and_freed() {
         s.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
         stalled.push(s);
     }
-    // ...until their header deadline frees them, and a fifth is served.
-    let client = reqwest::Client::new();
-    let res = tokio::time::timeout(LIVENESS, client.get(app.url("/healthz")).send()).await;
-    assert_eq!(res.expect("served once a slot frees").unwrap().status(), 200);
+    // ...so a fifth waits, however fast the server is...
+    let url = app.url("/healthz");
+    let fifth = tokio::spawn(async move { reqwest::Client::new().get(url).send().await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!fifth.is_finished(), "a fifth connection was served past the cap");
+    // ...until one of them goes, and frees its slot.
+    drop(stalled.pop());
+    let res = tokio::time::timeout(LIVENESS, fifth).await;
+    assert_eq!(res.expect("served once a slot frees").unwrap().unwrap().status(), 200);
 }
 
 // ---------------------------------------------------------------------------
