@@ -44,7 +44,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use frontdesk_bench::{form_component, pct};
-use frontdesk_server::telephony::signature::{Algorithm, compute};
+use frontdesk_twilio::signature::{Algorithm, compute};
 use serde_json::{Value, json};
 
 const NUMBER: &str = "+15550300001";

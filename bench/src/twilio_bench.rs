@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use frontdesk_bench::{form_component, pct};
-use frontdesk_server::telephony::signature::{Algorithm, compute};
+use frontdesk_twilio::signature::{Algorithm, compute};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, Semaphore};

@@ -14,8 +14,11 @@ use chrono::Utc;
 use frontdesk_core::api_key::ApiKeySecret;
 use frontdesk_core::id::{ApiKeyId, WorkspaceId};
 
+use std::sync::Arc;
+
+use frontdesk_store::Store;
+
 use crate::ApiError;
-use crate::state::AppState;
 
 /// How stale `last_used_at` may get before a request refreshes it.
 const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
@@ -39,9 +42,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 }
 
 /// Middleware: authenticates the request or answers 401.
-pub async fn require_api_key(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn require_api_key(State(store): State<Arc<dyn Store>>, mut req: Request, next: Next) -> Response {
     let header = req.headers().get(AUTHORIZATION).cloned();
-    match authenticate(&state, header).await {
+    match authenticate(&store, header).await {
         Ok(caller) => {
             req.extensions_mut().insert(caller);
             next.run(req).await
@@ -50,7 +53,7 @@ pub async fn require_api_key(State(state): State<AppState>, mut req: Request, ne
     }
 }
 
-async fn authenticate(state: &AppState, header: Option<HeaderValue>) -> Result<Caller, ApiError> {
+async fn authenticate(store: &Arc<dyn Store>, header: Option<HeaderValue>) -> Result<Caller, ApiError> {
     let header = header.ok_or_else(|| {
         ApiError::unauthorized("no API key was sent; send the header `Authorization: Bearer <your API key>`")
     })?;
@@ -64,7 +67,7 @@ async fn authenticate(state: &AppState, header: Option<HeaderValue>) -> Result<C
     let secret = ApiKeySecret::parse(token.trim()).map_err(|_| {
         ApiError::unauthorized("the API key is malformed; keys look like `fd_live_` followed by letters and digits")
     })?;
-    let key = state.store.api_key_by_digest(&secret.digest()).await?.ok_or_else(|| {
+    let key = store.api_key_by_digest(&secret.digest()).await?.ok_or_else(|| {
         ApiError::unauthorized(
             "the API key is not valid; check that it was copied whole, or create one with `frontdesk keys create`",
         )
@@ -77,7 +80,7 @@ async fn authenticate(state: &AppState, header: Option<HeaderValue>) -> Result<C
     }
     let now = Utc::now();
     if key.last_used_at.is_none_or(|t| now - t > TOUCH_EVERY) {
-        let store = state.store.clone();
+        let store = store.clone();
         let id = key.id.clone();
         tokio::spawn(async move {
             if let Err(e) = store.touch_api_key(&id, now).await {

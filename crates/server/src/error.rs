@@ -8,6 +8,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use frontdesk_app::{CallError, TelephonyError};
 use frontdesk_core::ValidationError;
 use frontdesk_store::StoreError;
 use serde::Serialize;
@@ -115,13 +116,36 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<crate::receptionist::CallError> for ApiError {
-    fn from(e: crate::receptionist::CallError) -> Self {
-        use crate::receptionist::CallError;
+impl From<CallError> for ApiError {
+    fn from(e: CallError) -> Self {
         match e {
             CallError::NotFound(m) => Self::new(StatusCode::NOT_FOUND, "not_found", m),
             CallError::Conflict(m) | CallError::Raced(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            CallError::Telephony(t) => t.into(),
             CallError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<TelephonyError> for ApiError {
+    fn from(e: TelephonyError) -> Self {
+        let message = e.to_string();
+        match e {
+            TelephonyError::NotConfigured => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "twilio_not_configured", message)
+            }
+            TelephonyError::CredentialsUnreadable => Self::new(StatusCode::CONFLICT, "credentials_unreadable", message),
+            TelephonyError::PublicUrlRequired => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "public_url_required", message)
+            }
+            TelephonyError::CannotPlace(_) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "provider_unavailable", message)
+            }
+            TelephonyError::Rejected { .. } => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "provider_rejected", message)
+            }
+            TelephonyError::Unavailable { .. } => Self::new(StatusCode::BAD_GATEWAY, "provider_unavailable", message),
+            TelephonyError::Store(s) => s.into(),
         }
     }
 }

@@ -26,7 +26,7 @@ use http_body_util::{LengthLimitError, Limited};
 use tokio::time::{Instant, Sleep};
 
 use crate::ApiError;
-use crate::telephony::twilio::MAX_FORM_BYTES;
+use frontdesk_twilio::form::MAX_FORM_BYTES;
 
 /// Size and time limits on request bodies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -131,7 +131,7 @@ async fn finish(state: &AppState, caller: &Caller, key: &str, res: Response) -> 
         return ApiError::internal().into_response();
     };
     let kept = match parts.extensions.get::<SecretFields>() {
-        Some(secret) if state.master_key.is_none() => withhold(&bytes, secret.0),
+        Some(secret) if state.settings.master_key.is_none() => withhold(&bytes, secret.0),
         _ => bytes.to_vec(),
     };
     let stored = StoredResponse {

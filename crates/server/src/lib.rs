@@ -6,18 +6,17 @@
 //! stranger can make the server hold (bodies, headers, connections), [`routes`] holds one router per resource,
 //! and [`startup`] assembles them into an [`Application`] bound to a port.
 //!
-//! The server never talks SQL: it reaches data only through [`frontdesk_store::Store`].
+//! The server never talks SQL: it reaches data only through [`frontdesk_store::Store`],
+//! and it carries calls only through the application layer ([`frontdesk_app`]).
 
 pub mod auth;
 pub mod bootstrap;
-pub mod engine;
 pub mod error;
 pub mod extract;
 pub mod guard;
 pub mod idempotency;
 pub mod metrics;
 pub mod rate_limit;
-pub mod receptionist;
 pub mod routes;
 pub mod serve;
 pub mod settings;

@@ -19,15 +19,16 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DashMapStateStore;
 use governor::{NotUntil, Quota};
 
+use std::sync::Arc;
+
 use crate::auth::Caller;
-use crate::state::AppState;
 use crate::{ApiError, RateLimitSettings};
 
 type Keyed = governor::RateLimiter<ApiKeyId, DashMapStateStore<ApiKeyId>, DefaultClock, StateInformationMiddleware>;
 
 /// The per-key limiters.
 pub struct RateLimiter {
-    settings: RateLimitSettings,
+    pub settings: RateLimitSettings,
     per_second: Option<Keyed>,
     per_hour: Option<Keyed>,
     clock: DefaultClock,
@@ -136,11 +137,11 @@ fn set_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset_in: Du
 }
 
 /// Middleware (after [`crate::auth::require_api_key`]): applies the caller's limits.
-pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn enforce(State(limiter): State<Arc<RateLimiter>>, req: Request, next: Next) -> Response {
     let Some(caller) = req.extensions().get::<Caller>() else {
         return next.run(req).await;
     };
-    match state.limiter.check(&caller.key_id) {
+    match limiter.check(&caller.key_id) {
         Decision::Unlimited => next.run(req).await,
         Decision::Allowed {
             limit,
@@ -157,7 +158,7 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
             reset_in,
         } => {
             let secs = ceil_secs(retry_after).max(1);
-            let s = &state.settings.rate_limit;
+            let s = &limiter.settings;
             let mut res = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",

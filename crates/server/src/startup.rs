@@ -12,9 +12,13 @@ use axum::http::{HeaderName, Request};
 use axum::response::IntoResponse;
 use axum::{Extension, middleware};
 use chrono::Utc;
+use frontdesk_app::accounts::TwilioAccounts;
+use frontdesk_app::telephony::{self, Telephony};
+use frontdesk_app::{CallService, InProcessLocks};
 use frontdesk_core::secret::MasterKey;
 use frontdesk_delivery::{Dispatcher, GuardedClient};
 use frontdesk_store::Store;
+use frontdesk_twilio::TwilioRest;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -23,10 +27,8 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::guard::{BodyLimits, bound_bodies};
 use crate::rate_limit::RateLimiter;
-use crate::receptionist::Receptionist;
 use crate::routes::meta::OpenApiJson;
 use crate::state::AppState;
-use crate::telephony::rest::TwilioRest;
 use crate::{ApiError, ServerSettings};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -55,7 +57,6 @@ impl Application {
         // Tools get the same SSRF guard as webhooks; each tool's own timeout applies.
         let tools = GuardedClient::new(settings.delivery.policy.clone(), Duration::from_secs(30))
             .map_err(std::io::Error::other)?;
-        let receptionist = Arc::new(Receptionist::new(store.clone(), dispatcher.clone(), tools));
         let master_key = settings
             .master_key
             .as_deref()
@@ -63,11 +64,30 @@ impl Application {
             .transpose()
             .map_err(std::io::Error::other)?
             .map(Arc::new);
-        let twilio = Arc::new(TwilioRest::new(&settings.twilio.api_base_url).map_err(std::io::Error::other)?);
-        let state = AppState {
-            receptionist,
+        let accounts = Arc::new(TwilioAccounts::new(
+            store.clone(),
             master_key,
-            twilio,
+            settings.twilio.auth_token.clone(),
+        ));
+        let rest = TwilioRest::new(&settings.twilio.api_base_url).map_err(std::io::Error::other)?;
+        let lines: Vec<Arc<dyn Telephony>> = vec![
+            Arc::new(telephony::Sim),
+            Arc::new(telephony::Twilio::new(
+                rest,
+                accounts.clone(),
+                settings.public_url.as_deref(),
+            )),
+        ];
+        let calls = Arc::new(CallService::new(
+            store.clone(),
+            dispatcher.clone(),
+            tools,
+            Arc::new(InProcessLocks::default()),
+            lines,
+        ));
+        let state = AppState {
+            calls,
+            accounts,
             store,
             limiter: Arc::new(RateLimiter::new(settings.rate_limit)),
             dispatcher,
@@ -192,7 +212,7 @@ async fn upkeep(state: AppState) {
                 }
             }
             _ = half_minute.tick() => {
-                match state.receptionist.sweep(frontdesk_core::agent::Provider::Twilio, Utc::now()).await {
+                match state.calls.sweep(frontdesk_core::agent::Provider::Twilio, Utc::now()).await {
                     Ok(n) if n > 0 => tracing::info!(finished = n, "finished Twilio calls whose final status never came"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "could not finish stale calls"),

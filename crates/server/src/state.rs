@@ -1,15 +1,19 @@
-//! Shared state handed to every handler and middleware.
+//! The router's state, and the parts handlers take from it.
+//!
+//! Handlers and middleware take only what they use, as `State<Part>` (axum's
+//! [`FromRef`]): the store, the call service, the settings, the rate limiter, the
+//! dispatcher, the Twilio accounts. Only the router is built over the whole.
 
 use std::sync::Arc;
 
+use axum::extract::FromRef;
+use frontdesk_app::CallService;
+use frontdesk_app::accounts::TwilioAccounts;
 use frontdesk_delivery::Dispatcher;
 use frontdesk_store::Store;
 
 use crate::ServerSettings;
 use crate::rate_limit::RateLimiter;
-use crate::receptionist::Receptionist;
-use crate::telephony::rest::TwilioRest;
-use frontdesk_core::secret::MasterKey;
 
 /// Cheap to clone: everything inside is shared.
 #[derive(Clone)]
@@ -19,10 +23,25 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Webhook delivery; events enter the system through [`Dispatcher::emit`].
     pub dispatcher: Arc<Dispatcher>,
-    /// Starts and carries calls.
-    pub receptionist: Arc<Receptionist>,
-    /// Seals stored provider credentials; `None` without `FRONTDESK_MASTER_KEY`.
-    pub master_key: Option<Arc<MasterKey>>,
-    /// Twilio's REST API (outbound calls, hang-ups).
-    pub twilio: Arc<TwilioRest>,
+    /// Starts, carries, places and finishes calls.
+    pub calls: Arc<CallService>,
+    /// Which Twilio token speaks for which workspace; stores credentials sealed.
+    pub accounts: Arc<TwilioAccounts>,
 }
+
+macro_rules! part {
+    ($ty:ty, $field:ident) => {
+        impl FromRef<AppState> for $ty {
+            fn from_ref(s: &AppState) -> Self {
+                s.$field.clone()
+            }
+        }
+    };
+}
+
+part!(Arc<dyn Store>, store);
+part!(Arc<ServerSettings>, settings);
+part!(Arc<RateLimiter>, limiter);
+part!(Arc<Dispatcher>, dispatcher);
+part!(Arc<CallService>, calls);
+part!(Arc<TwilioAccounts>, accounts);

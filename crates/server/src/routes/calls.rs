@@ -10,9 +10,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use frontdesk_agent::EndReason;
 use frontdesk_core::ValidationError;
-use frontdesk_core::agent::{Number, Provider};
+use frontdesk_core::agent::Number;
 use frontdesk_core::call::{Call, CallFilter, CallStatus, Direction, ToolCall, Turn};
 use frontdesk_core::id::{AgentId, CallId};
 use frontdesk_core::phone::PhoneNumber;
@@ -27,10 +26,7 @@ use crate::ApiError;
 use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::extract::{ApiJson, ApiQuery, OptionalJson};
-use crate::receptionist::{CallError, Finish, can_place};
 use crate::state::AppState;
-use crate::telephony::accounts::{TwilioAccount, workspace_account};
-use crate::telephony::rest::{NewCall, RestError};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -283,7 +279,7 @@ async fn create_call(
             })?
         }
     };
-    if !can_place(from.provider) {
+    if !state.calls.can_place(from.provider) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "provider_unavailable",
@@ -299,116 +295,23 @@ async fn create_call(
         line.agent_id = a;
     }
     let purpose = body.purpose.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
-    if from.provider == Provider::Twilio {
-        let call = place_twilio(&state, &caller, &line, to.as_str(), purpose).await?;
-        return Ok((
-            StatusCode::CREATED,
-            Json(PlacedCall {
-                call: CallView::new(call, Utc::now()),
-                say: None,
-                awaiting_field: None,
-                ended: false,
-            }),
-        ));
-    }
-    let step = state
-        .receptionist
-        .answer(&caller.workspace_id, &line, to.as_str(), Some(purpose), None)
+    let placed = state
+        .calls
+        .place(&caller.workspace_id, &line, to.as_str(), purpose)
         .await?;
+    let (say, awaiting_field, ended) = match placed.reply {
+        Some(r) => (Some(r.say), r.awaiting_field, r.ended),
+        None => (None, None, false),
+    };
     Ok((
         StatusCode::CREATED,
         Json(PlacedCall {
-            call: CallView::new(step.call, Utc::now()),
-            say: Some(step.reply.say),
-            awaiting_field: step.reply.awaiting_field,
-            ended: step.reply.ended,
+            call: CallView::new(placed.call, Utc::now()),
+            say,
+            awaiting_field,
+            ended,
         }),
     ))
-}
-
-/// Places a call through Twilio's Calls API: stored `queued` first (so Twilio's first
-/// callback finds it), then placed; a refusal marks it `failed`.
-async fn place_twilio(
-    state: &AppState,
-    caller: &Caller,
-    line: &Number,
-    to: &str,
-    purpose: Option<String>,
-) -> Result<Call, ApiError> {
-    let account = workspace_account(state, &caller.workspace_id).await?;
-    let Some(base) = state
-        .settings
-        .public_url
-        .as_deref()
-        .map(|u| u.trim_end_matches('/').to_owned())
-    else {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "public_url_required",
-            "Twilio must reach this server to carry the call; set FRONTDESK_PUBLIC_URL to the URL it is reached at",
-        ));
-    };
-    let call = state
-        .receptionist
-        .place(&caller.workspace_id, line, to, purpose)
-        .await?;
-    let url = format!("{base}/telephony/twilio/voice?call_id={}", call.id);
-    let status_callback = format!("{base}/telephony/twilio/status?call_id={}", call.id);
-    let placed = state
-        .twilio
-        .create_call(
-            &account,
-            &NewCall {
-                to,
-                from: &line.number,
-                url: &url,
-                status_callback: &status_callback,
-            },
-        )
-        .await;
-    match placed {
-        Ok(resource) => {
-            let sid = resource.sid.clone();
-            let call = state
-                .receptionist
-                .amend(call, |c| {
-                    if c.provider_call_id.is_some() {
-                        return false;
-                    }
-                    c.provider_call_id = Some(sid.clone());
-                    true
-                })
-                .await?;
-            Ok(call)
-        }
-        Err(e) => {
-            // Recorded as failed, with call.ended, unless Twilio's own callbacks (the
-            // request may have gone through after all) finished it first.
-            let mut details = Map::new();
-            details.insert("error".into(), Value::String(e.to_string()));
-            let fin = Finish {
-                duration: Some(0),
-                details,
-                reason: Some("provider_error".into()),
-                ..Finish::default()
-            };
-            if let Err(err) = state.receptionist.complete(call, CallStatus::Failed, fin).await {
-                tracing::warn!(error = %err, "could not record a failed placement");
-            }
-            Err(match e {
-                RestError::Rejected { message, .. } => ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "provider_rejected",
-                    format!("Twilio refused the call: {message}"),
-                ),
-                RestError::Unavailable(m) => ApiError::new(
-                    StatusCode::BAD_GATEWAY,
-                    "provider_unavailable",
-                    format!("{m}; the call was not placed, try again"),
-                ),
-            })
-        }
-    }
 }
 
 /// Hang up a live call. Its outcome is recorded and `call.ended` is sent.
@@ -421,83 +324,6 @@ async fn hangup_call(
     OptionalJson(_body): OptionalJson<Value>,
 ) -> Result<Json<CallView>, ApiError> {
     let cid = path_id(&id, CallId::parse, "call")?;
-    let call = state
-        .store
-        .get_call(&caller.workspace_id, &cid)
-        .await?
-        .ok_or_else(|| ApiError::not_found("call", &id))?;
-    if call.provider == Provider::Twilio && call.status.is_live() {
-        let call = hang_up_twilio(&state, &caller, &cid).await?;
-        return Ok(Json(CallView::new(call, Utc::now())));
-    }
-    let step = state
-        .receptionist
-        .hang_up(&caller.workspace_id, &cid, EndReason::ApiHangup)
-        .await?;
-    Ok(Json(CallView::new(step.call, Utc::now())))
-}
-
-/// Hangs up a live Twilio call, holding its lock (Twilio's callbacks wait). Not yet
-/// answered: Twilio cancels it and the record is finished here. Answered: the
-/// conversation ends here (`api_hangup`, end-of-call tools), then Twilio ends the line
-/// and its status callback finishes the record.
-async fn hang_up_twilio(state: &AppState, caller: &Caller, cid: &CallId) -> Result<Call, ApiError> {
-    let _lock = state.receptionist.lock(cid).await;
-    let reload = || async {
-        state
-            .store
-            .get_call(&caller.workspace_id, cid)
-            .await?
-            .ok_or_else(|| ApiError::not_found("call", cid.as_str()))
-    };
-    let call = reload().await?;
-    if !call.status.is_live() {
-        return Ok(call);
-    }
-    // The account first: a workspace without credentials changes nothing.
-    let account = match &call.provider_call_id {
-        Some(_) => Some(workspace_account(state, &caller.workspace_id).await?),
-        None => None,
-    };
-    if call.answered_at.is_none() {
-        end_at_twilio(state, account.as_ref(), &call, false).await?;
-        let mut details = Map::new();
-        details.insert("call_status".into(), Value::String("canceled".into()));
-        let fin = Finish {
-            duration: Some(0),
-            details,
-            ..Finish::default()
-        };
-        return Ok(state.receptionist.complete(call, CallStatus::Canceled, fin).await?);
-    }
-    let ended = match state
-        .receptionist
-        .hang_up(&caller.workspace_id, cid, EndReason::ApiHangup)
-        .await
-    {
-        Ok(step) => step.call,
-        Err(CallError::Conflict(_) | CallError::Raced(_)) => reload().await?,
-        Err(e) => return Err(e.into()),
-    };
-    end_at_twilio(state, account.as_ref(), &call, true).await?;
-    Ok(ended)
-}
-
-/// Asks Twilio to end a call it has placed or carries (nothing to do before Twilio
-/// named it).
-async fn end_at_twilio(
-    state: &AppState,
-    account: Option<&TwilioAccount>,
-    call: &Call,
-    answered: bool,
-) -> Result<(), ApiError> {
-    let (Some(account), Some(sid)) = (account, &call.provider_call_id) else {
-        return Ok(());
-    };
-    state
-        .twilio
-        .end_call(account, sid, answered)
-        .await
-        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "provider_unavailable", e.to_string()))?;
-    Ok(())
+    let call = state.calls.end_call(&caller.workspace_id, &cid).await?;
+    Ok(Json(CallView::new(call, Utc::now())))
 }

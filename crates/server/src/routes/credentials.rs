@@ -8,9 +8,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use frontdesk_app::accounts::CredentialsError;
 use frontdesk_core::ValidationError;
 use frontdesk_core::agent::Provider;
-use frontdesk_core::credentials::{AccountSid, StoredCredentials, hint};
+use frontdesk_core::credentials::{AccountSid, StoredCredentials};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -21,7 +22,6 @@ use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::extract::ApiJson;
 use crate::state::AppState;
-use crate::telephony::accounts::owner;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_twilio, put_twilio, delete_twilio))
@@ -96,33 +96,18 @@ async fn put_twilio(
             "a Twilio auth token is 32 characters without spaces; copy it from the Twilio console (Account Info)",
         )));
     }
-    let key = state.master_key.as_ref().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::CONFLICT,
-            "master_key_required",
-            "this server has no FRONTDESK_MASTER_KEY, so it cannot store credentials encrypted; set it \
-             (at least 32 characters, e.g. `openssl rand -base64 32`) and restart the server",
-        )
-    })?;
-    let sealed = key
-        .seal(token, &owner(&caller.workspace_id, Provider::Twilio, sid.as_str()))
-        .map_err(|e| {
-            tracing::error!(error = %e, "could not seal credentials");
-            ApiError::internal()
-        })?;
-    let now = Utc::now();
     let stored = state
-        .store
-        .put_credentials(&StoredCredentials {
-            workspace_id: caller.workspace_id.clone(),
-            provider: Provider::Twilio,
-            account_sid: sid.as_str().to_owned(),
-            sealed_secret: sealed,
-            secret_hint: hint(token),
-            created_at: now,
-            updated_at: now,
-        })
-        .await?;
+        .accounts
+        .store_credentials(&caller.workspace_id, sid.as_str(), token)
+        .await
+        .map_err(|e| match e {
+            CredentialsError::NoMasterKey => ApiError::new(StatusCode::CONFLICT, "master_key_required", e.to_string()),
+            CredentialsError::Store(s) => s.into(),
+            CredentialsError::Seal(m) => {
+                tracing::error!(error = %m, "could not seal credentials");
+                ApiError::internal()
+            }
+        })?;
     Ok(Json(stored.into()))
 }
 

@@ -122,14 +122,14 @@ pub fn build(state: AppState) -> (Router, OpenApiDoc) {
         .merge(credentials::router())
         // Layers run outside in: auth, then rate limits, then idempotency.
         .route_layer(from_fn_with_state(state.clone(), idempotency::idempotent))
-        .route_layer(from_fn_with_state(state.clone(), rate_limit::enforce))
-        .route_layer(from_fn_with_state(state.clone(), auth::require_api_key));
+        .route_layer(from_fn_with_state(state.limiter.clone(), rate_limit::enforce))
+        .route_layer(from_fn_with_state(state.store.clone(), auth::require_api_key));
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(v1)
         .merge(meta::router())
         .split_for_parts();
     let router = router
-        .merge(crate::telephony::twilio::router())
+        .merge(crate::telephony::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);

@@ -102,7 +102,7 @@ async fn start_call(
             )
         })?;
     let step = state
-        .receptionist
+        .calls
         .answer(&caller.workspace_id, &number, from.as_str(), None, None)
         .await?;
     Ok((
@@ -133,7 +133,7 @@ async fn take_turn(
             format!("a turn is at most {MAX_TURN_CHARS} characters"),
         )));
     }
-    let step = state.receptionist.turn(&caller.workspace_id, &cid, &body.text).await?;
+    let step = state.calls.turn(&caller.workspace_id, &cid, &body.text).await?;
     Ok(Json(SimReply {
         say: step.reply.say,
         awaiting_field: step.reply.awaiting_field,
@@ -153,7 +153,7 @@ async fn hang_up(
 ) -> Result<Json<SimReply>, ApiError> {
     let cid = path_id(&id, CallId::parse, "call")?;
     let step = state
-        .receptionist
+        .calls
         .hang_up(&caller.workspace_id, &cid, EndReason::CallerHangup)
         .await?;
     Ok(Json(SimReply {

@@ -1,15 +1,32 @@
-//! Telephony: real phone calls through Twilio.
+//! Telephony adapters: real phone calls through Twilio, over the application layer.
 //!
-//! [`twilio`] answers Twilio's Voice webhooks (incoming call, speech results, transfer
-//! and recording callbacks, status callbacks) with TwiML; [`relay`] carries calls over
-//! ConversationRelay's WebSocket; [`rest`] places and ends calls through Twilio's REST
-//! API. Every request from Twilio is checked with [`signature`] before anything is read
-//! or recorded; [`twiml`] writes the answers. The conversation itself is the
-//! [`crate::receptionist::Receptionist`]'s, exactly as for simulated calls.
+//! [`request`] is what every request from Twilio goes through (the signature check,
+//! the form, the call it is about); [`twilio`] answers Twilio's Voice webhooks
+//! (incoming call, speech results, transfer and recording callbacks, status callbacks)
+//! with TwiML; [`relay`] carries calls over ConversationRelay's WebSocket. Twilio's
+//! protocol itself (signatures, forms, TwiML, the REST client) is `frontdesk_twilio`'s;
+//! the calls are [`frontdesk_app::CallService`]'s, exactly as for simulated calls.
 
-pub mod accounts;
 pub mod relay;
-pub mod rest;
-pub mod signature;
+pub mod request;
 pub mod twilio;
-pub mod twiml;
+
+use axum::Router;
+use axum::routing::post;
+
+use crate::state::AppState;
+
+/// The routes Twilio calls (no API key: the signature authenticates them).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/telephony/twilio/voice", post(twilio::voice))
+        .route("/telephony/twilio/gather", post(twilio::gather))
+        .route("/telephony/twilio/dial", post(twilio::dial))
+        .route("/telephony/twilio/recording", post(twilio::recording))
+        .route("/telephony/twilio/status", post(twilio::status))
+        .route(
+            "/telephony/twilio/relay",
+            post(twilio::relay_action).get(relay::connect),
+        )
+        .layer(axum::middleware::from_fn(twilio::server_timing))
+}

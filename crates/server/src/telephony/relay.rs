@@ -15,32 +15,38 @@
 //! one turn. The handshake is checked like every Twilio request: `X-Twilio-Signature`
 //! over the WebSocket URL, with the call's workspace's token.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{OriginalUri, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use frontdesk_app::CallService;
+use frontdesk_app::accounts::TwilioAccounts;
 use frontdesk_core::agent::Provider;
-use frontdesk_core::call::{Call, Speaker};
+use frontdesk_core::call::Call;
 use frontdesk_core::id::CallId;
+use frontdesk_store::Store;
+use frontdesk_twilio::signature::{SignatureError, verify};
+use frontdesk_twilio::websocket_base;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::accounts::token_for_workspace;
-use super::signature::{self, Algorithm};
-use super::twilio::{CallQuery, public_base, websocket_base};
-use crate::ApiError;
-use crate::receptionist::CallError;
-use crate::state::AppState;
+use super::request::{CallQuery, header, public_base};
+use crate::{ApiError, ServerSettings};
 
 /// A pause after the last keypad digit that ends the entry.
 const DIGIT_PAUSE: Duration = Duration::from_secs(2);
 
 /// The WebSocket handshake: check the signature, then carry the call.
-pub async fn connect(
-    State(state): State<AppState>,
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn connect(
+    State(calls): State<Arc<CallService>>,
+    State(store): State<Arc<dyn Store>>,
+    State(accounts): State<Arc<TwilioAccounts>>,
+    State(settings): State<Arc<ServerSettings>>,
     uri: OriginalUri,
     Query(query): Query<CallQuery>,
     headers: HeaderMap,
@@ -53,49 +59,55 @@ pub async fn connect(
             "X-Twilio-Signature does not match this WebSocket URL; check FRONTDESK_PUBLIC_URL and the auth token",
         )
     };
-    let Some(sig) = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()) else {
+    if header(&headers, "x-twilio-signature").is_none() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "invalid_signature",
             "the WebSocket handshake has no X-Twilio-Signature header; only Twilio may connect here",
         ));
-    };
+    }
     // An unknown call is refused like a bad signature: no answer tells ids apart.
     let id = query
         .call_id
         .as_deref()
         .and_then(|i| CallId::parse(i).ok())
         .ok_or_else(refused)?;
-    let call = state
-        .store
+    let call = store
         .call_by_id(&id)
         .await?
         .filter(|c| c.provider == Provider::Twilio)
         .ok_or_else(refused)?;
-    let algorithm = Algorithm::from_settings(
-        headers
-            .get("x-twilio-webhooks-signature-settings")
-            .and_then(|v| v.to_str().ok()),
-    )
-    .unwrap_or(Algorithm::Sha1);
-    let base = public_base(&state, &headers);
+    let base = public_base(&settings, &headers);
     let path = uri.0.path_and_query().map_or("/", |p| p.as_str()).to_owned();
     let urls = [format!("{}{path}", websocket_base(&base)), format!("{base}{path}")];
-    let valid = token_for_workspace(&state, &call.workspace_id)
-        .await?
-        .is_some_and(|token| {
-            urls.iter()
-                .any(|u| signature::is_valid(&token, u, &[], b"", sig, algorithm))
-        });
-    if !valid {
-        tracing::warn!(call = %call.id, "rejected a ConversationRelay handshake: bad signature");
-        return Err(refused());
+    let token = accounts.token_for_workspace(&call.workspace_id).await?;
+    // The same check as every Twilio webhook (an unknown algorithm is refused here too).
+    match verify(
+        &urls,
+        &[],
+        b"",
+        header(&headers, "x-twilio-signature"),
+        header(&headers, "x-twilio-webhooks-signature-settings"),
+        token.as_deref(),
+    ) {
+        Ok(_) => {}
+        Err(SignatureError::UnknownAlgorithm) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "invalid_signature",
+                SignatureError::UnknownAlgorithm.to_string(),
+            ));
+        }
+        Err(_) => {
+            tracing::warn!(call = %call.id, "rejected a ConversationRelay handshake: bad signature");
+            return Err(refused());
+        }
     }
     // Twilio's messages are small JSON texts; nothing bigger is read.
     Ok(upgrade
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| carry(state, call, socket))
+        .on_upgrade(move |socket| carry(calls, call, socket))
         .into_response())
 }
 
@@ -137,7 +149,7 @@ fn yes() -> bool {
 }
 
 /// Carries one call until Twilio closes the socket (or the call ends).
-async fn carry(state: AppState, call: Call, socket: WebSocket) {
+async fn carry(calls: Arc<CallService>, call: Call, socket: WebSocket) {
     let (mut out, mut inbound) = socket.split();
     let id = call.id.clone();
     let mut digits = String::new();
@@ -149,7 +161,7 @@ async fn carry(state: AppState, call: Call, socket: WebSocket) {
                 Err(_) => {
                     digits_due = None;
                     let entry = std::mem::take(&mut digits);
-                    if !say_turn(&state, &mut out, &call, &entry).await {
+                    if !say_turn(&calls, &mut out, &call, &entry).await {
                         break;
                     }
                     continue;
@@ -178,12 +190,12 @@ async fn carry(state: AppState, call: Call, socket: WebSocket) {
                 }
             }
             Incoming::Prompt { voice_prompt, last } => {
-                if last && !say_turn(&state, &mut out, &call, &voice_prompt).await {
+                if last && !say_turn(&calls, &mut out, &call, &voice_prompt).await {
                     break;
                 }
             }
             Incoming::Interrupt { utterance } => {
-                if let Err(e) = interrupted(&state, &call, &utterance).await {
+                if let Err(e) = calls.interrupted(&call.workspace_id, &call.id, &utterance).await {
                     tracing::warn!(call = %id, error = %e, "could not record an interruption");
                 }
             }
@@ -191,7 +203,7 @@ async fn carry(state: AppState, call: Call, socket: WebSocket) {
                 if digit == "#" {
                     digits_due = None;
                     let entry = std::mem::take(&mut digits);
-                    if !entry.is_empty() && !say_turn(&state, &mut out, &call, &entry).await {
+                    if !entry.is_empty() && !say_turn(&calls, &mut out, &call, &entry).await {
                         break;
                     }
                 } else {
@@ -209,20 +221,14 @@ async fn carry(state: AppState, call: Call, socket: WebSocket) {
 
 /// One caller turn over the socket; false when the session is over.
 async fn say_turn(
-    state: &AppState,
+    calls: &CallService,
     out: &mut futures_util::stream::SplitSink<WebSocket, Message>,
     call: &Call,
     text: &str,
 ) -> bool {
     let started = Instant::now();
-    let lock = state.receptionist.lock(&call.id).await;
-    let mut result = Err(CallError::Raced(String::new()));
-    for _ in 0..3 {
-        result = state.receptionist.turn(&call.workspace_id, &call.id, text).await;
-        if !matches!(result, Err(CallError::Raced(_))) {
-            break;
-        }
-    }
+    let lock = calls.lock(&call.id).await;
+    let result = calls.turn(&call.workspace_id, &call.id, text).await;
     drop(lock);
     let step = match result {
         Ok(s) => s,
@@ -285,33 +291,6 @@ fn sentences(say: &str) -> Vec<String> {
         out.push(cur);
     }
     out
-}
-
-/// The caller cut in: the last agent line becomes what was actually spoken.
-async fn interrupted(state: &AppState, call: &Call, spoken: &str) -> Result<(), CallError> {
-    let _lock = state.receptionist.lock(&call.id).await;
-    let Some(current) = state.store.get_call(&call.workspace_id, &call.id).await? else {
-        return Ok(());
-    };
-    let spoken = spoken.trim().to_owned();
-    state
-        .receptionist
-        .amend(current, |c| {
-            let Some(turn) = c.turns.iter_mut().rev().find(|t| t.speaker == Speaker::Agent) else {
-                return false;
-            };
-            if turn.interrupted && (turn.text == spoken || spoken.is_empty()) {
-                return false;
-            }
-            // Twilio did not say how far it got: keep the line, marked.
-            if !spoken.is_empty() {
-                turn.text = spoken.clone();
-            }
-            turn.interrupted = true;
-            true
-        })
-        .await?;
-    Ok(())
 }
 
 #[cfg(test)]

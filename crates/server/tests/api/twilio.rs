@@ -1380,8 +1380,8 @@ async fn outbound_errors_say_what_went_wrong() {
 /// nothing.
 #[tokio::test]
 async fn calls_without_a_status_callback_are_finished_by_the_sweeper() {
+    use frontdesk_app::{CallService, InProcessLocks};
     use frontdesk_core::agent::Provider;
-    use frontdesk_server::receptionist::Receptionist;
     let app = twilio_app().await;
     twilio_number(&app, "contractor", NUMBER, json!({})).await;
     let tw = TwilioSide::global(&app);
@@ -1395,7 +1395,13 @@ async fn calls_without_a_status_callback_are_finished_by_the_sweeper() {
     let settings = frontdesk_server::settings::DeliverySettings::default();
     let dispatcher = frontdesk_delivery::Dispatcher::new(app.store.clone(), settings.clone()).unwrap();
     let tools = frontdesk_delivery::GuardedClient::new(settings.policy, Duration::from_secs(1)).unwrap();
-    let receptionist = Receptionist::new(app.store.clone(), dispatcher, tools);
+    let receptionist = CallService::new(
+        app.store.clone(),
+        dispatcher,
+        tools,
+        std::sync::Arc::new(InProcessLocks::default()),
+        vec![std::sync::Arc::new(frontdesk_app::telephony::Sim)],
+    );
     // Not yet: the conversation ended only a moment ago.
     let now = chrono::Utc::now();
     assert_eq!(receptionist.sweep(Provider::Twilio, now).await.unwrap(), 0);

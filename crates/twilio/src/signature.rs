@@ -162,6 +162,43 @@ pub fn is_valid(
     Signed::new(url, params, body).is_some_and(|s| s.matches(token, signature, algorithm))
 }
 
+/// Why a request from "Twilio" was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    /// No `X-Twilio-Signature` header.
+    #[error("the request has no X-Twilio-Signature header; only Twilio may call this URL")]
+    Missing,
+    /// `X-Twilio-Webhooks-Signature-Settings` names an algorithm this build does not know.
+    #[error("the signature algorithm named in X-Twilio-Webhooks-Signature-Settings is not supported")]
+    UnknownAlgorithm,
+    /// No candidate token signed it.
+    #[error("X-Twilio-Signature does not match")]
+    Mismatch,
+}
+
+/// The one signature check every request from Twilio goes through (Voice webhooks,
+/// the ConversationRelay handshake): `urls` are the readings of the URL it called (a
+/// WebSocket handshake may be signed over its `wss://` or its `https://` form),
+/// `signature` the `X-Twilio-Signature` header, `settings` the
+/// `X-Twilio-Webhooks-Signature-Settings` header. Returns the index of the first of
+/// `tokens` that signed it.
+pub fn verify<'t>(
+    urls: &[String],
+    params: &[(String, String)],
+    body: &[u8],
+    signature: Option<&str>,
+    settings: Option<&str>,
+    tokens: impl IntoIterator<Item = &'t str>,
+) -> Result<usize, SignatureError> {
+    let signature = signature.ok_or(SignatureError::Missing)?;
+    let algorithm = Algorithm::from_settings(settings).ok_or(SignatureError::UnknownAlgorithm)?;
+    let signed: Vec<Signed> = urls.iter().filter_map(|u| Signed::new(u, params, body)).collect();
+    tokens
+        .into_iter()
+        .position(|token| signed.iter().any(|s| s.matches(token, signature, algorithm)))
+        .ok_or(SignatureError::Mismatch)
+}
+
 fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
@@ -325,5 +362,37 @@ mod tests {
             Some(Algorithm::Sha256)
         );
         assert_eq!(Algorithm::from_settings(Some("algorithm=HMAC_MD5")), None);
+    }
+
+    #[test]
+    fn one_check_for_every_request() {
+        let params = p(&[("CallSid", "CA1")]);
+        let url = "https://fd.example.com/telephony/twilio/gather".to_owned();
+        let sig = compute("right", &url, &params, Algorithm::Sha1);
+        let urls = [url.clone()];
+        assert_eq!(verify(&urls, &params, b"", Some(&sig), None, ["wrong", "right"]), Ok(1));
+        assert_eq!(
+            verify(&urls, &params, b"", None, None, ["right"]),
+            Err(SignatureError::Missing)
+        );
+        assert_eq!(
+            verify(&urls, &params, b"", Some(&sig), None, ["wrong"]),
+            Err(SignatureError::Mismatch)
+        );
+        // An algorithm this build does not know is refused, on every path (no fallback).
+        assert_eq!(
+            verify(&urls, &params, b"", Some(&sig), Some("algorithm=HMAC_MD5"), ["right"]),
+            Err(SignatureError::UnknownAlgorithm)
+        );
+        // A handshake signed over its https:// reading matches among its readings.
+        let ws = [
+            "wss://fd.example.com/relay".to_owned(),
+            "https://fd.example.com/relay".to_owned(),
+        ];
+        let sig = compute("right", &ws[1], &[], Algorithm::Sha256);
+        assert_eq!(
+            verify(&ws, &[], b"", Some(&sig), Some("algorithm=HMAC_SHA256"), ["right"]),
+            Ok(0)
+        );
     }
 }

@@ -1,42 +1,38 @@
-//! The receptionist at work: calls started, carried turn by turn, and ended, whatever
-//! the telephony (the simulator today, Twilio through the same calls).
+//! The call service: calls answered, carried turn by turn, placed, hung up and
+//! finished, whatever carries the line (the simulator, Twilio's webhooks or its
+//! ConversationRelay, the CLI).
 //!
 //! Every step loads the call from the store, runs the conversation engine
 //! (`frontdesk_agent::Session`) on it, runs the HTTP tools the engine asks for, and writes
 //! the updated call together with its events (and their webhook deliveries) in one
 //! transaction through [`Dispatcher::emit_call`]. The call row's version guards against
-//! two turns of one call racing. Nothing is kept in memory between turns but a cache of
-//! parsed agent configurations, so any node can carry any call.
+//! two steps of one call racing ([`crate::conflict`] says what the loser does). Nothing
+//! is kept in memory between turns but a cache of parsed agent configurations, so any
+//! node can carry any call.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use frontdesk_agent::{Action, CallInfo, EndReason, Heard, Reply, Session, ToolOutcome, ToolRequest, summarize};
-use frontdesk_core::agent::config::{AgentConfig, ToolMethod};
-use frontdesk_core::agent::{Agent, Number, Provider};
+use frontdesk_agent::Action;
+use frontdesk_agent::{CallInfo, EndReason, Heard, Reply, Session, ToolRequest, summarize};
+use frontdesk_core::agent::config::AgentConfig;
+use frontdesk_core::agent::{Number, Provider};
 use frontdesk_core::call::{Call, CallStatus, CallerInfo, Direction, Speaker, ToolCall, Turn};
-use frontdesk_core::event::{Business, EventType, NewEvent};
+use frontdesk_core::event::{EventType, NewEvent};
 use frontdesk_core::fields::FieldType;
 use frontdesk_core::id::{AgentId, CallId, WorkspaceId};
-use frontdesk_core::template::{Encoding, Renderer};
-use frontdesk_delivery::client::Outgoing;
 use frontdesk_delivery::{Dispatcher, GuardedClient};
 use frontdesk_store::{CallWrite, Store, StoreError};
 use serde_json::{Map, Value, json};
 
+use crate::agents::Agents;
+use crate::conflict::{Outcome, retry};
 use crate::engine::Engine;
-
-/// Largest tool reply read.
-const TOOL_REPLY_MAX: usize = 64 * 1024;
-
-/// All the tools of one turn together get at most this long: a phone caller is
-/// waiting, and Twilio gives a webhook 15 seconds before it apologises and hangs up.
-const TOOL_BUDGET: Duration = Duration::from_secs(8);
-
-/// A tool is not started with less time than this left in the turn's budget.
-const MIN_TOOL_TIME: Duration = Duration::from_millis(250);
+use crate::events::{action_events, business, ended_events};
+use crate::locks::{CallGuard, CallLocks};
+use crate::telephony::{Telephony, TelephonyError};
+use crate::tools::{MIN_TOOL_TIME, TOOL_BUDGET, Tools};
 
 /// What can go wrong carrying a call.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +46,9 @@ pub enum CallError {
     /// happened, and the same step can simply be taken again.
     #[error("{0}")]
     Raced(String),
+    /// The telephony provider could not do what was asked.
+    #[error(transparent)]
+    Telephony(#[from] TelephonyError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -151,10 +150,6 @@ pub struct Finish {
     pub reason: Option<String>,
 }
 
-fn kept_changing(call: &Call) -> CallError {
-    CallError::Conflict(format!("call {} kept changing; try again", call.id))
-}
-
 /// What stands for a voicemail in the call's `message`.
 fn voicemail_note(recording_url: &str, seconds: Option<i64>) -> String {
     match seconds {
@@ -172,87 +167,133 @@ pub struct Step {
     pub cfg: Option<Arc<AgentConfig>>,
 }
 
-/// Parsed agent configurations by agent, with the `updated_at` they were parsed at.
-type ConfigCache = HashMap<AgentId, (DateTime<Utc>, Arc<AgentConfig>)>;
-
-/// Starts and carries calls.
-pub struct Receptionist {
-    store: Arc<dyn Store>,
-    dispatcher: Arc<Dispatcher>,
-    tools: GuardedClient,
-    agents: Mutex<ConfigCache>,
-    /// One lock per provider call being worked on, so that a turn, a status callback
-    /// and a hang-up of the same call take turns on this node (tools never run twice
-    /// because two requests saw the same state).
-    locks: Mutex<HashMap<CallId, Arc<tokio::sync::Mutex<()>>>>,
-    /// Where hearing and responding run: off the async workers, fair between tenants.
-    engine: Engine,
+/// What the caller gave in a turn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Input<'a> {
+    /// Words (or keypad digits), with the speech-to-text confidence when the provider
+    /// gave one. Empty words are silence.
+    Speech { text: &'a str, confidence: Option<f64> },
+    /// Nothing before the line stopped listening.
+    Silence,
 }
 
-/// Held while a provider call is worked on; see [`Receptionist::lock`].
-pub type CallLock = tokio::sync::OwnedMutexGuard<()>;
+impl<'a> Input<'a> {
+    /// What a caller typed or said; blank text is silence.
+    #[must_use]
+    pub fn text(text: &'a str) -> Self {
+        if text.trim().is_empty() {
+            Self::Silence
+        } else {
+            Self::Speech { text, confidence: None }
+        }
+    }
+}
 
-impl Receptionist {
-    pub fn new(store: Arc<dyn Store>, dispatcher: Arc<Dispatcher>, tools: GuardedClient) -> Self {
+/// A provider's report on a call's progress (a status callback).
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    /// The provider's id for the call.
+    pub provider_call_id: String,
+    /// The final status, when the report is the call's end.
+    pub ended: Option<CallStatus>,
+    /// The phone is ringing (a queued call moves on to `ringing`).
+    pub ringing: bool,
+    /// The provider's figure for the call's length, in seconds (at the end).
+    pub duration: Option<i64>,
+    /// Added to the call's `provider_details`.
+    pub details: Map<String, Value>,
+}
+
+/// An outbound call, placed.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    pub call: Call,
+    /// The agent's first words, when the line answered at once (the simulator).
+    pub reply: Option<Reply>,
+}
+
+/// Starts, carries, places and finishes calls.
+pub struct CallService {
+    store: Arc<dyn Store>,
+    dispatcher: Arc<Dispatcher>,
+    tools: Tools,
+    agents: Agents,
+    locks: Arc<dyn CallLocks>,
+    /// Where hearing and responding run: off the async workers, fair between tenants.
+    engine: Engine,
+    lines: Vec<Arc<dyn Telephony>>,
+}
+
+impl CallService {
+    /// A service over `store`, sending events through `dispatcher`, calling tools with
+    /// `tools`, locking calls with `locks`, and carrying calls on `lines` (one per
+    /// provider; a provider without one cannot place or end calls).
+    pub fn new(
+        store: Arc<dyn Store>,
+        dispatcher: Arc<Dispatcher>,
+        tools: GuardedClient,
+        locks: Arc<dyn CallLocks>,
+        lines: Vec<Arc<dyn Telephony>>,
+    ) -> Self {
         Self {
+            agents: Agents::new(store.clone()),
             store,
             dispatcher,
-            tools,
-            agents: Mutex::new(HashMap::new()),
-            locks: Mutex::new(HashMap::new()),
+            tools: Tools::new(tools),
+            locks,
             engine: Engine::default(),
+            lines,
         }
     }
 
-    /// Waits for, and takes, the lock of a provider call: everything that reads a
-    /// Twilio call to change it holds this (then reads it fresh). Not reentrant. The
-    /// simulator does not use it (its racing turns get a conflict, as documented).
-    pub async fn lock(&self, id: &CallId) -> CallLock {
-        let m = {
-            let mut locks = self.locks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if locks.len() > 1_000 {
-                locks.retain(|_, m| Arc::strong_count(m) > 1);
-            }
-            locks.entry(id.clone()).or_default().clone()
-        };
-        m.lock_owned().await
+    /// The line of a provider, when this build carries calls on it.
+    #[must_use]
+    pub fn line(&self, provider: Provider) -> Option<&Arc<dyn Telephony>> {
+        self.lines.iter().find(|l| l.provider() == provider)
+    }
+
+    /// Whether a provider can place calls in this build.
+    #[must_use]
+    pub fn can_place(&self, provider: Provider) -> bool {
+        self.line(provider).is_some()
+    }
+
+    /// Whether a provider's calls are over when their conversation is (no final status
+    /// comes from the provider).
+    fn ends_with_conversation(&self, provider: Provider) -> bool {
+        self.line(provider).is_some_and(|l| !l.finishes_calls())
+    }
+
+    /// Waits for, and takes, the lock of a call: everything that reads a provider call
+    /// to change it holds this (then reads it fresh). Not reentrant.
+    pub async fn lock(&self, id: &CallId) -> CallGuard {
+        self.locks.lock(id).await
+    }
+
+    /// Takes the lock of a call just found, and reads the call again under it.
+    pub async fn locked(&self, call: Call) -> Result<(CallGuard, Call), CallError> {
+        let lock = self.locks.lock(&call.id).await;
+        let fresh = self.store.get_call(&call.workspace_id, &call.id).await?;
+        Ok((lock, fresh.unwrap_or(call)))
     }
 
     /// The parsed configuration of an agent (cached until the agent changes).
-    /// The configuration is read (and parsed, up to 256 KiB of JSON) only when it changed
-    /// since it was cached: every other turn checks its `updated_at` alone.
     pub async fn config(&self, ws: &WorkspaceId, id: &AgentId) -> Result<Arc<AgentConfig>, CallError> {
-        let gone = || CallError::NotFound(format!("agent {id} no longer exists"));
-        let updated_at = self.store.agent_updated_at(ws, id).await?.ok_or_else(gone)?;
-        if let Some(cfg) = self.cached(id, updated_at) {
-            return Ok(cfg);
-        }
-        let agent = self.store.get_agent(ws, id).await?.ok_or_else(gone)?;
-        Ok(self.parsed(&agent))
+        self.agents.config(ws, id).await
     }
 
-    fn cached(&self, id: &AgentId, updated_at: DateTime<Utc>) -> Option<Arc<AgentConfig>> {
-        let cache = self.agents.lock().ok()?;
-        cache
-            .get(id)
-            .filter(|(at, _)| *at == updated_at)
-            .map(|(_, cfg)| cfg.clone())
+    /// The agent's configuration, or a plain one when the agent is gone (a call's
+    /// record outlives its agent).
+    pub async fn config_or_fallback(&self, call: &Call) -> Arc<AgentConfig> {
+        self.agents.config_or_fallback(&call.workspace_id, &call.agent_id).await
     }
 
-    fn parsed(&self, agent: &Agent) -> Arc<AgentConfig> {
-        if let Some(cfg) = self.cached(&agent.id, agent.updated_at) {
-            return cfg;
+    /// The agent configuration a step ran with (read again for a step that ran nothing).
+    pub async fn step_config(&self, step: &Step) -> Arc<AgentConfig> {
+        match &step.cfg {
+            Some(c) => c.clone(),
+            None => self.config_or_fallback(&step.call).await,
         }
-        // Stored configurations were validated on the way in; one that no longer parses
-        // (an older format) still answers calls, plainly, rather than fail them.
-        let cfg = Arc::new(AgentConfig::parse(&agent.config).map_or_else(|_| fallback_config(), |p| p.config));
-        if let Ok(mut cache) = self.agents.lock() {
-            if cache.len() > 10_000 {
-                cache.clear();
-            }
-            cache.insert(agent.id.clone(), (agent.updated_at, cfg.clone()));
-        }
-        cfg
     }
 
     /// Answers a call: a new inbound call from `from` on the business number `number`,
@@ -277,22 +318,99 @@ impl Receptionist {
         })
     }
 
-    /// One caller turn.
-    pub async fn turn(&self, ws: &WorkspaceId, id: &CallId, text: &str) -> Result<Step, CallError> {
-        let call = self.load(ws, id).await?;
-        self.turn_on(call, text, None).await
+    /// A provider's inbound call rings a number: answered, once. When a concurrent
+    /// request answered the same provider call a moment ago, where that call stands.
+    pub async fn answer_inbound(&self, number: &Number, from: &str, provider_call_id: &str) -> Result<Step, CallError> {
+        let ws = &number.workspace_id;
+        match self
+            .answer(ws, number, from, None, Some(provider_call_id.to_owned()))
+            .await
+        {
+            Err(CallError::Store(StoreError::Conflict(_))) => {
+                let again = self
+                    .store
+                    .call_by_provider_id(number.provider, provider_call_id)
+                    .await?;
+                again
+                    .map(Self::current)
+                    .ok_or_else(|| CallError::NotFound(format!("call {provider_call_id} is not stored")))
+            }
+            other => other,
+        }
     }
 
-    /// One caller turn on a call the caller has just read, with the speech-to-text
-    /// confidence when the provider gave one. A stale copy loses the version race
-    /// ([`CallError::Raced`] when nothing else was done): read it again and retry.
-    pub async fn turn_on(&self, call: Call, text: &str, confidence: Option<f64>) -> Result<Step, CallError> {
+    /// One caller turn (the simulator, the CLI): blank text is silence.
+    pub async fn turn(&self, ws: &WorkspaceId, id: &CallId, text: &str) -> Result<Step, CallError> {
+        let call = self.load(ws, id).await?;
+        self.hear(call, Input::text(text)).await
+    }
+
+    /// One caller turn on a call just read, under the conflict policy: a turn that lost
+    /// the race having done nothing is taken again on the call as it now stands.
+    pub async fn hear(&self, call: Call, input: Input<'_>) -> Result<Step, CallError> {
+        retry(call, |call| async move {
+            let (ws, id) = (call.workspace_id.clone(), call.id.clone());
+            let result = match input {
+                Input::Speech { text, confidence } if !text.trim().is_empty() => {
+                    self.turn_once(call, text, confidence).await
+                }
+                _ => self.silence_once(call).await,
+            };
+            self.again_when_raced(result, &ws, &id).await
+        })
+        .await
+    }
+
+    /// A provider's turn (Twilio's `<Gather>`): `seq` is how many transcript lines the
+    /// call had when the provider was asked to listen; a late duplicate (the provider
+    /// sending it twice) and a turn another request already took get where the call
+    /// stands, not a second turn.
+    pub async fn gathered(&self, call: Call, input: Input<'_>, seq: Option<usize>) -> Result<Step, CallError> {
+        let (ws, id) = (call.workspace_id.clone(), call.id.clone());
+        let (w, i) = (&ws, &id);
+        let result = retry(call, |call| async move {
+            if seq.is_some_and(|n| n != call.turns.len()) {
+                return Ok(Outcome::Done(Self::current(call)));
+            }
+            let result = match input {
+                Input::Speech { text, confidence } if !text.trim().is_empty() => {
+                    self.turn_once(call, text, confidence).await
+                }
+                _ => self.silence_once(call).await,
+            };
+            self.again_when_raced(result, w, i).await
+        })
+        .await;
+        match result {
+            Err(CallError::Conflict(_)) => Ok(Self::current(self.load(&ws, &id).await?)),
+            other => other,
+        }
+    }
+
+    /// [`Outcome::Raced`] with the fresh call when a step lost the race having done
+    /// nothing.
+    async fn again_when_raced(
+        &self,
+        result: Result<Step, CallError>,
+        ws: &WorkspaceId,
+        id: &CallId,
+    ) -> Result<Outcome<Step>, CallError> {
+        match result {
+            Err(CallError::Raced(_)) => Ok(Outcome::Raced(Box::new(self.load(ws, id).await?))),
+            other => other.map(Outcome::Done),
+        }
+    }
+
+    /// One try of a caller turn; a stale copy loses the version race
+    /// ([`CallError::Raced`] when nothing else was done).
+    async fn turn_once(&self, call: Call, text: &str, confidence: Option<f64>) -> Result<Step, CallError> {
         let (mut call, cfg, mut session) = self.live(call).await?;
         call.turns.push(Turn {
             confidence,
             ..Turn::new(Speaker::Caller, text.trim(), Utc::now())
         });
         let ws = call.workspace_id.clone();
+        let ends_with_conversation = self.ends_with_conversation(call.provider);
         let (c, text) = (cfg.clone(), text.to_owned());
         let now = Utc::now();
         // One trip to the engine when no tool is ready (the usual turn): hear, respond.
@@ -305,7 +423,7 @@ impl Receptionist {
                     return FirstPass::Tools(call, Box::new((session, heard)), ready);
                 }
                 let reply = session.respond(&c, heard);
-                Self::apply(&mut call, &c, &session, now);
+                Self::apply(&mut call, &c, &session, now, ends_with_conversation);
                 FirstPass::Replied(call, reply)
             })
             .await;
@@ -318,26 +436,54 @@ impl Receptionist {
         }
     }
 
-    /// The caller said nothing before the telephony stopped listening: ask again once,
-    /// then close. On a call the caller has just read, as [`Receptionist::turn_on`].
-    pub async fn silence_on(&self, call: Call) -> Result<Step, CallError> {
+    /// The caller said nothing before the line stopped listening (one try).
+    async fn silence_once(&self, call: Call) -> Result<Step, CallError> {
         let (call, cfg, mut session) = self.live(call).await?;
         let heard = session.silence(&cfg);
         self.finish(call, &cfg, session, heard, Map::new(), Vec::new()).await
     }
 
-    /// A voicemail: the recording stands for the caller's message (`message.collected`
-    /// carries `recording_url` and `recording_duration` besides the message).
-    pub async fn voicemail(
+    /// A voicemail recorded on a call (`recording_url`, `seconds` long): it stands for
+    /// the caller's message (`message.collected` carries `recording_url` and
+    /// `recording_duration`). On a call already finished (the caller hung up to end the
+    /// recording and the final status came first), or finished meanwhile, the recording
+    /// still becomes the message, and there is no step (`None`).
+    pub async fn recording(
         &self,
-        ws: &WorkspaceId,
-        id: &CallId,
+        call: Call,
         recording_url: &str,
         seconds: Option<i64>,
-    ) -> Result<Step, CallError> {
-        let (call, cfg, mut session) = self.load_live(ws, id).await?;
+    ) -> Result<Option<Step>, CallError> {
+        if !call.status.is_live() {
+            self.late_voicemail(call, recording_url, seconds).await?;
+            return Ok(None);
+        }
+        let (ws, id) = (call.workspace_id.clone(), call.id.clone());
+        let (w, i) = (&ws, &id);
+        let result = retry(call, |call| async move {
+            let result = self.voicemail_once(call, recording_url, seconds).await;
+            self.again_when_raced(result, w, i).await
+        })
+        .await;
+        match result {
+            Ok(step) => Ok(Some(step)),
+            Err(CallError::Conflict(_) | CallError::Raced(_)) => {
+                // Finished meanwhile: keep the message all the same.
+                if let Some(c) = self.store.get_call(&ws, &id).await?
+                    && !c.status.is_live()
+                {
+                    self.late_voicemail(c, recording_url, seconds).await?;
+                }
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn voicemail_once(&self, call: Call, recording_url: &str, seconds: Option<i64>) -> Result<Step, CallError> {
+        let (call, cfg, mut session) = self.live(call).await?;
         if call.message.as_deref().is_some_and(|m| m.contains(recording_url)) {
-            // Twilio sent the same recording again.
+            // The provider sent the same recording again.
             return Ok(Self::current(call));
         }
         let note = voicemail_note(recording_url, seconds);
@@ -348,11 +494,55 @@ impl Receptionist {
         self.finish(call, &cfg, session, heard, extra, Vec::new()).await
     }
 
-    /// Ends a live call: the caller hung up, or the API hung it up.
+    /// Ends a live call's conversation: the caller hung up, or the API hung it up.
     pub async fn hang_up(&self, ws: &WorkspaceId, id: &CallId, reason: EndReason) -> Result<Step, CallError> {
         let (call, cfg, mut session) = self.load_live(ws, id).await?;
         let heard = session.hang_up(reason);
         self.finish(call, &cfg, session, heard, Map::new(), Vec::new()).await
+    }
+
+    /// Hangs up a live call through the API. A call whose provider reports its end
+    /// (Twilio) is hung up holding its lock (the provider's callbacks wait): not yet
+    /// answered, the provider cancels it and the record is finished here; answered, the
+    /// conversation ends here (`api_hangup`, end-of-call tools), then the provider ends
+    /// the line and its final status finishes the record. Any other call ends with its
+    /// conversation.
+    pub async fn end_call(&self, ws: &WorkspaceId, id: &CallId) -> Result<Call, CallError> {
+        let call = self.load(ws, id).await?;
+        let line = match self.line(call.provider) {
+            Some(l) if l.finishes_calls() && call.status.is_live() => l.clone(),
+            _ => return Ok(self.hang_up(ws, id, EndReason::ApiHangup).await?.call),
+        };
+        let _lock = self.locks.lock(id).await;
+        let call = self.load(ws, id).await?;
+        if !call.status.is_live() {
+            return Ok(call);
+        }
+        // The account first: a workspace without credentials changes nothing.
+        if call.provider_call_id.is_some() {
+            line.check(ws).await.or_else(|e| match e {
+                TelephonyError::PublicUrlRequired => Ok(()),
+                e => Err(e),
+            })?;
+        }
+        if call.answered_at.is_none() {
+            line.end(&call).await?;
+            let mut details = Map::new();
+            details.insert("call_status".into(), Value::String("canceled".into()));
+            let fin = Finish {
+                duration: Some(0),
+                details,
+                ..Finish::default()
+            };
+            return self.complete(call, CallStatus::Canceled, fin).await;
+        }
+        let ended = match self.hang_up(ws, id, EndReason::ApiHangup).await {
+            Ok(step) => step.call,
+            Err(CallError::Conflict(_) | CallError::Raced(_)) => self.load(ws, id).await?,
+            Err(e) => return Err(e),
+        };
+        line.end(&call).await?;
+        Ok(ended)
     }
 
     /// Where a call stands, as a step: the agent's last words and what it awaits (a
@@ -383,59 +573,199 @@ impl Receptionist {
         serde_json::from_value::<Session>(call.session.clone()).is_ok_and(|s| s.ended())
     }
 
-    /// Places an outbound call on a provider: the call is stored `queued`, not yet
-    /// answered (no conversation, no events) until the provider reports back.
+    /// Places an outbound call from `line` (its agent talks) to `to`. A line that
+    /// answers at once (the simulator) starts the conversation now. Otherwise the call
+    /// is stored `queued` first (so the provider's first callback finds it), then
+    /// placed; a refusal records it `failed` (with `call.ended`) and is the error.
     pub async fn place(
         &self,
         ws: &WorkspaceId,
-        number: &Number,
+        line: &Number,
         to: &str,
         purpose: Option<String>,
-    ) -> Result<Call, CallError> {
-        let call = new_call(ws, number, to, Some(purpose), None, Utc::now());
+    ) -> Result<Placed, CallError> {
+        let tel = self.line(line.provider).cloned().ok_or_else(|| {
+            TelephonyError::CannotPlace(format!(
+                "{} uses provider `{}`, which cannot place calls in this build; call from a `sim` number",
+                line.number,
+                line.provider.as_str()
+            ))
+        })?;
+        tel.check(ws).await?;
+        if tel.answers_at_once() {
+            let step = self.answer(ws, line, to, Some(purpose), None).await?;
+            return Ok(Placed {
+                call: step.call,
+                reply: Some(step.reply),
+            });
+        }
+        let call = new_call(ws, line, to, Some(purpose), None, Utc::now());
         self.dispatcher.emit_call(ws, CallWrite::Insert(&call), &[]).await?;
-        Ok(call)
+        match tel.dial(&call).await {
+            Ok(sid) => {
+                let call = self
+                    .amend(call, |c| {
+                        if c.provider_call_id.is_some() {
+                            return false;
+                        }
+                        c.provider_call_id = Some(sid.clone());
+                        true
+                    })
+                    .await?;
+                Ok(Placed { call, reply: None })
+            }
+            Err(e) => {
+                // Recorded as failed, with call.ended, unless the provider's own callbacks
+                // (the request may have gone through after all) finished it first.
+                let detail = match &e {
+                    TelephonyError::Rejected { detail, .. } | TelephonyError::Unavailable { detail, .. } => {
+                        detail.clone()
+                    }
+                    other => other.to_string(),
+                };
+                let mut details = Map::new();
+                details.insert("error".into(), Value::String(detail));
+                let fin = Finish {
+                    duration: Some(0),
+                    details,
+                    reason: Some("provider_error".into()),
+                    ..Finish::default()
+                };
+                if let Err(err) = self.complete(call, CallStatus::Failed, fin).await {
+                    tracing::warn!(error = %err, "could not record a failed placement");
+                }
+                Err(e.into())
+            }
+        }
     }
 
     /// Changes a call without a conversation step (provider ids and details, statuses
-    /// before the answer, the transcript after an interruption), retrying when a
-    /// concurrent step got there first. `change` returns false to leave the call as it
-    /// is. No events.
-    pub async fn amend(&self, mut call: Call, change: impl Fn(&mut Call) -> bool) -> Result<Call, CallError> {
-        for _ in 0..5 {
+    /// before the answer, the transcript after an interruption), under the conflict
+    /// policy. `change` returns false to leave the call as it is. No events.
+    pub async fn amend(&self, call: Call, change: impl Fn(&mut Call) -> bool) -> Result<Call, CallError> {
+        let change = &change;
+        retry(call, |mut call| async move {
             if !change(&mut call) {
-                return Ok(call);
+                return Ok(Outcome::Done(call));
             }
             call.updated_at = Utc::now();
-            if self.write_or_reload(&mut call, &[]).await? {
-                return Ok(call);
-            }
-        }
-        Err(kept_changing(&call))
+            self.write(call, &[]).await
+        })
+        .await
     }
 
-    /// The callee answered an outbound call placed with [`Receptionist::place`]: the
+    /// The callee answered an outbound call placed with [`CallService::place`]: the
     /// conversation starts (the agent introduces itself and the purpose) and
     /// `call.answered` is sent. Asked again for a call already answered, it answers
     /// where the call stands.
-    pub async fn answer_placed(&self, mut call: Call, provider_call_id: &str) -> Result<Step, CallError> {
-        for _ in 0..5 {
+    pub async fn answer_placed(&self, call: Call, provider_call_id: &str) -> Result<Step, CallError> {
+        retry(call, |mut call| async move {
             if call.answered_at.is_some() || !call.status.is_live() {
-                return Ok(Self::current(call));
+                return Ok(Outcome::Done(Self::current(call)));
             }
             let cfg = self.config(&call.workspace_id, &call.agent_id).await?;
             let now = Utc::now();
             let (reply, events) = start_conversation(&cfg, &mut call, now);
             call.provider_call_id.get_or_insert_with(|| provider_call_id.to_owned());
-            if self.write_or_reload(&mut call, &events).await? {
-                return Ok(Step {
+            Ok(match self.write(call, &events).await? {
+                Outcome::Done(call) => Outcome::Done(Step {
                     call,
                     reply,
                     cfg: Some(cfg),
-                });
+                }),
+                Outcome::Raced(fresh) => Outcome::Raced(fresh),
+            })
+        })
+        .await
+    }
+
+    /// A provider's status report: a final status finishes the call (once, see
+    /// [`CallService::complete`]); progress records the provider's id and status, and
+    /// moves a queued call to `ringing`.
+    pub async fn progress(&self, call: Call, p: Progress) -> Result<(), CallError> {
+        let sid = p.provider_call_id.clone();
+        match p.ended {
+            Some(status) => {
+                let call = if call.provider_call_id.is_none() {
+                    self.amend(call, |c| {
+                        c.provider_call_id = Some(sid.clone());
+                        true
+                    })
+                    .await?
+                } else {
+                    call
+                };
+                let fin = Finish {
+                    duration: p.duration,
+                    details: p.details,
+                    ..Finish::default()
+                };
+                self.complete(call, status, fin).await?;
+            }
+            None => {
+                self.amend(call, |c| {
+                    if !c.status.is_live() {
+                        return false;
+                    }
+                    if c.provider_call_id.is_none() {
+                        c.provider_call_id = Some(sid.clone());
+                    }
+                    if c.status == CallStatus::Queued && p.ringing {
+                        c.status = CallStatus::Ringing;
+                    }
+                    c.provider_details.extend(p.details.clone());
+                    true
+                })
+                .await?;
             }
         }
-        Err(kept_changing(&call))
+        Ok(())
+    }
+
+    /// How a transfer went (`status` as the provider says it, `answered` whether a
+    /// person took it): recorded on the call. Returns whether to take a voicemail (the
+    /// transfer was not answered and the call goes on).
+    pub async fn transfer_result(
+        &self,
+        call: Call,
+        status: &str,
+        answered: bool,
+        duration: Option<i64>,
+    ) -> Result<bool, CallError> {
+        let live = call.status.is_live();
+        self.amend(call, |c| {
+            c.provider_details.insert("dial_status".into(), json!(status));
+            c.provider_details.insert("dial_duration".into(), json!(duration));
+            true
+        })
+        .await?;
+        Ok(!answered && live)
+    }
+
+    /// The caller cut in: the last agent line becomes what was actually spoken (marked
+    /// `interrupted`). Holds the call's lock.
+    pub async fn interrupted(&self, ws: &WorkspaceId, id: &CallId, spoken: &str) -> Result<(), CallError> {
+        let _lock = self.locks.lock(id).await;
+        let Some(current) = self.store.get_call(ws, id).await? else {
+            return Ok(());
+        };
+        let spoken = spoken.trim().to_owned();
+        self.amend(current, |c| {
+            let Some(turn) = c.turns.iter_mut().rev().find(|t| t.speaker == Speaker::Agent) else {
+                return false;
+            };
+            if turn.interrupted && (turn.text == spoken || spoken.is_empty()) {
+                return false;
+            }
+            // The provider did not say how far it got: keep the line, marked.
+            if !spoken.is_empty() {
+                turn.text = spoken.clone();
+            }
+            turn.interrupted = true;
+            true
+        })
+        .await?;
+        Ok(())
     }
 
     /// The provider says the call is over (`status`: completed, busy, no_answer,
@@ -445,12 +775,14 @@ impl Receptionist {
     /// run and what they collect is sent. Exactly once: a call already finished is
     /// returned as it is, and a concurrent duplicate loses the version race and then
     /// finds the call finished.
-    pub async fn complete(&self, mut call: Call, status: CallStatus, fin: Finish) -> Result<Call, CallError> {
+    pub async fn complete(&self, call: Call, status: CallStatus, fin: Finish) -> Result<Call, CallError> {
         // Tools run by a pass whose write lost are not run again by the next.
-        let mut ran: Vec<ToolCall> = Vec::new();
-        for _ in 0..5 {
+        let ran_all: Mutex<Vec<ToolCall>> = Mutex::new(Vec::new());
+        let (ran, fin) = (&ran_all, &fin);
+        retry(call, |mut call| async move {
+            let ran_all = ran;
             if !call.status.is_live() {
-                return Ok(call);
+                return Ok(Outcome::Done(call));
             }
             let cfg = self.config_or_fallback(&call).await;
             let business = business(&cfg);
@@ -464,6 +796,7 @@ impl Receptionist {
                 } else {
                     session.hang_up(EndReason::CallerHangup)
                 };
+                let ran = ran.lock().map(|r| r.clone()).unwrap_or_default();
                 for r in &ran {
                     if !session.tools_called.contains(&r.tool) {
                         session.tools_called.push(r.tool.clone());
@@ -473,7 +806,9 @@ impl Receptionist {
                 let before = call.tool_calls.len();
                 self.run_tools(&mut call, &cfg, &mut session, &mut heard, Vec::new())
                     .await;
-                ran.extend(call.tool_calls[before..].iter().cloned());
+                if let Ok(mut all) = ran_all.lock() {
+                    all.extend(call.tool_calls[before..].iter().cloned());
+                }
                 let (done, reply) = self.respond(call, &cfg, session, heard, Utc::now()).await;
                 call = done;
                 actions = reply.actions;
@@ -497,11 +832,9 @@ impl Receptionist {
             }
             events.extend(action_events(&call, &actions, &business, now, &Map::new()));
             events.extend(ended_events(&call, &business, now));
-            if self.write_or_reload(&mut call, &events).await? {
-                return Ok(call);
-            }
-        }
-        Err(kept_changing(&call))
+            self.write(call, &events).await
+        })
+        .await
     }
 
     /// A voicemail that arrived after its call was finished (the caller hung up to end
@@ -509,14 +842,15 @@ impl Receptionist {
     /// becomes the call's message and `message.collected` is sent.
     pub async fn late_voicemail(
         &self,
-        mut call: Call,
+        call: Call,
         recording_url: &str,
         seconds: Option<i64>,
     ) -> Result<Call, CallError> {
         let note = voicemail_note(recording_url, seconds);
-        for _ in 0..5 {
+        let note = &note;
+        retry(call, |mut call| async move {
             if call.message.as_deref().is_some_and(|m| m.contains(recording_url)) {
-                return Ok(call);
+                return Ok(Outcome::Done(call));
             }
             let cfg = self.config_or_fallback(&call).await;
             let now = Utc::now();
@@ -530,11 +864,9 @@ impl Receptionist {
             extra.insert("recording_url".into(), json!(recording_url));
             extra.insert("recording_duration".into(), json!(seconds));
             let events = action_events(&call, &[Action::Message(message)], &business(&cfg), now, &extra);
-            if self.write_or_reload(&mut call, &events).await? {
-                return Ok(call);
-            }
-        }
-        Err(kept_changing(&call))
+            self.write(call, &events).await
+        })
+        .await
     }
 
     /// Finishes provider calls whose final status never came (a number without a
@@ -573,7 +905,7 @@ impl Receptionist {
                 ..Finish::default()
             };
             // Still as stale once nobody else works on it?
-            let _lock = self.lock(&call.id).await;
+            let _lock = self.locks.lock(&call.id).await;
             match self.store.get_call(&call.workspace_id, &call.id).await? {
                 Some(fresh) if fresh.version == call.version => {}
                 _ => continue,
@@ -586,37 +918,28 @@ impl Receptionist {
         Ok(finished)
     }
 
-    /// Writes a call (and `events`) over its stored version. `true`: written, and the
-    /// copy's version bumped; `false`: another write got there first, and `call` is
-    /// now the stored call, to try again on.
-    async fn write_or_reload(&self, call: &mut Call, events: &[NewEvent]) -> Result<bool, CallError> {
+    /// Writes a call (and `events`) over its stored version: [`Outcome::Done`] with the
+    /// copy's version bumped, or [`Outcome::Raced`] with the stored call when another
+    /// write got there first.
+    async fn write(&self, mut call: Call, events: &[NewEvent]) -> Result<Outcome<Call>, CallError> {
         match self
             .dispatcher
-            .emit_call(&call.workspace_id.clone(), CallWrite::Update(call), events)
+            .emit_call(&call.workspace_id.clone(), CallWrite::Update(&call), events)
             .await
         {
             Ok(_) => {
                 call.version += 1;
-                Ok(true)
+                Ok(Outcome::Done(call))
             }
             Err(StoreError::Conflict(_)) => {
-                *call = self
+                let fresh = self
                     .store
                     .get_call(&call.workspace_id, &call.id)
                     .await?
                     .ok_or_else(|| CallError::NotFound(format!("call {} no longer exists", call.id)))?;
-                Ok(false)
+                Ok(Outcome::Raced(Box::new(fresh)))
             }
             Err(e) => Err(e.into()),
-        }
-    }
-
-    /// The agent's configuration, or a plain one when the agent is gone (a call's
-    /// record outlives its agent).
-    pub async fn config_or_fallback(&self, call: &Call) -> Arc<AgentConfig> {
-        match self.config(&call.workspace_id, &call.agent_id).await {
-            Ok(c) => c,
-            Err(_) => Arc::new(fallback_config()),
         }
     }
 
@@ -742,7 +1065,7 @@ impl Receptionist {
                     session.tools_called.retain(|t| !waiting.contains(&t.as_str()));
                     break 'rounds;
                 }
-                let (outcome, record) = self.run_tool(req, left).await;
+                let (outcome, record) = self.tools.run(req, left).await;
                 ran = true;
                 call.tool_calls.push(record);
                 session.tool_result(cfg, outcome, heard);
@@ -764,17 +1087,19 @@ impl Receptionist {
     ) -> (Call, Reply) {
         let cfg = cfg.clone();
         let ws = call.workspace_id.clone();
+        let ends_with_conversation = self.ends_with_conversation(call.provider);
         self.engine
             .run(&ws, move || {
                 let reply = session.respond(&cfg, heard);
-                Self::apply(&mut call, &cfg, &session, now);
+                Self::apply(&mut call, &cfg, &session, now, ends_with_conversation);
                 (call, reply)
             })
             .await
     }
 
-    /// Copies the session's outcome onto the call record.
-    fn apply(call: &mut Call, cfg: &AgentConfig, session: &Session, now: DateTime<Utc>) {
+    /// Copies the session's outcome onto the call record (a call whose provider does
+    /// not report its end is over when the conversation is).
+    fn apply(call: &mut Call, cfg: &AgentConfig, session: &Session, now: DateTime<Utc>, ends_with_conversation: bool) {
         call.custom_fields = session.fields.clone();
         call.call_type = session.call_type.clone();
         call.message = session.message.clone();
@@ -786,197 +1111,28 @@ impl Receptionist {
         if session.ended() {
             call.end_reason = session.end_reason.map(|r| r.as_str().to_owned());
             call.ai_summary = Some(summarize(cfg, session));
-            if call.provider == Provider::Sim && call.status.is_live() {
+            if ends_with_conversation && call.status.is_live() {
                 call.status = CallStatus::Completed;
                 call.ended_at = Some(now);
             }
         }
         call.session = serde_json::to_value(session).unwrap_or(Value::Null);
     }
-
-    /// Calls one HTTP tool. Never fails the call: every problem becomes the record's
-    /// error and an empty outcome.
-    async fn run_tool(&self, req: &ToolRequest, budget: Duration) -> (ToolOutcome, ToolCall) {
-        let t = &req.tool;
-        let at = Utc::now();
-        let started = Instant::now();
-        let mut renderer = Renderer::new(&req.vars);
-        let url = renderer.render(&t.url, Encoding::UrlComponent).unwrap_or_default();
-        let mut headers = vec![
-            ("Content-Type".to_owned(), "application/json".to_owned()),
-            (
-                "User-Agent".to_owned(),
-                concat!("Frontdesk/", env!("CARGO_PKG_VERSION")).to_owned(),
-            ),
-        ];
-        for (k, v) in &t.headers {
-            headers.push((k.clone(), renderer.render(v, Encoding::Header).unwrap_or_default()));
-        }
-        let body = match (&t.body_template, t.http_method) {
-            (_, ToolMethod::Get) => Vec::new(),
-            (Some(tpl), _) => renderer.render_json(tpl).unwrap_or_default().into_bytes(),
-            (None, _) => {
-                // No template: the parameters, by name.
-                let params: Map<String, Value> = t
-                    .parameters
-                    .iter()
-                    .map(|p| (p.name.clone(), req.vars.get(&p.name).cloned().unwrap_or(Value::Null)))
-                    .collect();
-                Value::Object(params).to_string().into_bytes()
-            }
-        };
-        let method = reqwest_method(t.http_method);
-        let out = Outgoing {
-            method,
-            url,
-            headers,
-            body,
-        };
-        let timeout = Duration::from_millis(t.timeout_ms).min(budget);
-        let sent = tokio::time::timeout(timeout, self.tools.send_capped(out, TOOL_REPLY_MAX)).await;
-        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let mut record = ToolCall {
-            tool: t.tool_name.clone(),
-            at,
-            status: None,
-            ok: false,
-            latency_ms,
-            error: None,
-        };
-        let outcome = match sent {
-            Err(_) => {
-                record.error = Some(format!("no reply within {} ms", timeout.as_millis()));
-                ToolOutcome::default()
-            }
-            Ok(Err(e)) => {
-                record.error = Some(e.message);
-                ToolOutcome::default()
-            }
-            Ok(Ok(res)) => {
-                record.status = Some(res.status);
-                if (200..300).contains(&res.status) {
-                    record.ok = true;
-                    read_outcome(&res.body_prefix)
-                } else {
-                    record.error = Some(format!("HTTP {}", res.status));
-                    ToolOutcome::default()
-                }
-            }
-        };
-        metrics::counter!("frontdesk_tool_calls_total", "ok" => record.ok.to_string()).increment(1);
-        (outcome, record)
-    }
 }
 
-/// The events a step's actions send (`data.collected`, `message.collected` with
-/// `message_extra`, `call.transferred`).
-fn action_events(
-    call: &Call,
-    actions: &[Action],
-    business: &Business,
-    now: DateTime<Utc>,
-    message_extra: &Map<String, Value>,
-) -> Vec<NewEvent> {
-    let mut events = Vec::new();
-    for a in actions {
-        let extra = match a {
-            Action::Collected { field, value } => {
-                Some((EventType::DataCollected, json!({"field": field, "value": value})))
-            }
-            Action::Message(m) => {
-                let mut data = message_extra.clone();
-                data.insert("message".into(), json!(m));
-                Some((EventType::MessageCollected, Value::Object(data)))
-            }
-            Action::Transfer { to, reason } => Some((
-                EventType::CallTransferred,
-                json!({"transferred_to": to, "reason": reason}),
-            )),
-            Action::CallType(_) | Action::End(_) => None,
-        };
-        if let Some((kind, Value::Object(extra))) = extra {
-            events.push(NewEvent::new(kind, call.event_data(now, extra), business, now));
-        }
-    }
-    events
-}
-
-/// `call.ended`, and `transcript.ready` for a call that was answered: what a call's end
-/// sends.
-fn ended_events(call: &Call, business: &Business, now: DateTime<Utc>) -> Vec<NewEvent> {
-    let transcript = call.transcript();
-    let mut ended = Map::new();
-    ended.insert("transcript".into(), json!(transcript));
-    ended.insert("ai_summary".into(), json!(call.ai_summary));
-    ended.insert("message".into(), json!(call.message));
-    ended.insert("transferred_to".into(), json!(call.transferred_to));
-    ended.insert("end_reason".into(), json!(call.end_reason));
-    let mut events = vec![NewEvent::new(
-        EventType::CallEnded,
-        call.event_data(now, ended),
-        business,
-        now,
-    )];
-    if call.answered_at.is_some() {
-        let mut ready = Map::new();
-        ready.insert("transcript".into(), json!(transcript));
-        ready.insert("turns".into(), serde_json::to_value(&call.turns).unwrap_or(Value::Null));
-        events.push(NewEvent::new(
-            EventType::TranscriptReady,
-            call.event_data(now, ready),
-            business,
-            now,
-        ));
-    }
-    events
-}
-
-/// A tool's JSON reply: `say` to speak, other keys as fields. Anything else is ignored.
-fn read_outcome(body: &str) -> ToolOutcome {
-    match serde_json::from_str::<Value>(body) {
-        Ok(Value::Object(mut m)) => {
-            let say = m.remove("say").and_then(|s| s.as_str().map(str::to_owned));
-            ToolOutcome { say, fields: m }
-        }
-        _ => ToolOutcome::default(),
-    }
-}
-
-fn reqwest_method(m: ToolMethod) -> reqwest::Method {
-    match m {
-        ToolMethod::Get => reqwest::Method::GET,
-        ToolMethod::Post => reqwest::Method::POST,
-        ToolMethod::Put => reqwest::Method::PUT,
-        ToolMethod::Patch => reqwest::Method::PATCH,
-        ToolMethod::Delete => reqwest::Method::DELETE,
-    }
-}
-
-/// The business details events carry for templates.
-pub fn business(cfg: &AgentConfig) -> Business {
-    Business {
-        owner_name: cfg.business.owner_name.clone(),
-        website: cfg.business.website.clone(),
-        booking_url: cfg.business.booking_url.clone(),
-    }
-}
-
-fn fallback_config() -> AgentConfig {
-    AgentConfig {
-        name: "Receptionist".into(),
-        business: Default::default(),
-        greeting: "Thanks for calling, how can I help you today?".into(),
-        data_to_collect: Vec::new(),
-        call_types: Vec::new(),
-        transfer: None,
-        knowledge: Vec::new(),
-        tools: Vec::new(),
-        closing: "Thanks for calling. Goodbye!".into(),
-        brain: Default::default(),
-    }
-}
-
-/// Whether a provider can place calls in this build.
-pub fn can_place(provider: Provider) -> bool {
-    matches!(provider, Provider::Sim | Provider::Twilio)
+#[cfg(test)]
+pub(crate) fn sample_call() -> Call {
+    use frontdesk_core::agent::NumberVoice;
+    use frontdesk_core::id::NumberId;
+    let ws = WorkspaceId::generate();
+    let number = Number {
+        id: NumberId::generate(),
+        workspace_id: ws.clone(),
+        number: "+15550100000".into(),
+        agent_id: AgentId::generate(),
+        provider: Provider::Sim,
+        voice: NumberVoice::default(),
+        created_at: Utc::now(),
+    };
+    new_call(&ws, &number, "+15551234567", None, None, Utc::now())
 }

@@ -4,11 +4,34 @@
 //! configurable (a stand-in in tests). This client talks only to that configured API,
 //! never to customer URLs, so it does not go through the SSRF guard.
 
+use std::sync::Once;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::accounts::TwilioAccount;
+/// A Twilio account, its auth token opened.
+#[derive(Clone)]
+pub struct TwilioAccount {
+    pub account_sid: String,
+    pub auth_token: String,
+}
+
+impl std::fmt::Debug for TwilioAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwilioAccount")
+            .field("account_sid", &self.account_sid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Installs rustls' ring provider once (the client is built without a default one).
+fn install_crypto() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Fails only when another provider is installed already, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
 
 /// Twilio's API version path.
 const API_VERSION: &str = "2010-04-01";
@@ -62,7 +85,7 @@ pub struct NewCall<'a> {
 
 impl TwilioRest {
     pub fn new(base: &str) -> Result<Self, RestError> {
-        frontdesk_delivery::install_crypto();
+        install_crypto();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
             .user_agent(concat!("Frontdesk/", env!("CARGO_PKG_VERSION")))
