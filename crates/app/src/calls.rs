@@ -246,6 +246,14 @@ impl CallService {
         }
     }
 
+    /// The same service with tools switched off (each recorded as not called): the
+    /// offline CLI.
+    #[must_use]
+    pub fn without_tools(mut self) -> Self {
+        self.tools = Tools::off();
+        self
+    }
+
     /// The line of a provider, when this build carries calls on it.
     #[must_use]
     pub fn line(&self, provider: Provider) -> Option<&Arc<dyn Telephony>> {
@@ -941,6 +949,11 @@ impl CallService {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// A call of the workspace, as stored.
+    pub async fn get(&self, ws: &WorkspaceId, id: &CallId) -> Result<Call, CallError> {
+        self.load(ws, id).await
     }
 
     async fn load(&self, ws: &WorkspaceId, id: &CallId) -> Result<Call, CallError> {

@@ -25,15 +25,24 @@ pub const TOOL_BUDGET: Duration = Duration::from_secs(8);
 /// A tool is not started with less time than this left in the turn's budget.
 pub const MIN_TOOL_TIME: Duration = Duration::from_millis(250);
 
-/// Runs HTTP tools.
+/// Runs HTTP tools (or, switched off, records each as not called).
 pub struct Tools {
-    client: GuardedClient,
+    client: Option<GuardedClient>,
 }
+
+/// What a tool call records when tools are switched off.
+pub const TOOLS_OFF: &str = "tools are not called offline";
 
 impl Tools {
     #[must_use]
     pub fn new(client: GuardedClient) -> Self {
-        Self { client }
+        Self { client: Some(client) }
+    }
+
+    /// Tools switched off (the offline CLI): each is recorded as not called.
+    #[must_use]
+    pub fn off() -> Self {
+        Self { client: None }
     }
 
     /// Calls one HTTP tool. Never fails the call: every problem becomes the record's
@@ -75,7 +84,18 @@ impl Tools {
             body,
         };
         let timeout = Duration::from_millis(t.timeout_ms).min(budget);
-        let sent = tokio::time::timeout(timeout, self.client.send_capped(out, TOOL_REPLY_MAX)).await;
+        let Some(client) = &self.client else {
+            let record = ToolCall {
+                tool: t.tool_name.clone(),
+                at,
+                status: None,
+                ok: false,
+                latency_ms: 0,
+                error: Some(TOOLS_OFF.to_owned()),
+            };
+            return (ToolOutcome::default(), record);
+        };
+        let sent = tokio::time::timeout(timeout, client.send_capped(out, TOOL_REPLY_MAX)).await;
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let mut record = ToolCall {
             tool: t.tool_name.clone(),

@@ -6,8 +6,9 @@
 //!   `POST /v1/sim/calls/{id}/hangup`, then `GET /v1/calls/{id}` for the report. The call
 //!   is a real one there: events, webhooks, tools and the call record all happen.
 //! - offline with `--agent FILE`: the configuration is validated as `POST /v1/agents`
-//!   would, and [`frontdesk_agent::Session`] runs in this process. Tools are not called
-//!   and nothing is stored or sent.
+//!   would, and the same call service as the server's ([`frontdesk_app::CallService`],
+//!   the same turn code) carries the call in this process, over a throwaway database
+//!   that is removed afterwards. Tools are not called and nothing is sent.
 //!
 //! Either way the caller's lines come from the keyboard, `--script FILE` or piped stdin,
 //! and the call ends with the same report, built from a call in the JSON shape of
@@ -20,11 +21,17 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use chrono::{SecondsFormat, Utc};
-use frontdesk_agent::{Action, CallInfo, EndReason, Reply, Session};
-use frontdesk_core::agent::AgentConfig;
+use frontdesk_agent::{EndReason, Reply};
+use frontdesk_app::telephony::{Sim, Telephony};
+use frontdesk_app::tools::TOOLS_OFF;
+use frontdesk_app::{CallService, InProcessLocks};
 use frontdesk_core::agent::config::BrainKind;
-use frontdesk_core::id::CallId;
+use frontdesk_core::agent::{AgentConfig, NumberVoice, Provider};
+use frontdesk_core::call::{Call, Speaker};
 use frontdesk_core::phone::PhoneNumber;
+use frontdesk_core::workspace::WorkspaceName;
+use frontdesk_delivery::{DeliverySettings, Dispatcher, GuardedClient};
+use frontdesk_store::Secrets;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
@@ -44,9 +51,9 @@ pub async fn run(args: CallArgs, out: Output) -> anyhow::Result<()> {
     let screen = Screen::new(out.json, args.script.is_some());
     let call = match &args.agent {
         Some(path) => {
-            let cfg = load_agent(path)?;
+            let (config, cfg) = load_agent(path)?;
             let input = Input::open(args.script.as_deref())?;
-            offline(&cfg, &from, &to, input, &screen).await
+            offline(&config, &cfg, &from, &to, input, &screen).await?
         }
         None => {
             let key = args
@@ -263,7 +270,7 @@ fn warn_unsaid(input: &Input) {
 // ---------------------------------------------------------------------------------------
 // Offline: the engine in process.
 
-fn load_agent(path: &Path) -> anyhow::Result<AgentConfig> {
+fn load_agent(path: &Path) -> anyhow::Result<(Value, AgentConfig)> {
     let shown = path.display();
     let text =
         std::fs::read_to_string(path).map_err(|e| UsageError(format!("could not read the agent file {shown}: {e}")))?;
@@ -280,54 +287,76 @@ fn load_agent(path: &Path) -> anyhow::Result<AgentConfig> {
         let names: Vec<&str> = cfg.tools.iter().map(|t| t.tool_name.as_str()).collect();
         eprintln!("note: tools are not called offline ({})", names.join(", "));
     }
-    Ok(cfg)
+    Ok((v, cfg))
 }
 
-fn now() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
-}
+/// A throwaway database for an offline call, removed when dropped.
+struct Scratch(std::path::PathBuf);
 
-struct Transcript(Vec<Value>);
-
-impl Transcript {
-    fn push(&mut self, speaker: &str, text: &str) {
-        self.0.push(json!({"speaker": speaker, "text": text, "at": now()}));
-    }
-
-    fn text(&self) -> String {
-        let line = |t: &Value| {
-            let who = if t["speaker"] == "agent" { "Agent" } else { "Caller" };
-            format!("{who}: {}", t["text"].as_str().unwrap_or_default())
-        };
-        self.0.iter().map(line).collect::<Vec<_>>().join("\n")
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
-fn skipped_tools(cfg: &AgentConfig, session: &mut Session) {
-    for t in session.ready_tools(cfg) {
-        eprintln!(
-            "note: the agent would call tool `{}` now; tools are not called offline",
-            t.tool.tool_name
-        );
-    }
+/// The offline call's world: a scratch database with one workspace, the agent and the
+/// number called, and the server's call service over it (tools off, the simulator's
+/// line).
+async fn offline_service(
+    config: &Value,
+    to: &str,
+) -> anyhow::Result<(Scratch, CallService, frontdesk_core::agent::Number)> {
+    let dir = std::env::temp_dir().join(format!("frontdesk-call-{}", ulid::Ulid::new()));
+    let scratch = Scratch(dir.clone());
+    let url = format!("sqlite://{}", dir.join("call.db").display());
+    let store = frontdesk_store::open(&url, Secrets::new(None))
+        .await
+        .context("could not open a scratch database for the offline call")?;
+    store.migrate().await?;
+    let ws = store.create_workspace(&WorkspaceName::parse("offline")?).await?;
+    let agent = store.create_agent(&ws.id, "offline", config).await?;
+    let number = store
+        .create_number(&ws.id, to, &agent.id, Provider::Sim, NumberVoice::default())
+        .await?;
+    let dispatcher = Dispatcher::new(store.clone(), DeliverySettings::default())?;
+    let settings = DeliverySettings::default();
+    let client = GuardedClient::new(settings.policy, Duration::from_secs(1))?;
+    let lines: Vec<std::sync::Arc<dyn Telephony>> = vec![std::sync::Arc::new(Sim)];
+    let calls = CallService::new(
+        store,
+        dispatcher,
+        client,
+        std::sync::Arc::new(InProcessLocks::default()),
+        lines,
+    )
+    .without_tools();
+    Ok((scratch, calls, number))
 }
 
-async fn offline(cfg: &AgentConfig, from: &str, to: &str, mut input: Input, screen: &Screen) -> Value {
-    let started_at = now();
-    let info = CallInfo {
-        call_id: CallId::generate().to_string(),
-        caller_number: Some(from.to_owned()),
-        business_number: to.to_owned(),
-        today: chrono::Local::now().date_naive(),
-        outbound: false,
-        purpose: None,
-    };
-    let (mut session, first) = Session::start(cfg, info);
-    let mut transcript = Transcript(Vec::new());
-    let show = |r: &Reply, transcript: &mut Transcript| {
-        if !r.say.is_empty() {
-            transcript.push("agent", &r.say);
+/// Notes the tools a step would have called (tools are not called offline).
+fn note_tools(call: &Call, seen: &mut usize) {
+    for t in call.tool_calls.iter().skip(*seen) {
+        if t.error.as_deref() == Some(TOOLS_OFF) {
+            eprintln!(
+                "note: the agent would call tool `{}` now; tools are not called offline",
+                t.tool
+            );
         }
+    }
+    *seen = call.tool_calls.len();
+}
+
+async fn offline(
+    config: &Value,
+    cfg: &AgentConfig,
+    from: &str,
+    to: &str,
+    mut input: Input,
+    screen: &Screen,
+) -> anyhow::Result<Value> {
+    let (_scratch, calls, number) = offline_service(config, to).await?;
+    let ws = number.workspace_id.clone();
+    let show = |r: &Reply| {
         screen.agent(
             &r.say,
             r.awaiting_field.as_deref(),
@@ -335,59 +364,64 @@ async fn offline(cfg: &AgentConfig, from: &str, to: &str, mut input: Input, scre
             r.transferred_to.as_deref(),
         );
     };
-    show(&first, &mut transcript);
-    let mut message: Option<String> = None;
-    while !session.ended() {
+    let step = calls.answer(&ws, &number, from, None, None).await?;
+    show(&step.reply);
+    let id = step.call.id.clone();
+    let mut ended = step.reply.ended;
+    let mut seen = 0;
+    while !ended {
         let Some(text) = input.next(screen).await else {
             break;
         };
-        transcript.push("caller", &text);
-        let heard = session.hear(cfg, &text);
-        skipped_tools(cfg, &mut session);
-        let reply = session.respond(cfg, heard);
-        for a in &reply.actions {
-            if let Action::Message(m) = a {
-                message = Some(m.clone());
-            }
-        }
-        show(&reply, &mut transcript);
+        let step = calls.turn(&ws, &id, &text).await?;
+        note_tools(&step.call, &mut seen);
+        show(&step.reply);
+        ended = step.reply.ended;
     }
-    if session.ended() {
+    if ended {
         warn_unsaid(&input);
     } else {
-        session.hang_up(EndReason::CallerHangup);
+        let step = calls.hang_up(&ws, &id, EndReason::CallerHangup).await?;
+        note_tools(&step.call, &mut seen);
     }
-    skipped_tools(cfg, &mut session);
+    let call = calls.get(&ws, &id).await?;
+    Ok(offline_report(&call, cfg))
+}
 
-    let ended_at = now();
-    let vars = session.variables(cfg);
-    let duration = chrono::DateTime::parse_from_rfc3339(&ended_at)
-        .ok()
-        .zip(chrono::DateTime::parse_from_rfc3339(&started_at).ok())
-        .map_or(0, |(e, s)| (e - s).num_seconds().max(0));
+/// The report of an offline call: the keys of `GET /v1/calls/{id}` an offline call has.
+fn offline_report(call: &Call, cfg: &AgentConfig) -> Value {
+    let at = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let turns: Vec<Value> = call
+        .turns
+        .iter()
+        .map(|t| {
+            let speaker = if t.speaker == Speaker::Agent { "agent" } else { "caller" };
+            json!({"speaker": speaker, "text": t.text, "at": at(t.at)})
+        })
+        .collect();
+    let now = Utc::now();
     json!({
-        "id": session.call.call_id,
+        "id": call.id.as_str(),
         "status": "completed",
         "direction": "inbound",
-        "from": from,
-        "to": to,
+        "from": call.from,
+        "to": call.to,
         "agent": cfg.name,
-        "caller": {"phone": from, "name": vars.get("caller_name"), "email": vars.get("caller_email")},
-        "call_type": session.call_type,
-        "custom_fields": session.fields,
-        "message": message.or_else(|| session.message.clone()),
-        "transferred_to": session.transferred_to,
-        "ai_summary": frontdesk_agent::summarize(cfg, &session),
-        "end_reason": session.end_reason.map(EndReason::as_str),
-        "transcript": transcript.text(),
-        "turns": transcript.0,
-        "started_at": started_at,
-        "ended_at": ended_at,
-        "duration_seconds": duration,
+        "caller": {"phone": call.caller.phone, "name": call.caller.name, "email": call.caller.email},
+        "call_type": call.call_type,
+        "custom_fields": call.custom_fields,
+        "message": call.message,
+        "transferred_to": call.transferred_to,
+        "ai_summary": call.ai_summary,
+        "end_reason": call.end_reason,
+        "transcript": call.transcript(),
+        "turns": turns,
+        "started_at": at(call.started_at),
+        "ended_at": at(call.ended_at.unwrap_or(now)),
+        "duration_seconds": call.duration_seconds(now),
         "offline": true,
     })
 }
-
 // ---------------------------------------------------------------------------------------
 // Against a server: the simulator API.
 

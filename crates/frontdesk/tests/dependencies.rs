@@ -1,0 +1,161 @@
+//! The dependency rules of ARCHITECTURE.md, checked against `cargo metadata` (what the
+//! build really links, transitively, not what a comment says):
+//!
+//! - `frontdesk-core` and `frontdesk-agent` depend on no I/O crate (no tokio, sqlx,
+//!   reqwest, hyper, axum);
+//! - the application layer (`frontdesk-app`) and Twilio's protocol crate on no web
+//!   framework (no axum, no OpenAPI server glue);
+//! - nothing above the store (app, delivery, server, the binary) depends on sqlx
+//!   directly;
+//! - the server names no store backend (its code reaches data through `dyn Store`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Normal (non-dev, non-build) dependencies of every workspace package, transitively.
+struct Graph {
+    names: BTreeMap<String, String>,
+    edges: BTreeMap<String, Vec<String>>,
+}
+
+impl Graph {
+    fn load() -> Self {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = Command::new(cargo)
+            .args(["metadata", "--format-version", "1", "--locked"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("cargo metadata runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let meta: Value = serde_json::from_slice(&out.stdout).expect("metadata is JSON");
+        let mut names = BTreeMap::new();
+        for p in meta["packages"].as_array().expect("packages") {
+            names.insert(
+                p["id"].as_str().expect("id").to_owned(),
+                p["name"].as_str().expect("name").to_owned(),
+            );
+        }
+        let mut edges = BTreeMap::new();
+        for n in meta["resolve"]["nodes"].as_array().expect("resolve") {
+            let deps = n["deps"]
+                .as_array()
+                .expect("deps")
+                .iter()
+                .filter(|d| {
+                    d["dep_kinds"]
+                        .as_array()
+                        .expect("dep_kinds")
+                        .iter()
+                        .any(|k| k["kind"].is_null())
+                })
+                .map(|d| d["pkg"].as_str().expect("pkg").to_owned())
+                .collect();
+            edges.insert(n["id"].as_str().expect("id").to_owned(), deps);
+        }
+        Self { names, edges }
+    }
+
+    fn id(&self, name: &str) -> String {
+        self.names
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(id, _)| id.clone())
+            .unwrap_or_else(|| panic!("no package {name}"))
+    }
+
+    fn direct(&self, name: &str) -> BTreeSet<String> {
+        self.edges[&self.id(name)]
+            .iter()
+            .map(|d| self.names[d].clone())
+            .collect()
+    }
+
+    fn all(&self, name: &str) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![self.id(name)];
+        while let Some(id) = todo.pop() {
+            for d in &self.edges[&id] {
+                if seen.insert(self.names[d].clone()) {
+                    todo.push(d.clone());
+                }
+            }
+        }
+        seen
+    }
+}
+
+fn assert_none(graph: &Graph, package: &str, transitive: bool, forbidden: &[&str]) {
+    let deps = if transitive {
+        graph.all(package)
+    } else {
+        graph.direct(package)
+    };
+    let found: Vec<&&str> = forbidden.iter().filter(|f| deps.contains(**f)).collect();
+    assert!(
+        found.is_empty(),
+        "{package} must not depend on {found:?} ({})",
+        if transitive { "even transitively" } else { "directly" }
+    );
+}
+
+#[test]
+fn the_domain_and_the_brains_do_no_io() {
+    let g = Graph::load();
+    for p in ["frontdesk-core", "frontdesk-agent"] {
+        assert_none(
+            &g,
+            p,
+            true,
+            &["tokio", "sqlx", "reqwest", "hyper", "axum", "sqlx-core", "mio"],
+        );
+    }
+}
+
+#[test]
+fn the_application_layer_knows_no_web_framework() {
+    let g = Graph::load();
+    for p in ["frontdesk-app", "frontdesk-twilio"] {
+        // (tower-http may come in under reqwest, the HTTP client: that is not a server.)
+        assert_none(&g, p, true, &["axum", "axum-core", "utoipa", "utoipa-axum"]);
+    }
+}
+
+#[test]
+fn nothing_above_the_store_talks_sql() {
+    let g = Graph::load();
+    for p in [
+        "frontdesk-app",
+        "frontdesk-delivery",
+        "frontdesk-server",
+        "frontdesk",
+        "frontdesk-twilio",
+    ] {
+        assert_none(&g, p, false, &["sqlx", "sqlx-core", "sqlx-sqlite", "libsqlite3-sys"]);
+    }
+}
+
+#[test]
+fn the_server_names_no_store_backend() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/src");
+    let mut todo = vec![src];
+    let mut offenders = Vec::new();
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).expect("server sources") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("source");
+                if text.contains("SqliteStore") || text.contains("frontdesk_store::sqlite") {
+                    offenders.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "the server reaches data through dyn Store only: {offenders:?}"
+    );
+}
