@@ -65,6 +65,9 @@ pub struct Config {
     pub twilio_auth_token: Option<String>,
     /// Twilio's REST API base URL (outbound calls).
     pub twilio_api_base_url: String,
+    /// ConversationRelay: how long the caller may say nothing before it counts as
+    /// silence.
+    pub twilio_relay_silence: String,
     /// Key that encrypts stored provider credentials.
     pub master_key: Option<String>,
     /// Requests per hour per API key (0 = no limit).
@@ -106,6 +109,7 @@ impl Default for Config {
             llm_api_key: None,
             twilio_auth_token: None,
             twilio_api_base_url: frontdesk_server::settings::TWILIO_API_BASE_URL.into(),
+            twilio_relay_silence: "10s".into(),
             master_key: None,
             rate_limit_per_hour: 1000,
             rate_limit_per_second: 50,
@@ -135,6 +139,7 @@ const SETTINGS: &[&str] = &[
     "llm_api_key",
     "twilio_auth_token",
     "twilio_api_base_url",
+    "twilio_relay_silence",
     "master_key",
     "rate_limit_per_hour",
     "rate_limit_per_second",
@@ -288,6 +293,7 @@ impl Config {
             return Err(invalid("max_body_bytes", "must be at least 1024 bytes"));
         }
         self.request_timeout("request_header_timeout", &self.request_header_timeout)?;
+        self.request_timeout("twilio_relay_silence", &self.twilio_relay_silence)?;
         self.request_timeout("request_body_timeout", &self.request_body_timeout)?;
         if self.max_connections == 0 || self.max_connections > 1_000_000 {
             return Err(invalid("max_connections", "must be between 1 and 1000000"));
@@ -410,6 +416,7 @@ impl Config {
             twilio: TwilioSettings {
                 auth_token: self.twilio_auth_token.clone(),
                 api_base_url: self.twilio_api_base_url.clone(),
+                relay_silence: self.request_timeout("twilio_relay_silence", &self.twilio_relay_silence)?,
             },
             master_key: self.master_key.clone(),
         })

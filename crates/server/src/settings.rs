@@ -32,6 +32,9 @@ pub struct TwilioSettings {
     pub auth_token: Option<String>,
     /// Twilio's REST API (outbound calls, hang-ups); a stand-in in tests.
     pub api_base_url: String,
+    /// How long a ConversationRelay call waits for the caller after the agent's last
+    /// words before it counts as silence (Twilio sends nothing when nobody speaks).
+    pub relay_silence: std::time::Duration,
 }
 
 /// Twilio's REST API.
@@ -42,6 +45,7 @@ impl Default for TwilioSettings {
         Self {
             auth_token: None,
             api_base_url: TWILIO_API_BASE_URL.to_owned(),
+            relay_silence: std::time::Duration::from_secs(10),
         }
     }
 }

@@ -107,7 +107,7 @@ pub(super) async fn connect(
     Ok(upgrade
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| carry(calls, call, socket))
+        .on_upgrade(move |socket| carry(calls, call, socket, settings.twilio.relay_silence))
         .into_response())
 }
 
@@ -149,21 +149,36 @@ fn yes() -> bool {
 }
 
 /// Carries one call until Twilio closes the socket (or the call ends).
-async fn carry(calls: Arc<CallService>, call: Call, socket: WebSocket) {
+async fn carry(calls: Arc<CallService>, call: Call, socket: WebSocket, silence: Duration) {
     let (mut out, mut inbound) = socket.split();
     let id = call.id.clone();
     let mut digits = String::new();
     let mut digits_due: Option<Instant> = None;
+    // Twilio sends nothing while nobody speaks: after the agent's words, a caller who
+    // says nothing for `silence` is a silent turn (the same rule as every channel).
+    let mut silence_due = Some(Instant::now() + silence);
     loop {
-        let next = match digits_due {
-            Some(due) => match tokio::time::timeout_at(due.into(), inbound.next()).await {
+        let due = match (digits_due, silence_due) {
+            (Some(d), _) => Some((d, true)),
+            (None, Some(s)) => Some((s, false)),
+            (None, None) => None,
+        };
+        let next = match due {
+            Some((due, digits_pending)) => match tokio::time::timeout_at(due.into(), inbound.next()).await {
                 Ok(m) => m,
                 Err(_) => {
-                    digits_due = None;
-                    let entry = std::mem::take(&mut digits);
+                    // Keypad digits with a pause after them are an entry; otherwise the
+                    // caller said nothing.
+                    let entry = if digits_pending {
+                        digits_due = None;
+                        std::mem::take(&mut digits)
+                    } else {
+                        String::new()
+                    };
                     if !say_turn(&calls, &mut out, &call, &entry).await {
                         break;
                     }
+                    silence_due = Some(Instant::now() + silence);
                     continue;
                 }
             },
@@ -190,21 +205,31 @@ async fn carry(calls: Arc<CallService>, call: Call, socket: WebSocket) {
                 }
             }
             Incoming::Prompt { voice_prompt, last } => {
-                if last && !say_turn(&calls, &mut out, &call, &voice_prompt).await {
-                    break;
+                // The caller is speaking: not silence.
+                silence_due = None;
+                if last {
+                    if !say_turn(&calls, &mut out, &call, &voice_prompt).await {
+                        break;
+                    }
+                    silence_due = Some(Instant::now() + silence);
                 }
             }
             Incoming::Interrupt { utterance } => {
+                silence_due = None;
                 if let Err(e) = calls.interrupted(&call.workspace_id, &call.id, &utterance).await {
                     tracing::warn!(call = %id, error = %e, "could not record an interruption");
                 }
             }
             Incoming::Dtmf { digit } => {
+                silence_due = None;
                 if digit == "#" {
                     digits_due = None;
                     let entry = std::mem::take(&mut digits);
-                    if !entry.is_empty() && !say_turn(&calls, &mut out, &call, &entry).await {
-                        break;
+                    if !entry.is_empty() {
+                        if !say_turn(&calls, &mut out, &call, &entry).await {
+                            break;
+                        }
+                        silence_due = Some(Instant::now() + silence);
                     }
                 } else {
                     digits.push_str(&digit);
