@@ -77,7 +77,7 @@ pub(super) async fn active_webhooks(
     .collect()
 }
 
-/// Stores events and their deliveries inside `tx` (see [`crate::Store::record_events`]):
+/// Stores events and their deliveries inside `tx` (see [`crate::Events::record_events`]):
 /// one pending delivery per matching active webhook, up to `lease.1` of them leased to
 /// the caller until `lease.0` and returned. The caller commits.
 pub(super) async fn record_events_in(

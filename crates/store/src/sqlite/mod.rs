@@ -1,4 +1,4 @@
-//! The SQLite implementation of [`Store`]: the embedded default.
+//! The SQLite implementation of [`crate::Store`]: the embedded default.
 //!
 //! Two pools over one database file in WAL mode: a writer pool of exactly one connection,
 //! so writes never contend for SQLite's single write lock (no "database is locked" under
@@ -38,9 +38,9 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use self::rows::{api_key_from_row, ms, workspace_from_row};
 use crate::secrets::{Secrets, idempotency_owner};
 use crate::{
-    Attempt, AttemptResult, Bootstrapped, CallWrite, ClaimedDelivery, Delivery, DeliveryFilter, EventFilter,
-    IdempotencyBegin, NewApiKey, QueueStats, RecordedEvents, Store, StoreError, StoreResult, StoredEvent,
-    StoredResponse,
+    Agents, ApiKeys, Attempt, AttemptResult, Bootstrap, Bootstrapped, CallWrite, Calls, ClaimedDelivery, Credentials,
+    Deliveries, Delivery, DeliveryFilter, EventFilter, Events, Idempotency, IdempotencyBegin, Maintenance, NewApiKey,
+    Numbers, QueueStats, RecordedEvents, StoreError, StoreResult, StoredEvent, StoredResponse, Webhooks, Workspaces,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -216,7 +216,7 @@ async fn insert_api_key(
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl Bootstrap for SqliteStore {
     async fn migrate(&self) -> StoreResult<usize> {
         let before = MIGRATOR.iter().count();
         let has_table: bool =
@@ -282,7 +282,10 @@ impl Store for SqliteStore {
             number,
         }))
     }
+}
 
+#[async_trait]
+impl Workspaces for SqliteStore {
     async fn create_workspace(&self, name: &WorkspaceName) -> StoreResult<Workspace> {
         let ws = Workspace {
             id: WorkspaceId::generate(),
@@ -321,7 +324,10 @@ impl Store for SqliteStore {
             .map(workspace_from_row)
             .collect()
     }
+}
 
+#[async_trait]
+impl ApiKeys for SqliteStore {
     async fn create_api_key(&self, workspace: &WorkspaceId, key: &NewApiKey) -> StoreResult<ApiKey> {
         let mut tx = self.begin().await?;
         let key = insert_api_key(&mut tx, workspace, key, Utc::now()).await?;
@@ -399,7 +405,10 @@ impl Store for SqliteStore {
             .await?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl Agents for SqliteStore {
     async fn create_agent(
         &self,
         workspace: &WorkspaceId,
@@ -407,6 +416,10 @@ impl Store for SqliteStore {
         config: &serde_json::Value,
     ) -> StoreResult<Agent> {
         self.create_agent_impl(workspace, name, config).await
+    }
+
+    async fn get_agent(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<Option<Agent>> {
+        self.get_agent_impl(workspace, id).await
     }
 
     async fn agent_updated_at(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<Option<DateTime<Utc>>> {
@@ -417,10 +430,6 @@ impl Store for SqliteStore {
             |r| rows::from_ms(r.try_get("updated_at")?),
         )
         .await
-    }
-
-    async fn get_agent(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<Option<Agent>> {
-        self.get_agent_impl(workspace, id).await
     }
 
     async fn list_agents(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Agent>> {
@@ -444,7 +453,10 @@ impl Store for SqliteStore {
     async fn delete_agent(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<bool> {
         self.delete_agent_impl(workspace, id).await
     }
+}
 
+#[async_trait]
+impl Numbers for SqliteStore {
     async fn create_number(
         &self,
         workspace: &WorkspaceId,
@@ -463,43 +475,6 @@ impl Store for SqliteStore {
         voice: NumberVoice,
     ) -> StoreResult<Option<Number>> {
         self.set_number_voice_impl(workspace, id, voice).await
-    }
-
-    async fn put_credentials(&self, creds: &StoredCredentials) -> StoreResult<StoredCredentials> {
-        self.put_credentials_impl(creds).await
-    }
-
-    async fn get_credentials(
-        &self,
-        workspace: &WorkspaceId,
-        provider: Provider,
-    ) -> StoreResult<Option<StoredCredentials>> {
-        self.get_credentials_impl(workspace, provider).await
-    }
-
-    async fn credentials_by_account(
-        &self,
-        provider: Provider,
-        account_sid: &str,
-    ) -> StoreResult<Vec<StoredCredentials>> {
-        self.credentials_by_account_impl(provider, account_sid).await
-    }
-
-    async fn delete_credentials(&self, workspace: &WorkspaceId, provider: Provider) -> StoreResult<bool> {
-        self.delete_credentials_impl(workspace, provider).await
-    }
-
-    async fn call_by_id(&self, id: &CallId) -> StoreResult<Option<Call>> {
-        self.call_by_id_impl(id).await
-    }
-
-    async fn stale_live_calls(
-        &self,
-        provider: Provider,
-        updated_before: DateTime<Utc>,
-        limit: u32,
-    ) -> StoreResult<Vec<Call>> {
-        self.stale_live_calls_impl(provider, updated_before, limit).await
     }
 
     async fn get_number(&self, workspace: &WorkspaceId, id: &NumberId) -> StoreResult<Option<Number>> {
@@ -530,7 +505,10 @@ impl Store for SqliteStore {
     async fn number_by_e164(&self, number: &str) -> StoreResult<Option<Number>> {
         self.number_by_e164_impl(number).await
     }
+}
 
+#[async_trait]
+impl Calls for SqliteStore {
     async fn save_call(
         &self,
         workspace: &WorkspaceId,
@@ -550,6 +528,10 @@ impl Store for SqliteStore {
         self.call_by_provider_id_impl(provider, provider_call_id).await
     }
 
+    async fn call_by_id(&self, id: &CallId) -> StoreResult<Option<Call>> {
+        self.call_by_id_impl(id).await
+    }
+
     async fn list_calls(
         &self,
         workspace: &WorkspaceId,
@@ -559,6 +541,45 @@ impl Store for SqliteStore {
         self.list_calls_impl(workspace, filter, page).await
     }
 
+    async fn stale_live_calls(
+        &self,
+        provider: Provider,
+        updated_before: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Call>> {
+        self.stale_live_calls_impl(provider, updated_before, limit).await
+    }
+}
+
+#[async_trait]
+impl Credentials for SqliteStore {
+    async fn put_credentials(&self, creds: &StoredCredentials) -> StoreResult<StoredCredentials> {
+        self.put_credentials_impl(creds).await
+    }
+
+    async fn get_credentials(
+        &self,
+        workspace: &WorkspaceId,
+        provider: Provider,
+    ) -> StoreResult<Option<StoredCredentials>> {
+        self.get_credentials_impl(workspace, provider).await
+    }
+
+    async fn credentials_by_account(
+        &self,
+        provider: Provider,
+        account_sid: &str,
+    ) -> StoreResult<Vec<StoredCredentials>> {
+        self.credentials_by_account_impl(provider, account_sid).await
+    }
+
+    async fn delete_credentials(&self, workspace: &WorkspaceId, provider: Provider) -> StoreResult<bool> {
+        self.delete_credentials_impl(workspace, provider).await
+    }
+}
+
+#[async_trait]
+impl Idempotency for SqliteStore {
     async fn idempotency_begin(
         &self,
         workspace: &WorkspaceId,
@@ -659,7 +680,10 @@ impl Store for SqliteStore {
             .await?;
         Ok(res.rows_affected())
     }
+}
 
+#[async_trait]
+impl Webhooks for SqliteStore {
     async fn create_webhook(
         &self,
         workspace: &WorkspaceId,
@@ -701,7 +725,10 @@ impl Store for SqliteStore {
         self.rotate_webhook_secret_impl(workspace, id, secret, previous_until)
             .await
     }
+}
 
+#[async_trait]
+impl Events for SqliteStore {
     async fn record_events(
         &self,
         workspace: &WorkspaceId,
@@ -724,7 +751,10 @@ impl Store for SqliteStore {
     async fn get_event(&self, workspace: &WorkspaceId, id: &EventId) -> StoreResult<Option<StoredEvent>> {
         self.get_event_impl(workspace, id).await
     }
+}
 
+#[async_trait]
+impl Deliveries for SqliteStore {
     async fn claim_deliveries(
         &self,
         now: DateTime<Utc>,
@@ -784,15 +814,10 @@ impl Store for SqliteStore {
     async fn queue_stats(&self) -> StoreResult<QueueStats> {
         self.queue_stats_impl().await
     }
+}
 
-    async fn purge_before(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<crate::Purged> {
-        self.purge_before_impl(cutoff, limit).await
-    }
-
-    async fn seal_secrets(&self) -> StoreResult<crate::SealReport> {
-        self.seal_secrets_impl().await
-    }
-
+#[async_trait]
+impl Maintenance for SqliteStore {
     async fn housekeeping(&self) -> StoreResult<()> {
         // A passive checkpoint copies what it can from the WAL into the database without
         // blocking the writer, so commits on the hot path do not pay for it.
@@ -800,6 +825,14 @@ impl Store for SqliteStore {
             .execute(&self.maintenance)
             .await?;
         Ok(())
+    }
+
+    async fn seal_secrets(&self) -> StoreResult<crate::SealReport> {
+        self.seal_secrets_impl().await
+    }
+
+    async fn purge_before(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<crate::Purged> {
+        self.purge_before_impl(cutoff, limit).await
     }
 }
 

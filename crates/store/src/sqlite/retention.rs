@@ -1,4 +1,4 @@
-//! The retention purge (see [`crate::Store::purge_before`]) in SQLite: short write
+//! The retention purge (see [`crate::Maintenance::purge_before`]) in SQLite: short write
 //! transactions of at most `limit` calls and `limit` events each, so the single writer
 //! is never held for long.
 

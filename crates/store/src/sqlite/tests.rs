@@ -6,7 +6,9 @@ use frontdesk_core::page::PageRequest;
 use frontdesk_core::workspace::WorkspaceName;
 
 use super::SqliteStore;
-use crate::{IdempotencyBegin, NewApiKey, Store, StoreError, StoredResponse};
+#[allow(unused_imports)]
+use crate::contract::*;
+use crate::{IdempotencyBegin, NewApiKey, StoreError, StoredResponse};
 
 async fn store() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -145,8 +147,10 @@ mod queue {
     use frontdesk_core::workspace::WorkspaceName;
 
     use super::store;
+    #[allow(unused_imports)]
+    use crate::contract::*;
     use crate::{
-        Attempt, AttemptResult, DeliveryFilter, DeliveryStatus, EventFilter, NextStep, Store, StoreError, WebhookHealth,
+        Attempt, AttemptResult, DeliveryFilter, DeliveryStatus, EventFilter, NextStep, StoreError, WebhookHealth,
     };
 
     fn spec(events: Vec<EventType>, numbers: Vec<&str>) -> WebhookSpec {

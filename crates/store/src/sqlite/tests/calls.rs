@@ -13,8 +13,10 @@ use frontdesk_core::workspace::WorkspaceName;
 use serde_json::{Map, json};
 
 use super::store;
+#[allow(unused_imports)]
+use crate::contract::*;
 use crate::sqlite::SqliteStore;
-use crate::{CallWrite, DeliveryFilter, EventFilter, Store, StoreError};
+use crate::{CallWrite, DeliveryFilter, EventFilter, StoreError};
 
 /// Now, at the millisecond precision the database keeps.
 pub(super) fn now() -> DateTime<Utc> {

@@ -12,7 +12,9 @@ use serde_json::json;
 
 use super::calls::{agent, call, event_about, now, workspace};
 use super::store;
-use crate::{Attempt, AttemptResult, CallWrite, EventFilter, NextStep, Purged, Store, WebhookHealth};
+#[allow(unused_imports)]
+use crate::contract::*;
+use crate::{Attempt, AttemptResult, CallWrite, EventFilter, NextStep, Purged, WebhookHealth};
 
 #[tokio::test]
 async fn retention_removes_contents_and_old_events_and_keeps_outcomes() {

@@ -11,7 +11,9 @@ use frontdesk_core::workspace::WorkspaceName;
 use serde_json::json;
 
 use super::super::SqliteStore;
-use crate::{IdempotencyBegin, SealReport, Secrets, Store, StoreError, StoredResponse};
+#[allow(unused_imports)]
+use crate::contract::*;
+use crate::{IdempotencyBegin, SealReport, Secrets, StoreError, StoredResponse};
 
 const CRM_TOKEN: &str = "Bearer crm-token-0b1c2d3e";
 const TOOL_TOKEN: &str = "Bearer tool-token-4f5a6b7c";
