@@ -8,6 +8,9 @@
 //!
 //! Migrations live per database under `migrations/<db>/` and are embedded in the binary.
 
+#[cfg(any(test, feature = "conformance"))]
+#[doc(hidden)]
+pub mod conformance;
 pub mod contract;
 mod error;
 pub mod secrets;
