@@ -27,6 +27,7 @@ use frontdesk_core::call::{Call, CallFilter};
 use frontdesk_core::credentials::StoredCredentials;
 use frontdesk_core::event::NewEvent;
 use frontdesk_core::id::{AgentId, ApiKeyId, CallId, DeliveryId, EventId, NumberId, WebhookId, WorkspaceId};
+use frontdesk_core::idempotency::{self, Decision};
 use frontdesk_core::page::{Page, PageRequest};
 use frontdesk_core::webhook::{Webhook, WebhookSecret, WebhookSpec};
 use frontdesk_core::workspace::{DEFAULT_WORKSPACE, Workspace, WorkspaceName};
@@ -240,6 +241,12 @@ impl Bootstrap for SqliteStore {
     }
 
     async fn bootstrap_if_empty(&self, key: &NewApiKey) -> StoreResult<Option<Bootstrapped>> {
+        // Count, then insert, in one transaction: SQLite's single writer keeps a second
+        // bootstrap from running in between, so at most one happens. A backend with
+        // several writers must serialise bootstraps itself: take a lock first (PostgreSQL:
+        // `SELECT pg_advisory_xact_lock(...)` or `LOCK TABLE workspaces IN EXCLUSIVE
+        // MODE`) and count under it; a unique name alone would not stop a bootstrap beside
+        // another workspace's creation.
         let mut tx = self.begin().await?;
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workspaces")
             .fetch_one(&mut *tx)
@@ -589,6 +596,14 @@ impl Idempotency for SqliteStore {
         ttl: chrono::Duration,
         stale_after: chrono::Duration,
     ) -> StoreResult<IdempotencyBegin> {
+        // Read, decide, then write, in one transaction: with SQLite's single writer no
+        // other begin runs in between, so of concurrent begins exactly one gets `Started`.
+        // A backend with several writers must not read-then-upsert: it must first
+        // `INSERT ... ON CONFLICT (workspace_id, key) DO NOTHING` (the insert that lands is
+        // the one `Started`), and otherwise lock the row it decides on
+        // (`SELECT ... FOR UPDATE`), or replace an expired or stale record only with a
+        // conditional `UPDATE ... WHERE created_at = <the one read>`, so that of two
+        // take-overs exactly one writes.
         let mut tx = self.begin().await?;
         let row = sqlx::query(
             "SELECT request_digest, status, content_type, body, created_at FROM idempotency_keys \
@@ -599,32 +614,34 @@ impl Idempotency for SqliteStore {
         .fetch_optional(&mut *tx)
         .await?;
         let now_ms = ms(now);
-        let outcome = match row {
-            Some(row) => {
-                let created: i64 = row.try_get("created_at")?;
-                let status: Option<i64> = row.try_get("status")?;
-                let digest: String = row.try_get("request_digest")?;
-                if created < now_ms - ttl.num_milliseconds() {
-                    None // expired: start afresh
-                } else if digest != request_digest {
-                    Some(IdempotencyBegin::Mismatch)
-                } else if let Some(status) = status {
-                    let body = row.try_get::<Option<Vec<u8>>, _>("body")?.unwrap_or_default();
-                    Some(IdempotencyBegin::Completed(StoredResponse {
-                        status: u16::try_from(status).map_err(|_| StoreError::Corrupt("idempotency status".into()))?,
-                        content_type: row.try_get("content_type")?,
-                        body: self.secrets.open_bytes(body, &idempotency_owner(workspace, key))?,
-                    }))
-                } else if created < now_ms - stale_after.num_milliseconds() {
-                    None // abandoned by a crashed request: take it over
-                } else {
-                    Some(IdempotencyBegin::InProgress)
-                }
-            }
+        let record = match &row {
+            Some(row) => Some((
+                row.try_get::<String, _>("request_digest")?,
+                row.try_get::<Option<i64>, _>("status")?,
+                rows::from_ms(row.try_get("created_at")?)?,
+            )),
             None => None,
         };
-        if let Some(outcome) = outcome {
-            return Ok(outcome);
+        let existing = record.as_ref().map(|(digest, status, created_at)| idempotency::Record {
+            request_digest: digest,
+            completed: status.is_some(),
+            created_at: *created_at,
+        });
+        match idempotency::decide(existing, request_digest, now, ttl, stale_after) {
+            Decision::Start | Decision::Expire | Decision::TakeOver => {}
+            Decision::Mismatch => return Ok(IdempotencyBegin::Mismatch),
+            Decision::InProgress => return Ok(IdempotencyBegin::InProgress),
+            Decision::Replay => {
+                let (Some(row), Some((_, Some(status), _))) = (&row, &record) else {
+                    return Err(StoreError::Corrupt("idempotency record".into()));
+                };
+                let body = row.try_get::<Option<Vec<u8>>, _>("body")?.unwrap_or_default();
+                return Ok(IdempotencyBegin::Completed(StoredResponse {
+                    status: u16::try_from(*status).map_err(|_| StoreError::Corrupt("idempotency status".into()))?,
+                    content_type: row.try_get("content_type")?,
+                    body: self.secrets.open_bytes(body, &idempotency_owner(workspace, key))?,
+                }));
+            }
         }
         sqlx::query(
             "INSERT INTO idempotency_keys (workspace_id, key, request_digest, status, content_type, body, created_at) \
