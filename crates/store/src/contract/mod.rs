@@ -136,3 +136,42 @@ impl<T> Store for T where
         + 'static
 {
 }
+
+#[cfg(test)]
+mod tests {
+    //! Only [`Store`] is imported here: a trait object's supertrait methods need no
+    //! import, and `Arc<dyn Store>` upcasts to any one concern.
+
+    use std::sync::Arc;
+
+    use super::Store;
+
+    async fn open() -> (Arc<dyn Store>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}/fd.db", dir.path().display());
+        let store = crate::open(&url, crate::Secrets::default()).await.expect("open");
+        store.migrate().await.expect("migrate");
+        (store, dir)
+    }
+
+    #[tokio::test]
+    async fn a_dyn_store_calls_every_concern_without_imports() {
+        let (store, _dir) = open().await;
+        store.ping().await.expect("ping");
+        assert!(store.list_workspaces().await.expect("list_workspaces").is_empty());
+        assert_eq!(store.queue_stats().await.expect("queue_stats").pending, 0);
+        store.housekeeping().await.expect("housekeeping");
+    }
+
+    #[tokio::test]
+    async fn a_dyn_store_upcasts_to_one_concern() {
+        let (store, _dir) = open().await;
+        let calls: Arc<dyn super::Calls> = store.clone();
+        let id = frontdesk_core::id::CallId::generate();
+        assert!(calls.call_by_id(&id).await.expect("call_by_id").is_none());
+        let deliveries: &dyn super::Deliveries = &*store;
+        assert!(deliveries.next_due().await.expect("next_due").is_none());
+        let bootstrap: Arc<dyn super::Bootstrap> = store;
+        assert_eq!(bootstrap.migrate().await.expect("migrate again"), 0);
+    }
+}
