@@ -13,6 +13,7 @@ pub mod error;
 pub mod event;
 pub mod fields;
 pub mod id;
+pub mod idempotency;
 pub mod input;
 pub mod net;
 pub mod page;

@@ -15,6 +15,9 @@ use crate::ValidationError;
 use crate::event::EventType;
 use crate::id::{WebhookId, WorkspaceId};
 
+pub mod health;
+pub mod routing;
+
 /// Every secret starts with this.
 pub const SECRET_PREFIX: &str = "whsec_";
 
@@ -140,7 +143,8 @@ pub struct Webhook {
 }
 
 impl WebhookSpec {
-    /// Whether an event goes to this webhook (filters only; `active` aside).
+    /// Whether an event goes to this webhook (filters only; `active` aside: see
+    /// [`routing::routes_to`]).
     #[must_use]
     pub fn matches(&self, event: EventType, number: Option<&str>) -> bool {
         (self.events.is_empty() || self.events.contains(&event))

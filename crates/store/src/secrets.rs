@@ -11,7 +11,7 @@
 //!
 //! Without a master key values are stored as they are, and read back as they are. A
 //! value stored in clear before a key was set is read as it is and sealed by
-//! [`crate::Store::seal_secrets`] at the next start. A sealed value with no key, or with
+//! [`crate::Maintenance::seal_secrets`] at the next start. A sealed value with no key, or with
 //! another key, cannot be read: [`crate::StoreError::Secret`].
 
 use std::collections::BTreeMap;

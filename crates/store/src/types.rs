@@ -23,7 +23,7 @@ impl NewApiKey {
     }
 }
 
-/// What one pass of [`crate::Store::purge_before`] removed.
+/// What one pass of [`crate::Maintenance::purge_before`] removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Purged {
     /// Calls whose contents were removed.
@@ -34,7 +34,7 @@ pub struct Purged {
     pub attempts: u64,
 }
 
-/// What [`crate::Store::bootstrap_if_empty`] created.
+/// What [`crate::Bootstrap::bootstrap_if_empty`] created.
 #[derive(Debug, Clone)]
 pub struct Bootstrapped {
     pub workspace: Workspace,
@@ -189,18 +189,8 @@ pub enum NextStep {
     Failed,
 }
 
-/// What an attempt means for its webhook's health.
-#[derive(Debug, Clone, PartialEq)]
-pub enum WebhookHealth {
-    /// It answered 2xx: clear its failure run.
-    Healthy,
-    /// It failed: start a failure run if none is open.
-    Failing,
-    /// Disable it, with the reason (410 Gone, failing too long).
-    Disable(String),
-    /// The attempt says nothing about the endpoint (it was not sent).
-    Unchanged,
-}
+/// What an attempt means for its webhook's health (the rules: [`frontdesk_core::webhook::health`]).
+pub use frontdesk_core::webhook::health::WebhookHealth;
 
 /// The outcome of one attempt, to record.
 #[derive(Debug, Clone)]
@@ -212,7 +202,7 @@ pub struct AttemptResult {
     pub health: WebhookHealth,
 }
 
-/// What [`crate::Store::record_events`] did.
+/// What [`crate::Events::record_events`] did.
 #[derive(Debug, Clone, Default)]
 pub struct RecordedEvents {
     /// Deliveries queued.
@@ -228,7 +218,7 @@ pub struct QueueStats {
     pub oldest_pending: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// How [`crate::Store::save_call`] writes a call.
+/// How [`crate::Calls::save_call`] writes a call.
 #[derive(Debug, Clone, Copy)]
 pub enum CallWrite<'a> {
     /// A new call, stored with its `version` as given.

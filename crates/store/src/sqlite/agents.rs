@@ -171,6 +171,11 @@ impl SqliteStore {
     }
 
     pub(super) async fn delete_agent_impl(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<bool> {
+        // Check, then delete: SQLite's single writer keeps a number from being pointed at
+        // the agent in between, so the check's `Conflict` names every routed number. On a
+        // backend with several writers the foreign key (numbers.agent_id) still refuses
+        // the delete; it must turn that violation into the same `Conflict` (or lock the
+        // agent's row, `SELECT ... FOR UPDATE`, before checking).
         let mut tx = self.begin().await?;
         let routed: Vec<String> = sqlx::query_scalar(
             "SELECT n.number FROM numbers n JOIN agents a ON a.id = n.agent_id \

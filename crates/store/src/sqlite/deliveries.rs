@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use frontdesk_core::id::{DeliveryId, WebhookId, WorkspaceId};
 use frontdesk_core::page::{Page, PageRequest};
+use frontdesk_core::webhook::{health, routing};
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::events::{NewDelivery, insert_deliveries};
@@ -29,6 +30,12 @@ impl SqliteStore {
     ) -> StoreResult<Vec<ClaimedDelivery>> {
         let now_ms = ms(now);
         let mut tx = self.begin().await?;
+        // Select and lease in one statement on SQLite's single writer: no other claim
+        // runs in between, so a delivery is leased to one claimer until its lease ends.
+        // A backend with several writers must lock what it picks and skip what others
+        // hold: `UPDATE deliveries SET lease_until = $1 WHERE id IN (SELECT id FROM
+        // deliveries WHERE <due, not leased> ORDER BY next_attempt_at LIMIT $3 FOR UPDATE
+        // SKIP LOCKED) RETURNING ...` (re-checking the lease condition in the UPDATE).
         let claimed = sqlx::query(
             "UPDATE deliveries SET lease_until = ?1 WHERE id IN (SELECT id FROM deliveries \
              WHERE status = 'pending' AND next_attempt_at <= ?2 AND (lease_until IS NULL OR lease_until <= ?2) \
@@ -119,6 +126,11 @@ impl SqliteStore {
         let mut tx = self.begin().await?;
         // A delivery deleted meanwhile (its webhook was deleted) has nothing left to
         // record; skipping it keeps the rest of the batch from failing on its key.
+        // Check, then insert: SQLite's single writer keeps a delete from landing in
+        // between. A backend with several writers must hold the rows it found until the
+        // commit (`SELECT id FROM deliveries WHERE id = ANY($1) FOR SHARE`, so that a
+        // concurrent delete waits), or insert attempts only where the delivery still
+        // exists (`INSERT ... SELECT ... WHERE EXISTS`).
         let mut existing: HashSet<String> = HashSet::with_capacity(results.len());
         for chunk in results.chunks(500) {
             let mut q = QueryBuilder::<Sqlite>::new("SELECT id FROM deliveries WHERE id IN (");
@@ -195,13 +207,10 @@ impl SqliteStore {
                 q.build().execute(&mut *tx).await?;
             }
         }
-        // Webhook health: the last verdict per webhook in this batch wins.
-        let mut health: Vec<(&WebhookId, &WebhookHealth)> = Vec::new();
-        for r in results.iter().rev() {
-            if r.health != WebhookHealth::Unchanged && !health.iter().any(|(w, _)| *w == &r.webhook_id) {
-                health.push((&r.webhook_id, &r.health));
-            }
-        }
+        // Webhook health: the last verdict per webhook in this batch wins, applied as
+        // `health::apply` says, each verdict one conditional statement (so a concurrent
+        // edit's fields stay, and `Failing` keeps an open run's start on any backend).
+        let health = health::last_verdicts(results.iter().map(|r| (&r.webhook_id, &r.health)));
         for (webhook, h) in health {
             let q = match h {
                 WebhookHealth::Healthy => {
@@ -366,7 +375,7 @@ impl SqliteStore {
             let event =
                 frontdesk_core::event::EventType::parse(&name).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let number: Option<String> = r.try_get("number")?;
-            if hook.spec.matches(event, number.as_deref()) {
+            if routing::replays(&hook, event, number.as_deref()) {
                 picked.push((r.try_get("id")?, event.as_str()));
             }
         }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use frontdesk_core::event::NewEvent;
 use frontdesk_core::id::{DeliveryId, EventId, WorkspaceId};
 use frontdesk_core::page::{Page, PageRequest};
-use frontdesk_core::webhook::Webhook;
+use frontdesk_core::webhook::{Webhook, routing};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use super::rows::{event_from_row, ms, webhook_from_row};
@@ -77,9 +77,9 @@ pub(super) async fn active_webhooks(
     .collect()
 }
 
-/// Stores events and their deliveries inside `tx` (see [`crate::Store::record_events`]):
+/// Stores events and their deliveries inside `tx` (see [`crate::Events::record_events`]):
 /// one pending delivery per matching active webhook, up to `lease.1` of them leased to
-/// the caller until `lease.0` and returned. The caller commits.
+/// the caller until `lease.0` and returned ([`routing::routes`]). The caller commits.
 pub(super) async fn record_events_in(
     tx: &mut Transaction<'static, Sqlite>,
     secrets: &Secrets,
@@ -116,39 +116,33 @@ pub(super) async fn record_events_in(
         .into_iter()
         .map(Arc::new)
         .collect();
-    let (lease_until, mut budget) = (ms(lease.0), lease.1);
+    let lease_until = ms(lease.0);
     let mut rows = Vec::new();
     let mut leased = Vec::new();
-    for e in events {
-        let mut stored: Option<Arc<StoredEvent>> = None;
-        for h in &hooks {
-            if !h.spec.matches(e.event, e.number.as_deref()) {
-                continue;
-            }
-            let id = DeliveryId::generate();
-            let lease_until = (budget > 0).then_some(lease_until);
-            if lease_until.is_some() {
-                budget -= 1;
-                let event = stored
-                    .get_or_insert_with(|| Arc::new(StoredEvent::from_new(workspace, e)))
-                    .clone();
-                leased.push(ClaimedDelivery {
-                    id: id.clone(),
-                    lease_until: lease.0,
-                    attempts: 0,
-                    retries_left: retries,
-                    event,
-                    webhook: h.clone(),
-                });
-            }
-            rows.push(NewDelivery {
-                id,
-                webhook: h.id.as_str(),
-                event_id: e.id.as_str(),
-                event: e.event.as_str(),
-                lease_until,
+    let mut stored: Vec<Option<Arc<StoredEvent>>> = vec![None; events.len()];
+    for route in routing::routes(events, &hooks, lease.1) {
+        let (e, h) = (&events[route.event], &hooks[route.webhook]);
+        let id = DeliveryId::generate();
+        if route.leased {
+            let event = stored[route.event]
+                .get_or_insert_with(|| Arc::new(StoredEvent::from_new(workspace, e)))
+                .clone();
+            leased.push(ClaimedDelivery {
+                id: id.clone(),
+                lease_until: lease.0,
+                attempts: 0,
+                retries_left: retries,
+                event,
+                webhook: h.clone(),
             });
         }
+        rows.push(NewDelivery {
+            id,
+            webhook: h.id.as_str(),
+            event_id: e.id.as_str(),
+            event: e.event.as_str(),
+            lease_until: route.leased.then_some(lease_until),
+        });
     }
     let queued = insert_deliveries(tx, workspace, &rows, retries).await?;
     Ok(RecordedEvents { queued, leased })

@@ -1,4 +1,4 @@
-//! The SQLite implementation of [`Store`]: the embedded default.
+//! The SQLite implementation of [`crate::Store`]: the embedded default.
 //!
 //! Two pools over one database file in WAL mode: a writer pool of exactly one connection,
 //! so writes never contend for SQLite's single write lock (no "database is locked" under
@@ -27,6 +27,7 @@ use frontdesk_core::call::{Call, CallFilter};
 use frontdesk_core::credentials::StoredCredentials;
 use frontdesk_core::event::NewEvent;
 use frontdesk_core::id::{AgentId, ApiKeyId, CallId, DeliveryId, EventId, NumberId, WebhookId, WorkspaceId};
+use frontdesk_core::idempotency::{self, Decision};
 use frontdesk_core::page::{Page, PageRequest};
 use frontdesk_core::webhook::{Webhook, WebhookSecret, WebhookSpec};
 use frontdesk_core::workspace::{DEFAULT_WORKSPACE, Workspace, WorkspaceName};
@@ -38,9 +39,9 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use self::rows::{api_key_from_row, ms, workspace_from_row};
 use crate::secrets::{Secrets, idempotency_owner};
 use crate::{
-    Attempt, AttemptResult, Bootstrapped, CallWrite, ClaimedDelivery, Delivery, DeliveryFilter, EventFilter,
-    IdempotencyBegin, NewApiKey, QueueStats, RecordedEvents, Store, StoreError, StoreResult, StoredEvent,
-    StoredResponse,
+    Agents, ApiKeys, Attempt, AttemptResult, Bootstrap, Bootstrapped, CallWrite, Calls, ClaimedDelivery, Credentials,
+    Deliveries, Delivery, DeliveryFilter, EventFilter, Events, Idempotency, IdempotencyBegin, Maintenance, NewApiKey,
+    Numbers, QueueStats, RecordedEvents, StoreError, StoreResult, StoredEvent, StoredResponse, Webhooks, Workspaces,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -216,7 +217,7 @@ async fn insert_api_key(
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl Bootstrap for SqliteStore {
     async fn migrate(&self) -> StoreResult<usize> {
         let before = MIGRATOR.iter().count();
         let has_table: bool =
@@ -240,6 +241,12 @@ impl Store for SqliteStore {
     }
 
     async fn bootstrap_if_empty(&self, key: &NewApiKey) -> StoreResult<Option<Bootstrapped>> {
+        // Count, then insert, in one transaction: SQLite's single writer keeps a second
+        // bootstrap from running in between, so at most one happens. A backend with
+        // several writers must serialise bootstraps itself: take a lock first (PostgreSQL:
+        // `SELECT pg_advisory_xact_lock(...)` or `LOCK TABLE workspaces IN EXCLUSIVE
+        // MODE`) and count under it; a unique name alone would not stop a bootstrap beside
+        // another workspace's creation.
         let mut tx = self.begin().await?;
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workspaces")
             .fetch_one(&mut *tx)
@@ -282,7 +289,10 @@ impl Store for SqliteStore {
             number,
         }))
     }
+}
 
+#[async_trait]
+impl Workspaces for SqliteStore {
     async fn create_workspace(&self, name: &WorkspaceName) -> StoreResult<Workspace> {
         let ws = Workspace {
             id: WorkspaceId::generate(),
@@ -321,7 +331,10 @@ impl Store for SqliteStore {
             .map(workspace_from_row)
             .collect()
     }
+}
 
+#[async_trait]
+impl ApiKeys for SqliteStore {
     async fn create_api_key(&self, workspace: &WorkspaceId, key: &NewApiKey) -> StoreResult<ApiKey> {
         let mut tx = self.begin().await?;
         let key = insert_api_key(&mut tx, workspace, key, Utc::now()).await?;
@@ -399,7 +412,10 @@ impl Store for SqliteStore {
             .await?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl Agents for SqliteStore {
     async fn create_agent(
         &self,
         workspace: &WorkspaceId,
@@ -407,6 +423,10 @@ impl Store for SqliteStore {
         config: &serde_json::Value,
     ) -> StoreResult<Agent> {
         self.create_agent_impl(workspace, name, config).await
+    }
+
+    async fn get_agent(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<Option<Agent>> {
+        self.get_agent_impl(workspace, id).await
     }
 
     async fn agent_updated_at(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<Option<DateTime<Utc>>> {
@@ -417,10 +437,6 @@ impl Store for SqliteStore {
             |r| rows::from_ms(r.try_get("updated_at")?),
         )
         .await
-    }
-
-    async fn get_agent(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<Option<Agent>> {
-        self.get_agent_impl(workspace, id).await
     }
 
     async fn list_agents(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Agent>> {
@@ -444,7 +460,10 @@ impl Store for SqliteStore {
     async fn delete_agent(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<bool> {
         self.delete_agent_impl(workspace, id).await
     }
+}
 
+#[async_trait]
+impl Numbers for SqliteStore {
     async fn create_number(
         &self,
         workspace: &WorkspaceId,
@@ -463,43 +482,6 @@ impl Store for SqliteStore {
         voice: NumberVoice,
     ) -> StoreResult<Option<Number>> {
         self.set_number_voice_impl(workspace, id, voice).await
-    }
-
-    async fn put_credentials(&self, creds: &StoredCredentials) -> StoreResult<StoredCredentials> {
-        self.put_credentials_impl(creds).await
-    }
-
-    async fn get_credentials(
-        &self,
-        workspace: &WorkspaceId,
-        provider: Provider,
-    ) -> StoreResult<Option<StoredCredentials>> {
-        self.get_credentials_impl(workspace, provider).await
-    }
-
-    async fn credentials_by_account(
-        &self,
-        provider: Provider,
-        account_sid: &str,
-    ) -> StoreResult<Vec<StoredCredentials>> {
-        self.credentials_by_account_impl(provider, account_sid).await
-    }
-
-    async fn delete_credentials(&self, workspace: &WorkspaceId, provider: Provider) -> StoreResult<bool> {
-        self.delete_credentials_impl(workspace, provider).await
-    }
-
-    async fn call_by_id(&self, id: &CallId) -> StoreResult<Option<Call>> {
-        self.call_by_id_impl(id).await
-    }
-
-    async fn stale_live_calls(
-        &self,
-        provider: Provider,
-        updated_before: DateTime<Utc>,
-        limit: u32,
-    ) -> StoreResult<Vec<Call>> {
-        self.stale_live_calls_impl(provider, updated_before, limit).await
     }
 
     async fn get_number(&self, workspace: &WorkspaceId, id: &NumberId) -> StoreResult<Option<Number>> {
@@ -530,7 +512,10 @@ impl Store for SqliteStore {
     async fn number_by_e164(&self, number: &str) -> StoreResult<Option<Number>> {
         self.number_by_e164_impl(number).await
     }
+}
 
+#[async_trait]
+impl Calls for SqliteStore {
     async fn save_call(
         &self,
         workspace: &WorkspaceId,
@@ -550,6 +535,10 @@ impl Store for SqliteStore {
         self.call_by_provider_id_impl(provider, provider_call_id).await
     }
 
+    async fn call_by_id(&self, id: &CallId) -> StoreResult<Option<Call>> {
+        self.call_by_id_impl(id).await
+    }
+
     async fn list_calls(
         &self,
         workspace: &WorkspaceId,
@@ -559,6 +548,45 @@ impl Store for SqliteStore {
         self.list_calls_impl(workspace, filter, page).await
     }
 
+    async fn stale_live_calls(
+        &self,
+        provider: Provider,
+        updated_before: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Call>> {
+        self.stale_live_calls_impl(provider, updated_before, limit).await
+    }
+}
+
+#[async_trait]
+impl Credentials for SqliteStore {
+    async fn put_credentials(&self, creds: &StoredCredentials) -> StoreResult<StoredCredentials> {
+        self.put_credentials_impl(creds).await
+    }
+
+    async fn get_credentials(
+        &self,
+        workspace: &WorkspaceId,
+        provider: Provider,
+    ) -> StoreResult<Option<StoredCredentials>> {
+        self.get_credentials_impl(workspace, provider).await
+    }
+
+    async fn credentials_by_account(
+        &self,
+        provider: Provider,
+        account_sid: &str,
+    ) -> StoreResult<Vec<StoredCredentials>> {
+        self.credentials_by_account_impl(provider, account_sid).await
+    }
+
+    async fn delete_credentials(&self, workspace: &WorkspaceId, provider: Provider) -> StoreResult<bool> {
+        self.delete_credentials_impl(workspace, provider).await
+    }
+}
+
+#[async_trait]
+impl Idempotency for SqliteStore {
     async fn idempotency_begin(
         &self,
         workspace: &WorkspaceId,
@@ -568,6 +596,14 @@ impl Store for SqliteStore {
         ttl: chrono::Duration,
         stale_after: chrono::Duration,
     ) -> StoreResult<IdempotencyBegin> {
+        // Read, decide, then write, in one transaction: with SQLite's single writer no
+        // other begin runs in between, so of concurrent begins exactly one gets `Started`.
+        // A backend with several writers must not read-then-upsert: it must first
+        // `INSERT ... ON CONFLICT (workspace_id, key) DO NOTHING` (the insert that lands is
+        // the one `Started`), and otherwise lock the row it decides on
+        // (`SELECT ... FOR UPDATE`), or replace an expired or stale record only with a
+        // conditional `UPDATE ... WHERE created_at = <the one read>`, so that of two
+        // take-overs exactly one writes.
         let mut tx = self.begin().await?;
         let row = sqlx::query(
             "SELECT request_digest, status, content_type, body, created_at FROM idempotency_keys \
@@ -578,32 +614,34 @@ impl Store for SqliteStore {
         .fetch_optional(&mut *tx)
         .await?;
         let now_ms = ms(now);
-        let outcome = match row {
-            Some(row) => {
-                let created: i64 = row.try_get("created_at")?;
-                let status: Option<i64> = row.try_get("status")?;
-                let digest: String = row.try_get("request_digest")?;
-                if created < now_ms - ttl.num_milliseconds() {
-                    None // expired: start afresh
-                } else if digest != request_digest {
-                    Some(IdempotencyBegin::Mismatch)
-                } else if let Some(status) = status {
-                    let body = row.try_get::<Option<Vec<u8>>, _>("body")?.unwrap_or_default();
-                    Some(IdempotencyBegin::Completed(StoredResponse {
-                        status: u16::try_from(status).map_err(|_| StoreError::Corrupt("idempotency status".into()))?,
-                        content_type: row.try_get("content_type")?,
-                        body: self.secrets.open_bytes(body, &idempotency_owner(workspace, key))?,
-                    }))
-                } else if created < now_ms - stale_after.num_milliseconds() {
-                    None // abandoned by a crashed request: take it over
-                } else {
-                    Some(IdempotencyBegin::InProgress)
-                }
-            }
+        let record = match &row {
+            Some(row) => Some((
+                row.try_get::<String, _>("request_digest")?,
+                row.try_get::<Option<i64>, _>("status")?,
+                rows::from_ms(row.try_get("created_at")?)?,
+            )),
             None => None,
         };
-        if let Some(outcome) = outcome {
-            return Ok(outcome);
+        let existing = record.as_ref().map(|(digest, status, created_at)| idempotency::Record {
+            request_digest: digest,
+            completed: status.is_some(),
+            created_at: *created_at,
+        });
+        match idempotency::decide(existing, request_digest, now, ttl, stale_after) {
+            Decision::Start | Decision::Expire | Decision::TakeOver => {}
+            Decision::Mismatch => return Ok(IdempotencyBegin::Mismatch),
+            Decision::InProgress => return Ok(IdempotencyBegin::InProgress),
+            Decision::Replay => {
+                let (Some(row), Some((_, Some(status), _))) = (&row, &record) else {
+                    return Err(StoreError::Corrupt("idempotency record".into()));
+                };
+                let body = row.try_get::<Option<Vec<u8>>, _>("body")?.unwrap_or_default();
+                return Ok(IdempotencyBegin::Completed(StoredResponse {
+                    status: u16::try_from(*status).map_err(|_| StoreError::Corrupt("idempotency status".into()))?,
+                    content_type: row.try_get("content_type")?,
+                    body: self.secrets.open_bytes(body, &idempotency_owner(workspace, key))?,
+                }));
+            }
         }
         sqlx::query(
             "INSERT INTO idempotency_keys (workspace_id, key, request_digest, status, content_type, body, created_at) \
@@ -659,7 +697,10 @@ impl Store for SqliteStore {
             .await?;
         Ok(res.rows_affected())
     }
+}
 
+#[async_trait]
+impl Webhooks for SqliteStore {
     async fn create_webhook(
         &self,
         workspace: &WorkspaceId,
@@ -701,7 +742,10 @@ impl Store for SqliteStore {
         self.rotate_webhook_secret_impl(workspace, id, secret, previous_until)
             .await
     }
+}
 
+#[async_trait]
+impl Events for SqliteStore {
     async fn record_events(
         &self,
         workspace: &WorkspaceId,
@@ -724,7 +768,10 @@ impl Store for SqliteStore {
     async fn get_event(&self, workspace: &WorkspaceId, id: &EventId) -> StoreResult<Option<StoredEvent>> {
         self.get_event_impl(workspace, id).await
     }
+}
 
+#[async_trait]
+impl Deliveries for SqliteStore {
     async fn claim_deliveries(
         &self,
         now: DateTime<Utc>,
@@ -784,15 +831,10 @@ impl Store for SqliteStore {
     async fn queue_stats(&self) -> StoreResult<QueueStats> {
         self.queue_stats_impl().await
     }
+}
 
-    async fn purge_before(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<crate::Purged> {
-        self.purge_before_impl(cutoff, limit).await
-    }
-
-    async fn seal_secrets(&self) -> StoreResult<crate::SealReport> {
-        self.seal_secrets_impl().await
-    }
-
+#[async_trait]
+impl Maintenance for SqliteStore {
     async fn housekeeping(&self) -> StoreResult<()> {
         // A passive checkpoint copies what it can from the WAL into the database without
         // blocking the writer, so commits on the hot path do not pay for it.
@@ -800,6 +842,14 @@ impl Store for SqliteStore {
             .execute(&self.maintenance)
             .await?;
         Ok(())
+    }
+
+    async fn seal_secrets(&self) -> StoreResult<crate::SealReport> {
+        self.seal_secrets_impl().await
+    }
+
+    async fn purge_before(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<crate::Purged> {
+        self.purge_before_impl(cutoff, limit).await
     }
 }
 

@@ -1,4 +1,4 @@
-//! The retention purge (see [`crate::Store::purge_before`]) in SQLite: short write
+//! The retention purge (see [`crate::Maintenance::purge_before`]) in SQLite: short write
 //! transactions of at most `limit` calls and `limit` events each, so the single writer
 //! is never held for long.
 
@@ -12,6 +12,12 @@ impl SqliteStore {
     pub(super) async fn purge_before_impl(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<Purged> {
         let cutoff = ms(cutoff);
         let limit = i64::from(limit);
+        // Pick, then change, in one transaction on SQLite's single writer: no other pass,
+        // replay or claim lands in between, so each call is purged once and no event
+        // gains a pending delivery between the pick and the delete. A backend with
+        // several writers must lock what it picks and skip what another pass holds
+        // (`... FOR UPDATE SKIP LOCKED` in both picks), repeat `purged_at IS NULL` in the
+        // outer UPDATE, and count what its DELETE actually removed (`RETURNING id`).
         let mut tx = self.begin().await?;
         let calls = sqlx::query(
             "UPDATE calls SET \

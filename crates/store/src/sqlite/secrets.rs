@@ -19,6 +19,12 @@ impl SqliteStore {
     pub(super) async fn seal_secrets_impl(&self) -> StoreResult<SealReport> {
         let s = &self.secrets;
         let mut report = SealReport::default();
+        // Read everything, then write it back sealed, in one transaction: SQLite's single
+        // writer keeps any other write (an agent update, a rotation) from landing in
+        // between. A backend with several writers must not write back a value it read
+        // earlier over a newer one: lock the rows it reads (`SELECT ... FOR UPDATE`), or
+        // write each value only where it is still the clear text read
+        // (`UPDATE ... WHERE id = $1 AND secret = $2`).
         let mut tx = self.begin().await?;
 
         // Webhooks: the signing secrets (current and previous) and the custom headers.

@@ -104,6 +104,10 @@ impl SqliteStore {
         set_active: bool,
     ) -> StoreResult<Option<Webhook>> {
         let (events, headers, body_template, numbers) = spec_json(spec, &self.secrets, workspace, id)?;
+        // `active`, `disabled_reason` and `failing_since` change as
+        // `frontdesk_core::webhook::health::edit` says, computed in the statement from the
+        // row as it is when written (not as read before), so a concurrent auto-disable is
+        // kept on any backend.
         sqlx::query(concat!(
             "UPDATE webhooks SET name = ?1, url = ?2, events = ?3, method = ?4, headers = ?5, body_template = ?6, \
              numbers = ?7, updated_at = ?9, \

@@ -11,7 +11,10 @@ use frontdesk_core::workspace::WorkspaceName;
 use serde_json::json;
 
 use super::super::SqliteStore;
-use crate::{IdempotencyBegin, SealReport, Secrets, Store, StoreError, StoredResponse};
+use crate::{
+    Agents, Bootstrap, Idempotency, IdempotencyBegin, Maintenance, SealReport, Secrets, StoreError, StoredResponse,
+    Webhooks, Workspaces,
+};
 
 const CRM_TOKEN: &str = "Bearer crm-token-0b1c2d3e";
 const TOOL_TOKEN: &str = "Bearer tool-token-4f5a6b7c";

@@ -10,15 +10,12 @@ use frontdesk_core::page::PageRequest;
 use frontdesk_core::webhook::{HttpMethod, WebhookSecret, WebhookSpec};
 use serde_json::json;
 
-use super::calls::{agent, call, event_about, now, workspace};
-use super::store;
+use super::{agent, call, event_about, now, workspace};
 use crate::{Attempt, AttemptResult, CallWrite, EventFilter, NextStep, Purged, Store, WebhookHealth};
 
-#[tokio::test]
-async fn retention_removes_contents_and_old_events_and_keeps_outcomes() {
-    let (s, _d) = store().await;
-    let ws = workspace(&s, "acme").await;
-    let a = agent(&s, &ws, "front").await;
+pub async fn retention_removes_contents_and_old_events_and_keeps_outcomes(s: &dyn Store) {
+    let ws = workspace(s, "acme").await;
+    let a = agent(s, &ws, "front").await;
 
     // A finished call, with everything a caller said in it, and its event.
     let mut done = call(&ws, &a.id, Direction::Inbound, "+15551234567", "+15550100000");
@@ -40,7 +37,7 @@ async fn retention_removes_contents_and_old_events_and_keeps_outcomes() {
     let ended = event_about(&done, EventType::CallEnded);
     s.save_call(&ws, CallWrite::Insert(&done), &[ended], 3, (Utc::now(), 0))
         .await
-        .unwrap();
+        .expect("save_call");
 
     // A webhook from now on: the next events get deliveries. One is attempted and
     // succeeds; another stays pending.
@@ -54,7 +51,9 @@ async fn retention_removes_contents_and_old_events_and_keeps_outcomes() {
         numbers: vec![],
         active: true,
     };
-    s.create_webhook(&ws, &spec, &WebhookSecret::generate()).await.unwrap();
+    s.create_webhook(&ws, &spec, &WebhookSecret::generate())
+        .await
+        .expect("create_webhook");
     let mut live = call(&ws, &a.id, Direction::Inbound, "+15557654321", "+15550100000");
     live.status = CallStatus::InProgress;
     let answered = event_about(&live, EventType::CallAnswered);
@@ -67,7 +66,7 @@ async fn retention_removes_contents_and_old_events_and_keeps_outcomes() {
             (Utc::now() + Duration::minutes(1), 1),
         )
         .await
-        .unwrap();
+        .expect("save_call");
     let sent = &recorded.leased[0];
     let attempt = Attempt {
         attempted_at: Utc::now(),
@@ -88,9 +87,11 @@ async fn retention_removes_contents_and_old_events_and_keeps_outcomes() {
         Utc::now(),
     )
     .await
-    .unwrap();
+    .expect("record_attempts");
     let pending = event_about(&live, EventType::DataCollected);
-    s.record_events(&ws, &[pending], 3, (Utc::now(), 0)).await.unwrap();
+    s.record_events(&ws, &[pending], 3, (Utc::now(), 0))
+        .await
+        .expect("record_events");
 
     // A call that ended after the cutoff is kept whole.
     let mut recent = call(&ws, &a.id, Direction::Inbound, "+15550001111", "+15550100000");
@@ -99,10 +100,10 @@ async fn retention_removes_contents_and_old_events_and_keeps_outcomes() {
     recent.ai_summary = Some("recent".into());
     s.save_call(&ws, CallWrite::Insert(&recent), &[], 3, (Utc::now(), 0))
         .await
-        .unwrap();
+        .expect("save_call");
 
     let cutoff = Utc::now() + Duration::minutes(1);
-    let purged = s.purge_before(cutoff, 100).await.unwrap();
+    let purged = s.purge_before(cutoff, 100).await.expect("purge_before");
     assert_eq!(
         purged,
         Purged {
@@ -112,7 +113,11 @@ async fn retention_removes_contents_and_old_events_and_keeps_outcomes() {
         }
     );
 
-    let got = s.get_call(&ws, &done.id).await.unwrap().unwrap();
+    let got = s
+        .get_call(&ws, &done.id)
+        .await
+        .expect("get_call")
+        .expect("get_call found it");
     assert!(got.turns.is_empty() && got.custom_fields.is_empty(), "{got:?}");
     assert_eq!((got.message, got.ai_summary), (None, None));
     assert_eq!((got.caller.name, got.caller.email), (None, None));
@@ -126,20 +131,31 @@ async fn retention_removes_contents_and_old_events_and_keeps_outcomes() {
     );
     assert!(got.purged_at.is_some());
     assert_eq!(got.version, done.version + 1, "a stale writer loses to the purge");
-    let kept = s.get_call(&ws, &live.id).await.unwrap().unwrap();
+    let kept = s
+        .get_call(&ws, &live.id)
+        .await
+        .expect("get_call")
+        .expect("get_call found it");
     assert!(kept.purged_at.is_none(), "a live call is never purged");
-    let kept = s.get_call(&ws, &recent.id).await.unwrap().unwrap();
+    let kept = s
+        .get_call(&ws, &recent.id)
+        .await
+        .expect("get_call")
+        .expect("get_call found it");
     assert_eq!(kept.ai_summary.as_deref(), Some("recent"));
 
     // Only the event whose delivery is still pending is left.
     let events = s
         .list_events(&ws, &EventFilter::default(), &PageRequest::first(10))
         .await
-        .unwrap();
+        .expect("list_events");
     assert_eq!(
         events.data.iter().map(|e| e.event).collect::<Vec<_>>(),
         vec![EventType::DataCollected]
     );
     // A second pass has nothing left to do.
-    assert_eq!(s.purge_before(cutoff, 100).await.unwrap(), Purged::default());
+    assert_eq!(
+        s.purge_before(cutoff, 100).await.expect("purge_before"),
+        Purged::default()
+    );
 }
