@@ -14,7 +14,7 @@
 
 use frontdesk_core::agent::config::{AgentConfig, FieldSpec};
 use frontdesk_core::fields::spoken;
-use frontdesk_core::fields::{Context, FieldType, normalize, option_mentioned};
+use frontdesk_core::fields::{Context, EnumOptions, FieldType, normalize};
 use serde_json::Value;
 
 use crate::nlu::Words;
@@ -304,6 +304,8 @@ struct Prepared {
     head: Option<String>,
     /// For an enum field: each option's distinctive words (those no other option has).
     distinctive: Vec<Vec<String>>,
+    /// For an enum field: its options, read for matching.
+    options: Option<EnumOptions>,
 }
 
 /// An agent's fields, prepared once for extraction (see the module documentation).
@@ -355,9 +357,9 @@ impl Fields {
                 let head = (f.kind == FieldType::Number)
                     .then(|| Words::new(&l).stems.last().cloned())
                     .flatten();
-                let distinctive = match &f.kind {
-                    FieldType::Enum { options } => distinctive_words(options),
-                    _ => Vec::new(),
+                let (distinctive, options) = match &f.kind {
+                    FieldType::Enum { options } => (distinctive_words(options), Some(EnumOptions::new(options))),
+                    _ => (Vec::new(), None),
                 };
                 Prepared {
                     spec: f.clone(),
@@ -365,6 +367,7 @@ impl Fields {
                     addressy,
                     head,
                     distinctive,
+                    options,
                 }
             })
             .collect();
@@ -435,16 +438,32 @@ impl Fields {
             for p in fields {
                 let f = &p.spec;
                 if let FieldType::Enum { options } = &f.kind
+                    && let Some(prepared) = &p.options
                     && !done(&f.field)
                     && !out.iter().any(|(n, _)| *n == f.field)
-                    && let Some(o) =
-                        option_mentioned(text, options).or_else(|| distinctive_option(&words, options, &p.distinctive))
+                    && let Some(o) = prepared
+                        .mentioned(text)
+                        .or_else(|| distinctive_option(&words, options, &p.distinctive))
                 {
                     out.push((f.field.clone(), Value::String(o)));
                 }
             }
         }
         out
+    }
+
+    /// The value of the field `spec` in `text` ([`normalize`]), with an enum field's
+    /// options as prepared.
+    pub fn normalize(&self, spec: &FieldSpec, text: &str, ctx: &Context) -> Option<Value> {
+        let prepared = self
+            .fields
+            .iter()
+            .find(|p| p.spec.field == spec.field && p.spec.kind == spec.kind)
+            .and_then(|p| p.options.as_ref());
+        match prepared {
+            Some(options) => options.option(text).map(Value::String),
+            None => normalize(&spec.kind, text, ctx),
+        }
     }
 
     /// The part of an answer to `field` that is not another field's: see

@@ -558,7 +558,7 @@ impl Session {
             Some(f) => {
                 if let Some(spec) = cfg.field(&f).cloned() {
                     let part = pre.fields.answer_part(&spec.field, text);
-                    self.answer_field(&spec, part, answered.is_some() || question, &ctx, &mut heard);
+                    self.answer_field(pre, &spec, part, answered.is_some() || question, &ctx, &mut heard);
                 }
             }
             None => {}
@@ -644,12 +644,22 @@ impl Session {
 
     /// The awaited field's answer: `part` is the part of the caller's words that is not
     /// another field's.
-    fn answer_field(&mut self, spec: &FieldSpec, part: &str, was_question: bool, ctx: &Context, heard: &mut Heard) {
+    fn answer_field(
+        &mut self,
+        pre: &Prepared,
+        spec: &FieldSpec,
+        part: &str,
+        was_question: bool,
+        ctx: &Context,
+        heard: &mut Heard,
+    ) {
         let declined = nlu::declines(part);
         let value = if declined && spec.kind == FieldType::String {
             None
         } else {
-            normalize(&spec.kind, part, ctx).or_else(|| fallback(&spec.kind, part))
+            pre.fields
+                .normalize(spec, part, ctx)
+                .or_else(|| fallback(&spec.kind, part))
         };
         if let Some(v) = value {
             let v = past_if_birth(spec, v, self.call.today);
