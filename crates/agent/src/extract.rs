@@ -12,6 +12,8 @@
 //! spoken label, the distinctive words of its options), computed once per
 //! configuration; the free functions build it on every call.
 
+use std::sync::OnceLock;
+
 use frontdesk_core::agent::config::{AgentConfig, FieldSpec};
 use frontdesk_core::fields::spoken;
 use frontdesk_core::fields::{Context, EnumOptions, FieldType, normalize};
@@ -302,10 +304,31 @@ struct Prepared {
     addressy: bool,
     /// For a number field: the stem of its label's last word.
     head: Option<String>,
-    /// For an enum field: each option's distinctive words (those no other option has).
+    /// For an enum field: its options, prepared on first use.
+    options: OnceLock<Option<Options>>,
+}
+
+/// An enum field's options, prepared.
+#[derive(Debug, Clone)]
+struct Options {
+    /// Each option's distinctive words (those no other option has).
     distinctive: Vec<Vec<String>>,
-    /// For an enum field: its options, read for matching.
-    options: Option<EnumOptions>,
+    /// The options, read for matching.
+    read: EnumOptions,
+}
+
+impl Prepared {
+    fn options(&self) -> Option<&Options> {
+        self.options
+            .get_or_init(|| match &self.spec.kind {
+                FieldType::Enum { options } => Some(Options {
+                    distinctive: distinctive_words(options),
+                    read: EnumOptions::new(options),
+                }),
+                _ => None,
+            })
+            .as_ref()
+    }
 }
 
 /// An agent's fields, prepared once for extraction (see the module documentation).
@@ -357,22 +380,24 @@ impl Fields {
                 let head = (f.kind == FieldType::Number)
                     .then(|| Words::new(&l).stems.last().cloned())
                     .flatten();
-                let (distinctive, options) = match &f.kind {
-                    FieldType::Enum { options } => (distinctive_words(options), Some(EnumOptions::new(options))),
-                    _ => (Vec::new(), None),
-                };
                 Prepared {
                     spec: f.clone(),
                     cues,
                     addressy,
                     head,
-                    distinctive,
-                    options,
+                    options: OnceLock::new(),
                 }
             })
             .collect();
         let email = fields.iter().position(|f| f.spec.kind == FieldType::Email);
         Self { fields, email }
+    }
+
+    /// Prepares now what is otherwise prepared on first use (enum options).
+    pub fn prepare_all(&self) {
+        for f in &self.fields {
+            f.options();
+        }
     }
 
     /// Fields volunteered in `text`: see [`volunteered`].
@@ -438,12 +463,13 @@ impl Fields {
             for p in fields {
                 let f = &p.spec;
                 if let FieldType::Enum { options } = &f.kind
-                    && let Some(prepared) = &p.options
                     && !done(&f.field)
                     && !out.iter().any(|(n, _)| *n == f.field)
+                    && let Some(prepared) = p.options()
                     && let Some(o) = prepared
+                        .read
                         .mentioned(text)
-                        .or_else(|| distinctive_option(&words, options, &p.distinctive))
+                        .or_else(|| distinctive_option(&words, options, &prepared.distinctive))
                 {
                     out.push((f.field.clone(), Value::String(o)));
                 }
@@ -459,9 +485,9 @@ impl Fields {
             .fields
             .iter()
             .find(|p| p.spec.field == spec.field && p.spec.kind == spec.kind)
-            .and_then(|p| p.options.as_ref());
+            .and_then(Prepared::options);
         match prepared {
-            Some(options) => options.option(text).map(Value::String),
+            Some(options) => options.read.option(text).map(Value::String),
             None => normalize(&spec.kind, text, ctx),
         }
     }

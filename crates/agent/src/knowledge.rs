@@ -242,23 +242,29 @@ impl Index {
 
     /// The answer to the questions in `text`: see [`answer`].
     pub fn answer(&self, text: &str) -> Option<String> {
-        let mut answers: Vec<String> = Vec::new();
-        for sentence in sentences(text) {
-            if !is_question(sentence) {
-                continue;
-            }
-            let a = self
-                .lookup(sentence)
-                .map(|i| self.entries[i].answer.clone())
-                .or_else(|| business_answer(&self.business, sentence));
-            if let Some(a) = a
-                && !answers.contains(&a)
-            {
-                answers.push(a);
-            }
-        }
-        (!answers.is_empty()).then(|| answers.join(" "))
+        answer_with(|| self, text)
     }
+}
+
+/// [`Index::answer`], with the index fetched only once a sentence is a question.
+pub(crate) fn answer_with<'a>(index: impl Fn() -> &'a Index, text: &str) -> Option<String> {
+    let mut answers: Vec<String> = Vec::new();
+    for sentence in sentences(text) {
+        if !is_question(sentence) {
+            continue;
+        }
+        let index = index();
+        let a = index
+            .lookup(sentence)
+            .map(|i| index.entries[i].answer.clone())
+            .or_else(|| business_answer(&index.business, sentence));
+        if let Some(a) = a
+            && !answers.contains(&a)
+        {
+            answers.push(a);
+        }
+    }
+    (!answers.is_empty()).then(|| answers.join(" "))
 }
 
 /// The best entry for a question, if one fits.

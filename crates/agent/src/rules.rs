@@ -10,7 +10,7 @@
 //! type that takes messages. A turn then only reads the caller's words against them.
 //! The conversation itself is [`crate::session::Session`].
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use frontdesk_core::agent::config::{AgentConfig, BrainKind, CallAction};
 use frontdesk_core::fields::FieldType;
@@ -25,34 +25,68 @@ use crate::session::{CallInfo, Session, ToolOutcome};
 use crate::summary::summarize;
 
 /// What the rules derive from an agent's configuration, computed once.
-#[derive(Debug, Clone)]
+///
+/// Each part is computed on first use, for the configuration it is always used with:
+/// [`Prepared::new`] computes every part at once (what [`RulesBrain`] holds), while the
+/// original [`Session`] methods prepare lazily on every call, so that a turn there costs
+/// no more than the parts it uses.
+#[derive(Debug, Default)]
 pub struct Prepared {
-    pub(crate) types: Types,
-    pub(crate) knowledge: Index,
-    pub(crate) fields: Fields,
-    pub(crate) person: PersonWords,
+    types: OnceLock<Types>,
+    knowledge: OnceLock<Index>,
+    fields: OnceLock<Fields>,
+    person: OnceLock<PersonWords>,
     /// The first call type that takes a message.
     pub(crate) message_type: Option<usize>,
 }
 
 impl Prepared {
+    /// Everything, prepared now.
     pub fn new(cfg: &AgentConfig) -> Self {
-        let triggers = cfg.transfer.as_ref().map(|t| t.triggers.as_slice()).unwrap_or_default();
+        let p = Self::lazy(cfg);
+        p.types(cfg);
+        p.knowledge(cfg);
+        p.fields(cfg).prepare_all();
+        p.person(cfg);
+        p
+    }
+
+    /// Nothing prepared yet: each part on first use.
+    pub(crate) fn lazy(cfg: &AgentConfig) -> Self {
         Self {
-            types: Types::new(&cfg.call_types),
-            knowledge: Index::new(&cfg.knowledge, &cfg.business),
-            fields: Fields::new(&cfg.data_to_collect),
-            person: PersonWords::new(triggers),
             message_type: cfg
                 .call_types
                 .iter()
                 .position(|t| t.action == Some(CallAction::Message)),
+            ..Self::default()
         }
+    }
+
+    pub(crate) fn types(&self, cfg: &AgentConfig) -> &Types {
+        self.types.get_or_init(|| Types::new(&cfg.call_types))
+    }
+
+    pub(crate) fn knowledge(&self, cfg: &AgentConfig) -> &Index {
+        self.knowledge.get_or_init(|| Index::new(&cfg.knowledge, &cfg.business))
+    }
+
+    pub(crate) fn fields(&self, cfg: &AgentConfig) -> &Fields {
+        self.fields.get_or_init(|| Fields::new(&cfg.data_to_collect))
+    }
+
+    pub(crate) fn person(&self, cfg: &AgentConfig) -> &PersonWords {
+        self.person.get_or_init(|| {
+            let triggers = cfg.transfer.as_ref().map(|t| t.triggers.as_slice()).unwrap_or_default();
+            PersonWords::new(triggers)
+        })
     }
 }
 
-/// The rules brain for one agent configuration.
-#[derive(Debug, Clone)]
+/// The rules brain for one agent configuration. Building one prepares the
+/// configuration ([`Prepared::new`]): CPU work that grows with the configuration (a
+/// few milliseconds for an agent at every limit), to do once per configuration, off
+/// the async workers.
+#[derive(Debug)]
 pub struct RulesBrain {
     cfg: Arc<AgentConfig>,
     pre: Prepared,

@@ -27,6 +27,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::brain;
+use crate::extract::Fields;
+use crate::knowledge;
 use crate::nlu::{self, Words, phrases};
 use crate::rules::Prepared;
 use crate::speech::{self, Speech};
@@ -458,7 +460,7 @@ impl Session {
         if Words::new(text).is_empty() {
             return self.silence(cfg);
         }
-        let pre = Prepared::new(cfg);
+        let pre = Prepared::lazy(cfg);
         self.hear_prepared(cfg, &pre, text)
     }
 
@@ -481,7 +483,7 @@ impl Session {
         let awaiting_message = self.awaiting.as_deref() == Some(MESSAGE_FIELD);
 
         // A person, asked for: at once.
-        if !awaiting_message && pre.person.asks(text) {
+        if !awaiting_message && pre.person(cfg).asks(text) {
             if self.transfer(cfg, "caller asked for a person", false, &mut heard) {
                 return heard;
             }
@@ -494,11 +496,11 @@ impl Session {
 
         // Classification: from the first words; an urgent type at any time.
         let kind = if first || self.phase == Phase::Opening {
-            pre.types.classify(text)
+            pre.types(cfg).classify(text)
         } else if awaiting_message {
             None
         } else {
-            pre.types.urgent(text, self.awaiting.is_some())
+            pre.types(cfg).urgent(text, self.awaiting.is_some())
         };
         if let Some(i) = kind {
             let t = &cfg.call_types[i];
@@ -538,7 +540,7 @@ impl Session {
         let answered = if awaiting_message {
             None
         } else {
-            pre.knowledge.answer(text)
+            knowledge::answer_with(|| pre.knowledge(cfg), text)
         };
         let question = nlu::is_question(text) && !awaiting_message;
         if let Some(a) = &answered {
@@ -557,8 +559,9 @@ impl Session {
             }
             Some(f) => {
                 if let Some(spec) = cfg.field(&f).cloned() {
-                    let part = pre.fields.answer_part(&spec.field, text);
-                    self.answer_field(pre, &spec, part, answered.is_some() || question, &ctx, &mut heard);
+                    let fields = pre.fields(cfg);
+                    let part = fields.answer_part(&spec.field, text);
+                    self.answer_field(fields, &spec, part, answered.is_some() || question, &ctx, &mut heard);
                 }
             }
             None => {}
@@ -569,7 +572,7 @@ impl Session {
             let enums = first || self.awaiting.is_none();
             let found = {
                 let done = |f: &str| self.settled(f) || self.awaiting.as_deref() == Some(f);
-                pre.fields.volunteered(text, &ctx, &done, enums)
+                pre.fields(cfg).volunteered(text, &ctx, &done, enums)
             };
             for (f, v) in found {
                 self.collect(&f, v, &mut heard);
@@ -646,7 +649,7 @@ impl Session {
     /// another field's.
     fn answer_field(
         &mut self,
-        pre: &Prepared,
+        fields: &Fields,
         spec: &FieldSpec,
         part: &str,
         was_question: bool,
@@ -657,9 +660,7 @@ impl Session {
         let value = if declined && spec.kind == FieldType::String {
             None
         } else {
-            pre.fields
-                .normalize(spec, part, ctx)
-                .or_else(|| fallback(&spec.kind, part))
+            fields.normalize(spec, part, ctx).or_else(|| fallback(&spec.kind, part))
         };
         if let Some(v) = value {
             let v = past_if_birth(spec, v, self.call.today);
@@ -935,7 +936,7 @@ fn contact_fields(cfg: &AgentConfig) -> Vec<&FieldSpec> {
 fn general_type(cfg: &AgentConfig, pre: &Prepared, name: Option<&str>) -> bool {
     match name {
         None => true,
-        Some(n) => pre.types.catch_all().is_some_and(|i| cfg.call_types[i].name == n),
+        Some(n) => pre.types(cfg).catch_all().is_some_and(|i| cfg.call_types[i].name == n),
     }
 }
 
