@@ -176,7 +176,8 @@ pub fn brain_for(cfg: Arc<AgentConfig>) -> Arc<dyn Brain> {
 pub enum Input {
     /// The caller's words (speech-to-text output, or typed text), with the
     /// recogniser's confidence (0 to 1) when it gave one. Words without a word in them
-    /// (empty, only spaces or punctuation) are [`Input::Silence`].
+    /// (empty, only spaces or punctuation) are [`Input::Silence`]. The rules brain does
+    /// not use the confidence (the call's transcript keeps it).
     Speech { text: String, confidence: Option<f64> },
     /// The caller said nothing before the telephony stopped listening (an empty
     /// result, a timeout). See [`crate::Session::silence`] for the rule.

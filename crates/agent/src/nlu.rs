@@ -484,7 +484,7 @@ fn wants_message_words(w: &Words) -> bool {
     phrases!(MESSAGE).any_in(w) || relay_at(w).is_some()
 }
 
-/// Where "let <someone> know" / "tell <someone> that" starts, when the someone is not
+/// Where "let `<someone>` know" / "tell `<someone>` that" starts, when the someone is not
 /// the receptionist or the caller ("let me know" is not a message).
 pub fn relay_at(w: &Words) -> Option<usize> {
     let self_words = ["me", "us", "you", "i"];

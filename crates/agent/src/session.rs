@@ -3,8 +3,10 @@
 //! [`Session`] is the rules brain's state (what [`crate::brain::State`] holds for a
 //! call on the `rules` brain, and what is stored as the call's `session` JSON). Its
 //! methods below are the original interface, kept for the callers that have not moved
-//! to [`crate::brain::Brain`] yet; they prepare the configuration on every call
-//! ([`crate::rules::Prepared`]), where [`crate::rules::RulesBrain`] prepares it once.
+//! to [`crate::brain::Brain`] yet; they prepare on every call the parts of the
+//! configuration a turn uses ([`crate::rules::Prepared`]), where
+//! [`crate::rules::RulesBrain`] prepares all of it once. The rules are the same either
+//! way, and so are the words: `RulesBrain` runs on the methods here.
 //!
 //! A turn runs in two steps so that tools (HTTP calls the engine does not make itself)
 //! can run between them:
@@ -16,6 +18,10 @@
 //!    to [`Session::tool_result`].
 //! 3. [`Session::respond`] picks what to ask next (the next missing field, "anything
 //!    else?", or the closing) and returns the [`Reply`].
+//!
+//! Besides the caller's words, a turn may start with silence ([`Session::silence`],
+//! also what words without a word in them are), a hang-up ([`Session::hang_up`]) or a
+//! recorded message ([`Session::recorded_message`]).
 //!
 //! Everything is deterministic and offline; the state serialises to JSON so that any
 //! node can carry a call on from the store.
