@@ -145,8 +145,9 @@ pub trait Brain: Send + Sync {
 
     /// Tools (by name) that already ran for this call in an earlier attempt at this
     /// step whose result was not stored (a write that lost a race): they are marked
-    /// called, so that they do not run twice.
-    fn tools_ran(&self, state: &mut State, names: &[&str]);
+    /// called, so that they do not run twice. Returns those that were not marked
+    /// already (whose runs the call record lacks).
+    fn tools_ran(&self, state: &mut State, names: &[&str]) -> Vec<String>;
 
     /// The last step of a turn: what the receptionist says, the field it awaits, and
     /// every action the turn took.
@@ -248,7 +249,7 @@ pub enum Need {
 }
 
 /// What the receptionist says back, and what the turn did.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Reply {
     /// The words, as text and as sentences (for streaming). Derefs to the text and
     /// compares with `&str`.

@@ -176,8 +176,8 @@ impl Brain for RulesBrain {
         state.session_mut().defer_tools(ids);
     }
 
-    fn tools_ran(&self, state: &mut State, names: &[&str]) {
-        state.session_mut().tools_ran(names);
+    fn tools_ran(&self, state: &mut State, names: &[&str]) -> Vec<String> {
+        state.session_mut().tools_ran(names)
     }
 
     fn respond(&self, state: &mut State, mut turn: Turn) -> Reply {

@@ -910,13 +910,16 @@ impl Session {
     }
 
     /// Marks tools as called without handing them out (they ran in an earlier pass
-    /// whose write was lost).
-    pub fn tools_ran(&mut self, names: &[&str]) {
+    /// whose write was lost); returns those not marked before.
+    pub fn tools_ran(&mut self, names: &[&str]) -> Vec<String> {
+        let mut marked = Vec::new();
         for n in names {
             if !self.tools_called.iter().any(|t| t == n) {
                 self.tools_called.push((*n).to_owned());
+                marked.push((*n).to_owned());
             }
         }
+        marked
     }
 }
 

@@ -263,7 +263,7 @@ fn tools_are_handed_out_answered_and_deferred() {
 
     // A pass whose write was lost ran it: the next pass marks it and runs nothing.
     let mut fresh = stored(&state);
-    brain.tools_ran(&mut fresh, &["notify"]);
+    assert_eq!(brain.tools_ran(&mut fresh, &["notify", "lookup"]), ["notify"]);
     let mut t = brain.hear(&mut fresh, Input::HangUp(EndReason::CallerHangup));
     assert_eq!(brain.next(&mut fresh, &mut t), Need::Nothing);
 }
