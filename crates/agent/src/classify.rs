@@ -12,10 +12,14 @@
 //! - when nothing scores, a caller who said something substantive gets the catch-all
 //!   type (one without keywords described as "any other question", or named like
 //!   `general_inquiry`, `other`), if the agent has one.
+//!
+//! [`Types`] holds what the scoring needs from an agent's call types, split and stemmed
+//! once per configuration (keywords, description words, which type handles prices,
+//! the catch-all and the primary type); the free functions build it on every call.
 
 use frontdesk_core::agent::config::{CallAction, CallType};
 
-use crate::nlu::{Words, is_question, is_stop};
+use crate::nlu::{Words, is_question, is_stop, phrases};
 
 /// Words that speak of price.
 const PRICE: &[&str] = &[
@@ -125,14 +129,34 @@ fn negated(w: &Words, pos: usize) -> bool {
     })
 }
 
-fn keyword_score(w: &Words, keywords: &[String]) -> f64 {
+/// One call type, prepared for scoring.
+#[derive(Debug, Clone)]
+struct Prepared {
+    /// Its keywords as words (empty ones left out).
+    keywords: Vec<Words>,
+    /// The telling words of its description (stems, no generic or short words, each
+    /// once).
+    description: Vec<String>,
+    action: Option<CallAction>,
+}
+
+/// An agent's call types, prepared once for scoring (see the module documentation).
+#[derive(Debug, Clone)]
+pub struct Types {
+    types: Vec<Prepared>,
+    /// The type that handles prices, if any.
+    price_type: Option<usize>,
+    /// The catch-all type, if any.
+    general: Option<usize>,
+    /// The primary type: the first that neither acts at once nor catches all (else the
+    /// catch-all).
+    primary: Option<usize>,
+}
+
+fn keyword_score(w: &Words, keywords: &[Words]) -> f64 {
     let mut s = 0.0;
-    for k in keywords {
-        let kw = Words::new(k);
-        if kw.is_empty() {
-            continue;
-        }
-        if w.find_all(&kw).into_iter().any(|p| !negated(w, p)) {
+    for kw in keywords {
+        if w.find_all(kw).into_iter().any(|p| !negated(w, p)) {
             s += 2.0 + 0.5 * (kw.len() as f64 - 1.0);
         } else if kw.len() > 1 {
             // "severe pain" when the caller says "the pain is unbearable": the head word
@@ -147,64 +171,130 @@ fn keyword_score(w: &Words, keywords: &[String]) -> f64 {
     s
 }
 
-fn description_score(w: &Words, description: &str) -> f64 {
+fn description_words(description: &str) -> Vec<String> {
     let d = Words::new(description);
-    let mine: Vec<&str> = w.content().collect();
-    let mut hits = 0;
-    let mut seen = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
     for word in d.content() {
-        if GENERIC.contains(&word) || seen.contains(&word) || word.len() < 3 {
+        if GENERIC.contains(&word) || seen.iter().any(|s| s == word) || word.len() < 3 {
             continue;
         }
-        seen.push(word);
-        if mine.contains(&word) {
-            hits += 1;
-        }
+        seen.push(word.to_owned());
     }
-    f64::from(hits) * 0.6
+    seen
+}
+
+fn description_score(w: &Words, description: &[String]) -> f64 {
+    let mine: Vec<&str> = w.content().collect();
+    let hits = description.iter().filter(|word| mine.contains(&word.as_str())).count();
+    hits as f64 * 0.6
 }
 
 fn handles_price(t: &CallType) -> bool {
     let text = format!("{} {}", t.keywords.join(" "), t.description);
     let w = Words::new(&text);
-    PRICE.iter().any(|p| w.has(p))
+    phrases!(PRICE).any_in(&w)
+}
+
+impl Types {
+    pub fn new(types: &[CallType]) -> Self {
+        let general = catch_all(types);
+        let primary = types
+            .iter()
+            .enumerate()
+            .find(|(i, t)| t.action.is_none() && Some(*i) != general)
+            .map(|(i, _)| i)
+            .or(general);
+        Self {
+            types: types
+                .iter()
+                .map(|t| Prepared {
+                    keywords: t
+                        .keywords
+                        .iter()
+                        .map(|k| Words::new(k))
+                        .filter(|k| !k.is_empty())
+                        .collect(),
+                    description: description_words(&t.description),
+                    action: t.action,
+                })
+                .collect(),
+            price_type: types.iter().position(handles_price),
+            general,
+            primary,
+        }
+    }
+
+    /// The catch-all type, if the agent has one.
+    pub fn catch_all(&self) -> Option<usize> {
+        self.general
+    }
+
+    /// Scores every type against the utterance.
+    pub fn score(&self, text: &str) -> Scores {
+        let w = Words::new(text);
+        let mitigated = phrases!(MITIGATING).any_in(&w);
+        let pricing = phrases!(PRICE).any_in(&w);
+        let price_type = self.price_type;
+        let question = is_question(text);
+        let general = self.general;
+        let mut scores: Vec<(usize, f64)> = self
+            .types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let mut s = keyword_score(&w, &t.keywords) + description_score(&w, &t.description);
+                if t.action == Some(CallAction::Transfer) && mitigated {
+                    s *= 0.3;
+                }
+                if pricing {
+                    if Some(i) == price_type {
+                        s += 2.0;
+                    } else if price_type.is_none() && question {
+                        s *= 0.5;
+                    }
+                }
+                (i, s)
+            })
+            .collect();
+        if pricing
+            && price_type.is_none()
+            && question
+            && let Some(g) = general
+            && let Some(e) = scores.iter_mut().find(|e| e.0 == g)
+        {
+            e.1 += 1.5;
+        }
+        Scores { scores }
+    }
+
+    /// The type of a call from its opening words: see [`classify`].
+    pub fn classify(&self, text: &str) -> Option<usize> {
+        let scores = self.score(text);
+        if let Some(i) = scores.best(1.0) {
+            return Some(i);
+        }
+        let w = Words::new(text);
+        if is_question(text) {
+            return self.general;
+        }
+        if w.content().count() >= 3 {
+            return self.primary;
+        }
+        (w.content().count() >= 2).then_some(self.general).flatten()
+    }
+
+    /// A type that acts at once: see [`urgent`].
+    pub fn urgent(&self, text: &str, strict: bool) -> Option<usize> {
+        let scores = self.score(text);
+        let need = if strict { 4.0 } else { 2.0 };
+        let i = scores.best(need)?;
+        (self.types[i].action == Some(CallAction::Transfer)).then_some(i)
+    }
 }
 
 /// Scores every type against the utterance.
 pub fn score(types: &[CallType], text: &str) -> Scores {
-    let w = Words::new(text);
-    let mitigated = MITIGATING.iter().any(|p| w.has(p));
-    let pricing = PRICE.iter().any(|p| w.has(p));
-    let price_type = types.iter().position(handles_price);
-    let question = is_question(text);
-    let general = catch_all(types);
-    let mut scores: Vec<(usize, f64)> = types
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let mut s = keyword_score(&w, &t.keywords) + description_score(&w, &t.description);
-            if t.action == Some(CallAction::Transfer) && mitigated {
-                s *= 0.3;
-            }
-            if pricing {
-                if Some(i) == price_type {
-                    s += 2.0;
-                } else if price_type.is_none() && question {
-                    s *= 0.5;
-                }
-            }
-            (i, s)
-        })
-        .collect();
-    if pricing
-        && price_type.is_none()
-        && question
-        && let Some(g) = general
-        && let Some(e) = scores.iter_mut().find(|e| e.0 == g)
-    {
-        e.1 += 1.5;
-    }
-    Scores { scores }
+    Types::new(types).score(text)
 }
 
 impl Scores {
@@ -223,33 +313,13 @@ impl Scores {
 /// words no type lists, the agent's primary type (the first one that neither acts at
 /// once nor catches all: businesses list their main kind of call first).
 pub fn classify(types: &[CallType], text: &str) -> Option<usize> {
-    let scores = score(types, text);
-    if let Some(i) = scores.best(1.0) {
-        return Some(i);
-    }
-    let w = Words::new(text);
-    if is_question(text) {
-        return catch_all(types);
-    }
-    if w.content().count() >= 3 {
-        let general = catch_all(types);
-        return types
-            .iter()
-            .enumerate()
-            .find(|(i, t)| t.action.is_none() && Some(*i) != general)
-            .map(|(i, _)| i)
-            .or(general);
-    }
-    (w.content().count() >= 2).then(|| catch_all(types)).flatten()
+    Types::new(types).classify(text)
 }
 
 /// A type that acts at once (transfer or message) and that this utterance, said in
 /// the middle of a call, clearly calls for.
 pub fn urgent(types: &[CallType], text: &str, strict: bool) -> Option<usize> {
-    let scores = score(types, text);
-    let need = if strict { 4.0 } else { 2.0 };
-    let i = scores.best(need)?;
-    (types[i].action == Some(CallAction::Transfer)).then_some(i)
+    Types::new(types).urgent(text, strict)
 }
 
 #[cfg(test)]

@@ -7,13 +7,20 @@
 //! phone, `<field label> is` for any field (`my date of birth is ...`), and, for enum
 //! fields, an option said word for word. The utterance is cut into segments at those cues
 //! so that each normaliser sees only its own part.
+//!
+//! [`Fields`] holds what this needs from an agent's fields (each field's cue phrases,
+//! spoken label, the distinctive words of its options), computed once per
+//! configuration; the free functions build it on every call.
+
+use std::sync::OnceLock;
 
 use frontdesk_core::agent::config::{AgentConfig, FieldSpec};
 use frontdesk_core::fields::spoken;
-use frontdesk_core::fields::{Context, FieldType, normalize, option_mentioned};
+use frontdesk_core::fields::{Context, EnumOptions, FieldType, normalize};
 use serde_json::Value;
 
 use crate::nlu::Words;
+use crate::speech;
 
 /// A cue: where it starts and where its value starts (byte offsets in the lower-cased
 /// text), and the field it introduces.
@@ -189,7 +196,7 @@ fn label(f: &FieldSpec) -> String {
     f.field.replace('_', " ").to_lowercase()
 }
 
-fn cues(lower: &str, fields: &[FieldSpec]) -> Vec<Cue> {
+fn cues(lower: &str, fields: &Fields) -> Vec<Cue> {
     let mut out: Vec<Cue> = Vec::new();
     let mut push = |at: usize, len: usize, field: usize| {
         let mut value_at = at + len;
@@ -199,29 +206,16 @@ fn cues(lower: &str, fields: &[FieldSpec]) -> Vec<Cue> {
         }
         out.push(Cue { at, value_at, field });
     };
-    for (i, f) in fields.iter().enumerate() {
-        let list: &[&str] = match f.kind {
-            FieldType::Name => NAME_CUES,
-            FieldType::Email => EMAIL_CUES,
-            FieldType::Phone => PHONE_CUES,
-            _ => &[],
-        };
-        for c in list {
+    for (i, f) in fields.fields.iter().enumerate() {
+        for c in &f.cues {
             for at in find_all(lower, c) {
                 push(at, c.len(), i);
-            }
-        }
-        let l = label(f);
-        for suffix in [" is", "'s", " was", " would be", " will be"] {
-            let phrase = format!("{l}{suffix}");
-            for at in find_all(lower, &phrase) {
-                push(at, phrase.len(), i);
             }
         }
     }
     // An address with @ anywhere is an email cue of its own, and so is one said aloud
     // ("b carter at gmail dot com"): it starts with its clause.
-    if let Some(i) = fields.iter().position(|f| f.kind == FieldType::Email) {
+    if let Some(i) = fields.email {
         if let Some(at_sign) = lower.find('@') {
             let start = lower[..at_sign].rfind(char::is_whitespace).map_or(0, |p| p + 1);
             push(start, 0, i);
@@ -259,7 +253,7 @@ fn segment<'a>(text: &'a str, cues: &[Cue], k: usize, kind: &FieldType) -> &'a s
     ) {
         // A name ends with its clause: "Priya Patel, I'd like an estimate".
         let rest = &text[c.value_at..end];
-        if let Some(p) = rest.find(['?', '!', ';']).or_else(|| sentence_end(rest)) {
+        if let Some(p) = rest.find(['?', '!', ';']).or_else(|| speech::first_period_end(rest)) {
             end = c.value_at + p;
         }
     } else if *kind == FieldType::Email {
@@ -269,7 +263,7 @@ fn segment<'a>(text: &'a str, cues: &[Cue], k: usize, kind: &FieldType) -> &'a s
         if let Some(mark) = lower.find('@').or_else(|| lower.find(" dot "))
             && let Some(p) = rest[mark..]
                 .find([',', '?', '!', ';'])
-                .or_else(|| sentence_end(&rest[mark..]))
+                .or_else(|| speech::first_period_end(&rest[mark..]))
         {
             end = c.value_at + mark + p;
         }
@@ -277,18 +271,6 @@ fn segment<'a>(text: &'a str, cues: &[Cue], k: usize, kind: &FieldType) -> &'a s
         end = c.value_at + p;
     }
     text.get(c.value_at..end).unwrap_or("")
-}
-
-fn sentence_end(s: &str) -> Option<usize> {
-    s.char_indices()
-        .find(|&(i, ch)| {
-            ch == '.' && s[i + 1..].chars().next().is_none_or(char::is_whitespace) && {
-                // "Dr. Shah", "Ms. Harper": not a sentence end.
-                let before: String = s[..i].chars().rev().take_while(|c| c.is_alphabetic()).collect();
-                !matches!(before.as_str(), "rd" | "rm" | "srm" | "sm" | "tps" | "rj" | "rs")
-            }
-        })
-        .map(|(i, _)| i)
 }
 
 /// Whether the words after a weak name cue ("this is", "I'm") can start a name.
@@ -311,6 +293,237 @@ fn capitalised(seg: &str) -> bool {
         .is_some_and(char::is_uppercase)
 }
 
+/// One field, prepared for extraction.
+#[derive(Debug, Clone)]
+struct Prepared {
+    spec: FieldSpec,
+    /// Its cue phrases, in the order they are searched: the cues of its type, then its
+    /// label with "is", "'s", "was", "would be", "will be".
+    cues: Vec<String>,
+    /// A text field named like an address.
+    addressy: bool,
+    /// For a number field: the stem of its label's last word.
+    head: Option<String>,
+    /// For an enum field: its options, prepared on first use.
+    options: OnceLock<Option<Options>>,
+}
+
+/// An enum field's options, prepared.
+#[derive(Debug, Clone)]
+struct Options {
+    /// Each option's distinctive words (those no other option has).
+    distinctive: Vec<Vec<String>>,
+    /// The options, read for matching.
+    read: EnumOptions,
+}
+
+impl Prepared {
+    fn options(&self) -> Option<&Options> {
+        self.options
+            .get_or_init(|| match &self.spec.kind {
+                FieldType::Enum { options } => Some(Options {
+                    distinctive: distinctive_words(options),
+                    read: EnumOptions::new(options),
+                }),
+                _ => None,
+            })
+            .as_ref()
+    }
+}
+
+/// An agent's fields, prepared once for extraction (see the module documentation).
+#[derive(Debug, Clone)]
+pub struct Fields {
+    fields: Vec<Prepared>,
+    /// The first email field.
+    email: Option<usize>,
+}
+
+/// The distinctive words of each option: those of four letters or more, not vague,
+/// that no other option has.
+fn distinctive_words(options: &[String]) -> Vec<Vec<String>> {
+    let stems: Vec<Vec<String>> = options
+        .iter()
+        .map(|o| Words::new(o).content().map(str::to_owned).collect())
+        .collect();
+    stems
+        .iter()
+        .map(|mine| {
+            mine.iter()
+                .filter(|w| w.len() >= 4 && !VAGUE.contains(&w.as_str()))
+                .filter(|w| stems.iter().filter(|s| s.contains(w)).count() == 1)
+                .cloned()
+                .collect()
+        })
+        .collect()
+}
+
+impl Fields {
+    pub fn new(fields: &[FieldSpec]) -> Self {
+        let fields: Vec<Prepared> = fields
+            .iter()
+            .map(|f| {
+                let list: &[&str] = match f.kind {
+                    FieldType::Name => NAME_CUES,
+                    FieldType::Email => EMAIL_CUES,
+                    FieldType::Phone => PHONE_CUES,
+                    _ => &[],
+                };
+                let l = label(f);
+                let mut cues: Vec<String> = list.iter().map(|c| (*c).to_owned()).collect();
+                for suffix in [" is", "'s", " was", " would be", " will be"] {
+                    cues.push(format!("{l}{suffix}"));
+                }
+                let addressy = ["address", "location", "street", "property"]
+                    .iter()
+                    .any(|a| l.contains(a));
+                let head = (f.kind == FieldType::Number)
+                    .then(|| Words::new(&l).stems.last().cloned())
+                    .flatten();
+                Prepared {
+                    spec: f.clone(),
+                    cues,
+                    addressy,
+                    head,
+                    options: OnceLock::new(),
+                }
+            })
+            .collect();
+        let email = fields.iter().position(|f| f.spec.kind == FieldType::Email);
+        Self { fields, email }
+    }
+
+    /// Prepares now what is otherwise prepared on first use (enum options).
+    pub fn prepare_all(&self) {
+        for f in &self.fields {
+            f.options();
+        }
+    }
+
+    /// Fields volunteered in `text`: see [`volunteered`].
+    pub fn volunteered(
+        &self,
+        text: &str,
+        ctx: &Context,
+        done: &dyn Fn(&str) -> bool,
+        enums: bool,
+    ) -> Vec<(String, Value)> {
+        let lower = text.to_lowercase().replace('\u{2019}', "'");
+        if lower.len() != text.len() {
+            return Vec::new();
+        }
+        let fields = &self.fields;
+        let cues = cues(&lower, self);
+        let mut out: Vec<(String, Value)> = Vec::new();
+        for (k, c) in cues.iter().enumerate() {
+            let f = &fields[c.field].spec;
+            if done(&f.field) || out.iter().any(|(n, _)| *n == f.field) {
+                continue;
+            }
+            let seg = segment(text, &cues, k, &f.kind);
+            let cue = lower[c.at..c.value_at.min(lower.len())].trim();
+            if f.kind == FieldType::Name && matches!(cue, "this is" | "i'm" | "i am") && !plausible_name(seg) {
+                continue;
+            }
+            // "I'm locked out": after "I'm", only a capitalised name counts.
+            if f.kind == FieldType::Name && matches!(cue, "i'm" | "i am") && !capitalised(seg) {
+                continue;
+            }
+            if let Some(v) = normalize(&f.kind, seg, ctx) {
+                out.push((f.field.clone(), v));
+            }
+        }
+        // "I'm at 42 Cedar Court": a street address, for a text field named like one.
+        for p in fields {
+            let f = &p.spec;
+            if f.kind != FieldType::String || !p.addressy || done(&f.field) || out.iter().any(|(n, _)| *n == f.field) {
+                continue;
+            }
+            if let Some(a) = street_address(text) {
+                out.push((f.field.clone(), Value::String(a)));
+            }
+        }
+        // "two bedroom apartments": a number right before a number field's label.
+        let words = Words::new(text);
+        for p in fields {
+            let f = &p.spec;
+            if f.kind != FieldType::Number || done(&f.field) || out.iter().any(|(n, _)| *n == f.field) {
+                continue;
+            }
+            let Some(head) = &p.head else { continue };
+            let hit =
+                (1..words.len()).find(|&i| words.stems[i] == *head && spoken::number_at(&words.raw, i - 1).is_some());
+            if let Some(i) = hit
+                && let Some(v) = normalize(&f.kind, &words.raw[i - 1], ctx)
+            {
+                out.push((f.field.clone(), v));
+            }
+        }
+        if enums {
+            for p in fields {
+                let f = &p.spec;
+                if let FieldType::Enum { options } = &f.kind
+                    && !done(&f.field)
+                    && !out.iter().any(|(n, _)| *n == f.field)
+                    && let Some(prepared) = p.options()
+                    && let Some(o) = prepared
+                        .read
+                        .mentioned(text)
+                        .or_else(|| distinctive_option(&words, options, &prepared.distinctive))
+                {
+                    out.push((f.field.clone(), Value::String(o)));
+                }
+            }
+        }
+        out
+    }
+
+    /// The value of the field `spec` in `text` ([`normalize`]), with an enum field's
+    /// options as prepared.
+    pub fn normalize(&self, spec: &FieldSpec, text: &str, ctx: &Context) -> Option<Value> {
+        let prepared = self
+            .fields
+            .iter()
+            .find(|p| p.spec.field == spec.field && p.spec.kind == spec.kind)
+            .and_then(Prepared::options);
+        match prepared {
+            Some(options) => options.read.option(text).map(Value::String),
+            None => normalize(&spec.kind, text, ctx),
+        }
+    }
+
+    /// The part of an answer to `field` that is not another field's: see
+    /// [`answer_part`].
+    pub fn answer_part<'a>(&self, field: &str, text: &'a str) -> &'a str {
+        let lower = text.to_lowercase().replace('\u{2019}', "'");
+        if lower.len() != text.len() {
+            return text;
+        }
+        let cues = cues(&lower, self);
+        let own = self.fields.iter().position(|f| f.spec.field == field);
+        // Cut before the first strong cue of another field that is not at the very start.
+        let cut = cues
+            .iter()
+            .filter(|c| Some(c.field) != own && c.at > 0)
+            .filter(|c| {
+                let cue = lower[c.at..c.value_at.min(lower.len())].trim();
+                !matches!(cue, "this is" | "i'm" | "i am" | "")
+            })
+            .map(|c| c.at)
+            .next();
+        match cut {
+            Some(at) => {
+                let head = &text[..at];
+                let trim = |s: &'a str| s.trim_end_matches(|c: char| c.is_whitespace() || c == ',');
+                let trimmed = trim(head);
+                let trimmed = trim(trimmed.strip_suffix(" and").unwrap_or(trimmed));
+                if trimmed.trim().is_empty() { text } else { trimmed }
+            }
+            None => text,
+        }
+    }
+}
+
 /// Fields volunteered in `text`, skipping those `done` says are settled. With `enums`,
 /// enum options said word for word count too (for openings, not for answers to other
 /// questions, where "monday" may belong to something else).
@@ -321,71 +534,7 @@ pub fn volunteered(
     done: &dyn Fn(&str) -> bool,
     enums: bool,
 ) -> Vec<(String, Value)> {
-    let lower = text.to_lowercase().replace('\u{2019}', "'");
-    if lower.len() != text.len() {
-        return Vec::new();
-    }
-    let fields = &cfg.data_to_collect;
-    let cues = cues(&lower, fields);
-    let mut out: Vec<(String, Value)> = Vec::new();
-    for (k, c) in cues.iter().enumerate() {
-        let f = &fields[c.field];
-        if done(&f.field) || out.iter().any(|(n, _)| *n == f.field) {
-            continue;
-        }
-        let seg = segment(text, &cues, k, &f.kind);
-        let cue = lower[c.at..c.value_at.min(lower.len())].trim();
-        if f.kind == FieldType::Name && matches!(cue, "this is" | "i'm" | "i am") && !plausible_name(seg) {
-            continue;
-        }
-        // "I'm locked out": after "I'm", only a capitalised name counts.
-        if f.kind == FieldType::Name && matches!(cue, "i'm" | "i am") && !capitalised(seg) {
-            continue;
-        }
-        if let Some(v) = normalize(&f.kind, seg, ctx) {
-            out.push((f.field.clone(), v));
-        }
-    }
-    // "I'm at 42 Cedar Court": a street address, for a text field named like one.
-    for f in fields {
-        let l = label(f);
-        let addressy = ["address", "location", "street", "property"]
-            .iter()
-            .any(|a| l.contains(a));
-        if f.kind != FieldType::String || !addressy || done(&f.field) || out.iter().any(|(n, _)| *n == f.field) {
-            continue;
-        }
-        if let Some(a) = street_address(text) {
-            out.push((f.field.clone(), Value::String(a)));
-        }
-    }
-    // "two bedroom apartments": a number right before a number field's label.
-    let words = Words::new(text);
-    for f in fields {
-        if f.kind != FieldType::Number || done(&f.field) || out.iter().any(|(n, _)| *n == f.field) {
-            continue;
-        }
-        let label = Words::new(&label(f));
-        let Some(head) = label.stems.last() else { continue };
-        let hit = (1..words.len()).find(|&i| words.stems[i] == *head && spoken::number_at(&words.raw, i - 1).is_some());
-        if let Some(i) = hit
-            && let Some(v) = normalize(&f.kind, &words.raw[i - 1], ctx)
-        {
-            out.push((f.field.clone(), v));
-        }
-    }
-    if enums {
-        for f in fields {
-            if let FieldType::Enum { options } = &f.kind
-                && !done(&f.field)
-                && !out.iter().any(|(n, _)| *n == f.field)
-                && let Some(o) = option_mentioned(text, options).or_else(|| distinctive_option(&words, options))
-            {
-                out.push((f.field.clone(), Value::String(o)));
-            }
-        }
-    }
-    out
+    Fields::new(&cfg.data_to_collect).volunteered(text, ctx, done, enums)
 }
 
 const STREET: &[&str] = &[
@@ -448,26 +597,19 @@ const VAGUE: &[&str] = &["other", "none", "something", "else", "general", "misc"
 /// The one option whose distinctive words (those no other option has) the caller said:
 /// "my furnace is banging" names `furnace repair` among `air conditioning repair`,
 /// `furnace repair`, `leak repair`; a word counts when it shares its first five letters
-/// with the option's ("plumber" for `plumbing`).
-fn distinctive_option(words: &Words, options: &[String]) -> Option<String> {
-    let stems: Vec<Vec<String>> = options
-        .iter()
-        .map(|o| Words::new(o).content().map(str::to_owned).collect())
-        .collect();
+/// with the option's ("plumber" for `plumbing`). `distinctive` holds each option's
+/// distinctive words ([`distinctive_words`]).
+fn distinctive_option(words: &Words, options: &[String], distinctive: &[Vec<String>]) -> Option<String> {
     let said = |x: &str| {
         words.stems.iter().enumerate().any(|(i, w)| {
             let same = w == x || (w.len() >= 5 && x.len() >= 5 && w[..5] == x[..5] && w.is_ascii() && x.is_ascii());
             same && !(i > 0 && matches!(words.raw[i - 1].as_str(), "not" | "no" | "other"))
         })
     };
-    let mut hits = options.iter().zip(&stems).filter(|(_, mine)| {
-        let distinctive: Vec<&String> = mine
-            .iter()
-            .filter(|w| w.len() >= 4 && !VAGUE.contains(&w.as_str()))
-            .filter(|w| stems.iter().filter(|s| s.contains(w)).count() == 1)
-            .collect();
-        !distinctive.is_empty() && distinctive.iter().all(|w| said(w))
-    });
+    let mut hits = options
+        .iter()
+        .zip(distinctive)
+        .filter(|(_, mine)| !mine.is_empty() && mine.iter().all(|w| said(w)));
     let first = hits.next()?;
     hits.next().is_none().then(|| first.0.clone())
 }
@@ -475,32 +617,7 @@ fn distinctive_option(words: &Words, options: &[String]) -> Option<String> {
 /// The part of an answer to `field` that is not introduced as another field's value:
 /// "It's John Smith, and my email is john@x.com" -> "It's John Smith, and".
 pub fn answer_part<'a>(cfg: &AgentConfig, field: &str, text: &'a str) -> &'a str {
-    let lower = text.to_lowercase().replace('\u{2019}', "'");
-    if lower.len() != text.len() {
-        return text;
-    }
-    let cues = cues(&lower, &cfg.data_to_collect);
-    let own = cfg.data_to_collect.iter().position(|f| f.field == field);
-    // Cut before the first strong cue of another field that is not at the very start.
-    let cut = cues
-        .iter()
-        .filter(|c| Some(c.field) != own && c.at > 0)
-        .filter(|c| {
-            let cue = lower[c.at..c.value_at.min(lower.len())].trim();
-            !matches!(cue, "this is" | "i'm" | "i am" | "")
-        })
-        .map(|c| c.at)
-        .next();
-    match cut {
-        Some(at) => {
-            let head = &text[..at];
-            let trim = |s: &'a str| s.trim_end_matches(|c: char| c.is_whitespace() || c == ',');
-            let trimmed = trim(head);
-            let trimmed = trim(trimmed.strip_suffix(" and").unwrap_or(trimmed));
-            if trimmed.trim().is_empty() { text } else { trimmed }
-        }
-        None => text,
-    }
+    Fields::new(&cfg.data_to_collect).answer_part(field, text)
 }
 
 #[cfg(test)]

@@ -6,13 +6,17 @@
 //! words it covers best, weighting rare words over common ones, when at least half of
 //! the entry's question weight is covered or a rare topic word matches. Business details
 //! answer the usual questions no entry covers (hours, website, booking).
+//!
+//! [`Index`] holds the entries' words, their weights and synonym expansions, computed
+//! once per configuration; the free functions build it on every call.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use frontdesk_core::agent::config::{BusinessInfo, KnowledgeEntry};
 
-use crate::nlu::{Words, is_question};
+use crate::nlu::{Words, is_question, phrases};
+pub use crate::speech::sentences;
 
 /// Groups of words that ask about the same thing.
 const SYNONYMS: &[&[&str]] = &[
@@ -149,43 +153,123 @@ impl<'a> Weights<'a> {
     }
 }
 
-/// The best entry for a question, if one fits.
-pub fn lookup(entries: &[KnowledgeEntry], text: &str) -> Option<usize> {
-    if entries.is_empty() {
-        return None;
-    }
-    let direct = content(text);
-    let said: HashSet<String> = direct.iter().flat_map(|w| expand(w)).collect();
-    let docs: Vec<Vec<String>> = entries.iter().map(|e| content(&e.question)).collect();
-    let weights = Weights::new(&docs);
-    let mut best: Option<(usize, f64)> = None;
-    for (i, (e, doc)) in entries.iter().zip(&docs).enumerate() {
-        if doc.is_empty() {
-            continue;
+/// One entry, prepared for lookups.
+#[derive(Debug, Clone)]
+struct Doc {
+    /// The content stems of its question (consecutive repeats dropped).
+    words: Vec<String>,
+    /// The weight of each word.
+    weights: Vec<f64>,
+    /// The synonym expansion of each word.
+    expanded: Vec<Vec<String>>,
+    /// The sum of the weights.
+    total: f64,
+    /// The content stems of its answer.
+    answer: Vec<String>,
+}
+
+/// An agent's knowledge entries and business details, prepared once for answering
+/// questions (see the module documentation).
+#[derive(Debug, Clone)]
+pub struct Index {
+    entries: Vec<KnowledgeEntry>,
+    docs: Vec<Doc>,
+    business: BusinessInfo,
+}
+
+impl Index {
+    pub fn new(entries: &[KnowledgeEntry], business: &BusinessInfo) -> Self {
+        let questions: Vec<Vec<String>> = entries.iter().map(|e| content(&e.question)).collect();
+        let weights = Weights::new(&questions);
+        let docs = entries
+            .iter()
+            .zip(&questions)
+            .map(|(e, words)| {
+                let w: Vec<f64> = words.iter().map(|x| weights.of(x)).collect();
+                Doc {
+                    total: w.iter().sum(),
+                    weights: w,
+                    expanded: words.iter().map(|x| expand(x)).collect(),
+                    words: words.clone(),
+                    answer: content(&e.answer),
+                }
+            })
+            .collect();
+        Self {
+            entries: entries.to_vec(),
+            docs,
+            business: business.clone(),
         }
-        let total: f64 = doc.iter().map(|w| weights.of(w)).sum();
-        let mut covered = 0.0;
-        for w in doc {
-            if direct.contains(w) {
-                covered += weights.of(w);
-            } else if expand(w).iter().any(|x| said.contains(x)) {
-                covered += 0.7 * weights.of(w);
+    }
+
+    /// The best entry for a question, if one fits.
+    pub fn lookup(&self, text: &str) -> Option<usize> {
+        if self.docs.is_empty() {
+            return None;
+        }
+        let direct = content(text);
+        let said: HashSet<String> = direct.iter().flat_map(|w| expand(w)).collect();
+        let mut best: Option<(usize, f64)> = None;
+        for (i, doc) in self.docs.iter().enumerate() {
+            if doc.words.is_empty() {
+                continue;
+            }
+            let mut covered = 0.0;
+            for ((w, weight), expanded) in doc.words.iter().zip(&doc.weights).zip(&doc.expanded) {
+                if direct.contains(w) {
+                    covered += weight;
+                } else if expanded.iter().any(|x| said.contains(x)) {
+                    covered += 0.7 * weight;
+                }
+            }
+            // The answer's own words help a little ("do you take Aetna" ~ "...Aetna...").
+            let telling: Vec<&String> = direct
+                .iter()
+                .filter(|w| w.len() > 3 && !doc.words.contains(w))
+                .collect();
+            let bonus = if telling.is_empty() {
+                0.0
+            } else {
+                telling.iter().filter(|w| doc.answer.contains(w)).count() as f64 * 0.3
+            };
+            let ratio = covered / doc.total + bonus;
+            if ratio >= 0.6 && best.is_none_or(|b| ratio > b.1) {
+                best = Some((i, ratio));
             }
         }
-        // The answer's own words help a little ("do you take Aetna" ~ "...Aetna...").
-        let telling: Vec<&String> = direct.iter().filter(|w| w.len() > 3 && !doc.contains(w)).collect();
-        let bonus = if telling.is_empty() {
-            0.0
-        } else {
-            let answer: Vec<String> = content(&e.answer);
-            telling.iter().filter(|w| answer.contains(w)).count() as f64 * 0.3
-        };
-        let ratio = covered / total + bonus;
-        if ratio >= 0.6 && best.is_none_or(|b| ratio > b.1) {
-            best = Some((i, ratio));
+        best.map(|b| b.0)
+    }
+
+    /// The answer to the questions in `text`: see [`answer`].
+    pub fn answer(&self, text: &str) -> Option<String> {
+        answer_with(|| self, text)
+    }
+}
+
+/// [`Index::answer`], with the index fetched only once a sentence is a question.
+pub(crate) fn answer_with<'a>(index: impl Fn() -> &'a Index, text: &str) -> Option<String> {
+    let mut answers: Vec<String> = Vec::new();
+    for sentence in sentences(text) {
+        if !is_question(sentence) {
+            continue;
+        }
+        let index = index();
+        let a = index
+            .lookup(sentence)
+            .map(|i| index.entries[i].answer.clone())
+            .or_else(|| business_answer(&index.business, sentence));
+        if let Some(a) = a
+            && !answers.contains(&a)
+        {
+            answers.push(a);
         }
     }
-    best.map(|b| b.0)
+    (!answers.is_empty()).then(|| answers.join(" "))
+}
+
+/// The best entry for a question, if one fits.
+pub fn lookup(entries: &[KnowledgeEntry], text: &str) -> Option<usize> {
+    Index::new(entries, &BusinessInfo::default()).lookup(text)
 }
 
 /// An answer from the business details for the usual questions: opening hours,
@@ -193,30 +277,32 @@ pub fn lookup(entries: &[KnowledgeEntry], text: &str) -> Option<usize> {
 pub fn business_answer(business: &BusinessInfo, text: &str) -> Option<String> {
     let w = Words::new(text);
     if let Some(hours) = &business.hours
-        && (w.has_any(&[
+        && phrases!(&[
             "hours",
             "what time",
             "when are you open",
             "are you open",
             "when do you open",
             "when do you close",
-        ]))
+        ])
+        .any_in(&w)
     {
         return Some(format!("Our hours are {hours}."));
     }
     if let Some(url) = &business.booking_url
-        && w.has_any(&[
+        && phrases!(&[
             "book online",
             "online booking",
             "schedule online",
             "booking link",
             "book myself",
         ])
+        .any_in(&w)
     {
         return Some(format!("You can book online at {url}."));
     }
     if let Some(url) = &business.website
-        && w.has_any(&["website", "web site", "web page", "online"])
+        && phrases!(&["website", "web site", "web page", "online"]).any_in(&w)
     {
         return Some(format!("Our website is {url}."));
     }
@@ -227,46 +313,7 @@ pub fn business_answer(business: &BusinessInfo, text: &str) -> Option<String> {
 /// Each sentence that looks like a question is tried on its own, so "I'd like a quote.
 /// Actually, are you licensed?" finds the licence entry.
 pub fn answer(entries: &[KnowledgeEntry], business: &BusinessInfo, text: &str) -> Option<String> {
-    let mut answers: Vec<String> = Vec::new();
-    for sentence in sentences(text) {
-        if !is_question(sentence) {
-            continue;
-        }
-        let a = lookup(entries, sentence)
-            .map(|i| entries[i].answer.clone())
-            .or_else(|| business_answer(business, sentence));
-        if let Some(a) = a
-            && !answers.contains(&a)
-        {
-            answers.push(a);
-        }
-    }
-    (!answers.is_empty()).then(|| answers.join(" "))
-}
-
-/// Splits on sentence ends, keeping the `?`.
-pub fn sentences(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for (i, c) in text.char_indices() {
-        if matches!(c, '?' | '!' | '.') {
-            // "Dr." and "3.5" do not end sentences.
-            let next = text[i + 1..].chars().next();
-            if c == '.' && next.is_some_and(|n| !n.is_whitespace()) {
-                continue;
-            }
-            let s = text[start..=i].trim();
-            if !s.is_empty() {
-                out.push(s);
-            }
-            start = i + 1;
-        }
-    }
-    let rest = text[start..].trim();
-    if !rest.is_empty() {
-        out.push(rest);
-    }
-    out
+    Index::new(entries, business).answer(text)
 }
 
 #[cfg(test)]

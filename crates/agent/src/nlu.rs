@@ -1,6 +1,10 @@
 //! Small language helpers shared by the rules brain: words, stems, phrase search, and
 //! the caller intents that do not depend on an agent's configuration (asking for a
 //! person, wanting to leave a message, declining to answer, being done).
+//!
+//! Phrase lists are split and stemmed once ([`Phrases`], built lazily for the built-in
+//! lists and per configuration for the agent's own words, [`PersonWords`]), not on
+//! every utterance.
 
 use frontdesk_core::fields::spoken::tokens;
 
@@ -40,6 +44,13 @@ impl Words {
             .collect()
     }
 
+    /// Whether `phrase` (itself split and stemmed) occurs: `!find_all(phrase).is_empty()`
+    /// without the allocation.
+    pub fn contains(&self, phrase: &Words) -> bool {
+        let n = phrase.stems.len();
+        n > 0 && n <= self.stems.len() && self.stems.windows(n).any(|w| w == phrase.stems.as_slice())
+    }
+
     pub fn find(&self, phrase: &str) -> Option<usize> {
         self.find_all(&Words::new(phrase)).into_iter().next()
     }
@@ -61,6 +72,35 @@ impl Words {
             .map(|(_, s)| s.as_str())
     }
 }
+
+/// A list of phrases, split and stemmed once.
+#[derive(Debug, Clone, Default)]
+pub struct Phrases(Vec<Words>);
+
+impl Phrases {
+    pub fn new<S: AsRef<str>>(list: &[S]) -> Self {
+        Self(list.iter().map(|p| Words::new(p.as_ref())).collect())
+    }
+
+    /// Whether any of the phrases occurs in `w` (as [`Words::has_any`]).
+    pub fn any_in(&self, w: &Words) -> bool {
+        self.0.iter().any(|p| w.contains(p))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Words> {
+        self.0.iter()
+    }
+}
+
+/// A built-in phrase list, split and stemmed on first use.
+macro_rules! phrases {
+    ($list:expr) => {{
+        static P: ::std::sync::LazyLock<$crate::nlu::Phrases> =
+            ::std::sync::LazyLock::new(|| $crate::nlu::Phrases::new($list));
+        &*P
+    }};
+}
+pub(crate) use phrases;
 
 /// A light stemmer: enough to match `estimates` with `estimate`, `leaking` with `leak`,
 /// `scheduled` with `schedule`.
@@ -168,7 +208,7 @@ pub fn is_question(s: &str) -> bool {
 
 fn clause_is_question(s: &str) -> bool {
     let w = Words::new(s);
-    let starts = [
+    const STARTS: &[&str] = &[
         "what",
         "when",
         "where",
@@ -191,16 +231,17 @@ fn clause_is_question(s: &str) -> bool {
         "do they",
     ];
     let lead = skip_leads(&w);
-    starts.iter().any(|p| {
-        let pw = Words::new(p);
-        w.stems.len() >= lead + pw.stems.len() && w.stems[lead..lead + pw.stems.len()] == pw.stems[..]
-    }) || w.has_any(&[
-        "i was wondering",
-        "i wonder",
-        "wondering if",
-        "curious if",
-        "curious whether",
-    ])
+    phrases!(STARTS)
+        .iter()
+        .any(|pw| w.stems.len() >= lead + pw.stems.len() && w.stems[lead..lead + pw.stems.len()] == pw.stems[..])
+        || phrases!(&[
+            "i was wondering",
+            "i wonder",
+            "wondering if",
+            "curious if",
+            "curious whether",
+        ])
+        .any_in(&w)
 }
 
 /// Index of the first word after greetings and hesitations.
@@ -323,67 +364,91 @@ const NEGATORS: &[&str] = &[
 /// Whether the caller asks to be put through to a person (`triggers` are the agent's
 /// own words for one). A trigger counts only when asked for ("can I talk to a
 /// manager", "operator please"), not when mentioned ("leave a message for the
-/// paralegal", "I don't need to talk to a person").
+/// paralegal", "I don't need to talk to a person"). Splits the triggers on every call:
+/// [`PersonWords`] does that once per configuration.
 pub fn asks_for_person(s: &str, triggers: &[String]) -> bool {
-    let w = Words::new(s);
-    if w.is_empty() || wants_message(s) {
-        return false;
+    PersonWords::new(triggers).asks(s)
+}
+
+/// The words for a person an agent's callers may ask for (its transfer triggers, then
+/// the built-in person words), split and stemmed once.
+#[derive(Debug, Clone)]
+pub struct PersonWords {
+    /// Each word, and whether it is pronoun-like ("someone": needs a strong verb).
+    all: Vec<(Words, bool)>,
+}
+
+impl PersonWords {
+    pub fn new(triggers: &[String]) -> Self {
+        let all = triggers
+            .iter()
+            .map(String::as_str)
+            .chain(PERSON_WORDS.iter().copied())
+            .map(|t| {
+                let tw = Words::new(t);
+                let pronoun = tw.len() == 1 && PRONOUNS.contains(&stem(&tw.raw[0]).as_str());
+                (tw, pronoun)
+            })
+            .collect();
+        Self { all }
     }
-    let negated_before = |pos: usize| {
-        let from = pos.saturating_sub(9);
-        NEGATORS.iter().any(|n| {
-            let nw = Words::new(n);
-            w.find_all(&nw).iter().any(|&p| p >= from && p < pos)
-        })
-    };
-    for p in ASK_PERSON {
-        for pos in w.find_all(&Words::new(p)) {
-            if !negated_before(pos) {
-                return true;
-            }
+
+    /// Whether the caller asks to be put through to a person: see [`asks_for_person`].
+    pub fn asks(&self, s: &str) -> bool {
+        let w = Words::new(s);
+        if w.is_empty() || wants_message_words(&w) {
+            return false;
         }
-    }
-    let content = w.content().count();
-    let all: Vec<String> = triggers
-        .iter()
-        .cloned()
-        .chain(PERSON_WORDS.iter().map(|s| (*s).to_owned()))
-        .collect();
-    for t in &all {
-        let tw = Words::new(t);
-        let pronoun = tw.len() == 1 && PRONOUNS.contains(&stem(&tw.raw[0]).as_str());
-        for pos in w.find_all(&tw) {
-            if negated_before(pos) {
-                continue;
-            }
-            // Short answers: "operator", "a human please", "representative".
-            if !pronoun && content <= tw.stems.len() + 1 && w.len() <= tw.len() + 4 {
-                return true;
-            }
-            // A request verb before it with only bridge words between.
-            let mut i = pos;
-            while i > 0 && pos - i < 7 {
-                i -= 1;
-                let word = w.raw[i].as_str();
-                if REQUEST_STRONG.contains(&word) || (!pronoun && REQUEST_WEAK.contains(&word)) {
+        let negators = phrases!(NEGATORS);
+        let negated_before = |pos: usize| {
+            let from = pos.saturating_sub(9);
+            negators
+                .iter()
+                .any(|nw| w.find_all(nw).iter().any(|&p| p >= from && p < pos))
+        };
+        for p in phrases!(ASK_PERSON).iter() {
+            for pos in w.find_all(p) {
+                if !negated_before(pos) {
                     return true;
                 }
-                if !BRIDGE.contains(&word) {
-                    break;
-                }
-            }
-            // Or after it: "is there a manager I could talk to".
-            let after = &w.raw[(pos + tw.len()).min(w.len())..];
-            if after
-                .iter()
-                .take(7)
-                .any(|x| matches!(x.as_str(), "talk" | "speak" | "available"))
-            {
-                return true;
             }
         }
+        let content = w.content().count();
+        for (tw, pronoun) in &self.all {
+            let pronoun = *pronoun;
+            for pos in w.find_all(tw) {
+                if negated_before(pos) {
+                    continue;
+                }
+                // Short answers: "operator", "a human please", "representative".
+                if !pronoun && content <= tw.stems.len() + 1 && w.len() <= tw.len() + 4 {
+                    return true;
+                }
+                // A request verb before it with only bridge words between.
+                let mut i = pos;
+                while i > 0 && pos - i < 7 {
+                    i -= 1;
+                    let word = w.raw[i].as_str();
+                    if REQUEST_STRONG.contains(&word) || (!pronoun && REQUEST_WEAK.contains(&word)) {
+                        return true;
+                    }
+                    if !BRIDGE.contains(&word) {
+                        break;
+                    }
+                }
+                // Or after it: "is there a manager I could talk to".
+                let after = &w.raw[(pos + tw.len()).min(w.len())..];
+                if after
+                    .iter()
+                    .take(7)
+                    .any(|x| matches!(x.as_str(), "talk" | "speak" | "available"))
+                {
+                    return true;
+                }
+            }
+        }
+        false
     }
-    false
 }
 
 /// Phrases with which a caller asks to leave a message.
@@ -412,11 +477,14 @@ const MESSAGE: &[&str] = &[
 /// Whether the caller asks to leave a message: a message phrase, or asking to pass
 /// word to someone ("could you let Dr. Shah know...", "can you tell Mike that...").
 pub fn wants_message(s: &str) -> bool {
-    let w = Words::new(s);
-    MESSAGE.iter().any(|p| w.has(p)) || relay_at(&w).is_some()
+    wants_message_words(&Words::new(s))
 }
 
-/// Where "let <someone> know" / "tell <someone> that" starts, when the someone is not
+fn wants_message_words(w: &Words) -> bool {
+    phrases!(MESSAGE).any_in(w) || relay_at(w).is_some()
+}
+
+/// Where "let `<someone>` know" / "tell `<someone>` that" starts, when the someone is not
 /// the receptionist or the caller ("let me know" is not a message).
 pub fn relay_at(w: &Words) -> Option<usize> {
     let self_words = ["me", "us", "you", "i"];
@@ -494,7 +562,7 @@ pub fn declines(s: &str) -> bool {
         "i'd rather not",
         "none of your",
     ];
-    DECLINE.iter().any(|p| w.has(p))
+    phrases!(DECLINE).any_in(&w)
 }
 
 /// Whether the caller is done ("no, that's all", "nope", "that's it, thanks", "bye").
@@ -533,7 +601,7 @@ pub fn is_done(s: &str) -> bool {
         "have a nice",
         "take care",
     ];
-    if DONE.iter().any(|p| w.has(p)) {
+    if phrases!(DONE).any_in(&w) {
         return true;
     }
     // A bare courtesy or acknowledgement: "Thanks.", "Okay.", "Great, thank you!"
@@ -568,7 +636,7 @@ pub fn is_done(s: &str) -> bool {
 /// Whether the caller says there is more ("yes", "actually one more thing").
 pub fn has_more(s: &str) -> bool {
     let w = Words::new(s);
-    w.has_any(&[
+    phrases!(&[
         "one more",
         "another question",
         "also",
@@ -578,6 +646,7 @@ pub fn has_more(s: &str) -> bool {
         "i do",
         "there is",
     ])
+    .any_in(&w)
 }
 
 #[cfg(test)]

@@ -1,5 +1,13 @@
 //! One call's conversation: state, and the rules brain that moves it along.
 //!
+//! [`Session`] is the rules brain's state (what [`crate::brain::State`] holds for a
+//! call on the `rules` brain, and what is stored as the call's `session` JSON). Its
+//! methods below are the original interface, kept for the callers that have not moved
+//! to [`crate::brain::Brain`] yet; they prepare on every call the parts of the
+//! configuration a turn uses ([`crate::rules::Prepared`]), where
+//! [`crate::rules::RulesBrain`] prepares all of it once. The rules are the same either
+//! way, and so are the words: `RulesBrain` runs on the methods here.
+//!
 //! A turn runs in two steps so that tools (HTTP calls the engine does not make itself)
 //! can run between them:
 //! 1. [`Session::hear`] takes the caller's words and updates the state: fields
@@ -11,6 +19,10 @@
 //! 3. [`Session::respond`] picks what to ask next (the next missing field, "anything
 //!    else?", or the closing) and returns the [`Reply`].
 //!
+//! Besides the caller's words, a turn may start with silence ([`Session::silence`],
+//! also what words without a word in them are), a hang-up ([`Session::hang_up`]) or a
+//! recorded message ([`Session::recorded_message`]).
+//!
 //! Everything is deterministic and offline; the state serialises to JSON so that any
 //! node can carry a call on from the store.
 
@@ -20,11 +32,12 @@ use frontdesk_core::fields::{Context, FieldType, normalize};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::classify;
-use crate::extract;
+use crate::brain;
+use crate::extract::Fields;
 use crate::knowledge;
-use crate::nlu::{self, Words};
-use crate::speech;
+use crate::nlu::{self, Words, phrases};
+use crate::rules::Prepared;
+use crate::speech::{self, Speech};
 
 /// What `awaiting_field` says while the receptionist takes a message.
 pub const MESSAGE_FIELD: &str = "message";
@@ -67,7 +80,7 @@ pub enum EndReason {
     CallerHangup,
     /// Hung up through the API.
     ApiHangup,
-    /// The caller said nothing, twice in a row.
+    /// The caller said nothing, three times in a row.
     NoInput,
 }
 
@@ -103,6 +116,10 @@ pub enum Action {
 /// A tool to call, with its parameters' values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolRequest {
+    /// What identifies this request when its result is handed back
+    /// ([`crate::brain::Brain::tool_result`]): the tool's name for the rules brain, the
+    /// model's tool call id for a model.
+    pub id: String,
     pub tool: ToolSpec,
     /// Every call variable, collected field and parameter, for the templates.
     pub vars: Map<String, Value>,
@@ -127,7 +144,8 @@ pub struct Heard {
     reask: bool,
 }
 
-/// What the receptionist says back.
+/// What the receptionist says back (the original interface: the speech as one text;
+/// [`crate::brain::Reply`] has it as sentences too).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     pub say: String,
@@ -173,9 +191,29 @@ const NOT_SURE: &str = "I'm not sure about that, but I'll make a note so someone
 
 const ACKS: [&str; 5] = ["Got it.", "Thank you.", "Great.", "Perfect.", "Thanks."];
 
+const NOT_CAUGHT: &str = "Sorry, I didn't catch that.";
+
+impl From<brain::Reply> for Reply {
+    fn from(r: brain::Reply) -> Self {
+        Self {
+            say: r.say.into_text(),
+            awaiting_field: r.awaiting_field,
+            ended: r.ended,
+            transferred_to: r.transferred_to,
+            actions: r.actions,
+        }
+    }
+}
+
 impl Session {
     /// A new call: the greeting (or, outbound, the introduction) is the first reply.
     pub fn start(cfg: &AgentConfig, call: CallInfo) -> (Self, Reply) {
+        let (s, reply) = Self::begin(cfg, call);
+        (s, reply.into())
+    }
+
+    /// [`Session::start`], with the reply as sentences.
+    pub(crate) fn begin(cfg: &AgentConfig, call: CallInfo) -> (Self, brain::Reply) {
         let s = Self {
             call,
             phase: Phase::Opening,
@@ -208,8 +246,8 @@ impl Session {
         } else {
             speech::render(&cfg.greeting, &vars)
         };
-        let reply = Reply {
-            say,
+        let reply = brain::Reply {
+            say: Speech::from_parts(&[say]),
             awaiting_field: None,
             ended: false,
             transferred_to: None,
@@ -345,11 +383,19 @@ impl Session {
         heard
     }
 
-    /// The caller said nothing before the telephony gave up listening. The first time,
-    /// the receptionist asks again; a second silence in a row closes the call (after
-    /// "anything else?", silence is taken as "no", and the call closes as usual).
-    /// Answer with [`Session::respond`] like any turn.
-    pub fn silence(&mut self, _cfg: &AgentConfig) -> Heard {
+    /// The caller said nothing before the telephony gave up listening (or said
+    /// something without a word in it). One rule, counted over silent turns in a row:
+    /// - the first silence asks the question again ("Sorry, I didn't catch that.");
+    /// - a second moves on: the awaited field is skipped ("No problem, someone will
+    ///   confirm that with you later.", then the next question), the message is left
+    ///   untaken, and in the opening the receptionist starts on the fields to collect
+    ///   (an agent without fields asks once more);
+    /// - a third ends the call politely, [`EndReason::NoInput`].
+    ///
+    /// After "anything else?", silence is taken as "no", and the call closes as usual.
+    /// A word from the caller starts the count again. Answer with [`Session::respond`]
+    /// like any turn.
+    pub fn silence(&mut self, cfg: &AgentConfig) -> Heard {
         let mut heard = Heard::default();
         if self.phase == Phase::Ended {
             return heard;
@@ -357,17 +403,40 @@ impl Session {
         self.silences = self.silences.saturating_add(1);
         if self.phase == Phase::Wrapping {
             self.end(EndReason::Completed, &mut heard);
-        } else if self.silences >= 2 {
+        } else if self.silences >= 3 {
             heard
                 .lead
                 .push("I'm sorry, I still can't hear you. Please call us back when you can. Goodbye.".into());
             self.end(EndReason::NoInput, &mut heard);
+        } else if self.silences == 1 {
+            if self.phase == Phase::Opening {
+                heard.lead.push(format!("{NOT_CAUGHT} How can I help you today?"));
+            } else {
+                heard.lead.push(NOT_CAUGHT.into());
+            }
         } else if self.phase == Phase::Opening {
-            heard
-                .lead
-                .push("Sorry, I didn't catch that. How can I help you today?".into());
+            if cfg.data_to_collect.is_empty() {
+                heard.lead.push("Are you still there? How can I help you today?".into());
+            } else {
+                self.phase = Phase::Collecting;
+                heard
+                    .lead
+                    .push("I'm having trouble hearing you, so let me take a few details.".into());
+            }
         } else {
-            heard.lead.push("Sorry, I didn't catch that.".into());
+            match self.awaiting.clone() {
+                Some(f) if f == MESSAGE_FIELD => {
+                    self.skip(MESSAGE_FIELD);
+                    heard.lead.push("No problem, I'll let them know you called.".into());
+                }
+                Some(f) => {
+                    self.skip(&f);
+                    heard
+                        .lead
+                        .push("No problem, someone will confirm that with you later.".into());
+                }
+                None => heard.lead.push(NOT_CAUGHT.into()),
+            }
         }
         heard
     }
@@ -388,45 +457,56 @@ impl Session {
         heard
     }
 
-    /// Step one of a turn: understand what the caller said.
+    /// Step one of a turn: understand what the caller said. Words without a word in
+    /// them (an empty result) are silence ([`Session::silence`]).
     pub fn hear(&mut self, cfg: &AgentConfig, text: &str) -> Heard {
+        if self.phase == Phase::Ended {
+            return Heard::default();
+        }
+        if Words::new(text).is_empty() {
+            return self.silence(cfg);
+        }
+        let pre = Prepared::lazy(cfg);
+        self.hear_prepared(cfg, &pre, text)
+    }
+
+    /// [`Session::hear`] with the configuration prepared beforehand.
+    pub(crate) fn hear_prepared(&mut self, cfg: &AgentConfig, pre: &Prepared, text: &str) -> Heard {
         let mut heard = Heard::default();
         if self.phase == Phase::Ended {
             return heard;
         }
-        self.silences = 0;
-        self.turns += 1;
         let text = text.trim();
         if Words::new(text).is_empty() {
-            heard.lead.push("Sorry, I didn't catch that.".into());
-            return heard;
+            return self.silence(cfg);
         }
+        self.silences = 0;
+        self.turns += 1;
         let first = self.opening.is_none();
         if first {
             self.opening = Some(text.to_owned());
         }
-        let triggers = cfg.transfer.as_ref().map(|t| t.triggers.as_slice()).unwrap_or_default();
         let awaiting_message = self.awaiting.as_deref() == Some(MESSAGE_FIELD);
 
         // A person, asked for: at once.
-        if !awaiting_message && nlu::asks_for_person(text, triggers) {
+        if !awaiting_message && pre.person(cfg).asks(text) {
             if self.transfer(cfg, "caller asked for a person", false, &mut heard) {
                 return heard;
             }
             heard.lead.push(
                 "I'm sorry, there's no one available to take your call right now, but I can take a message.".into(),
             );
-            self.start_message(cfg, &mut heard);
+            self.start_message(cfg, pre, &mut heard);
             return heard;
         }
 
         // Classification: from the first words; an urgent type at any time.
         let kind = if first || self.phase == Phase::Opening {
-            classify::classify(&cfg.call_types, text)
+            pre.types(cfg).classify(text)
         } else if awaiting_message {
             None
         } else {
-            classify::urgent(&cfg.call_types, text, self.awaiting.is_some())
+            pre.types(cfg).urgent(text, self.awaiting.is_some())
         };
         if let Some(i) = kind {
             let t = &cfg.call_types[i];
@@ -456,7 +536,7 @@ impl Session {
                 || kind.is_some_and(|i| cfg.call_types[i].action == Some(CallAction::Message)));
         if wants_message {
             heard.lead.push("Sure, I can take a message.".into());
-            self.start_message(cfg, &mut heard);
+            self.start_message(cfg, pre, &mut heard);
             if let Some(m) = inline_message(text) {
                 self.take_message(&m, &mut heard);
             }
@@ -466,7 +546,7 @@ impl Session {
         let answered = if awaiting_message {
             None
         } else {
-            knowledge::answer(&cfg.knowledge, &cfg.business, text)
+            knowledge::answer_with(|| pre.knowledge(cfg), text)
         };
         let question = nlu::is_question(text) && !awaiting_message;
         if let Some(a) = &answered {
@@ -485,7 +565,9 @@ impl Session {
             }
             Some(f) => {
                 if let Some(spec) = cfg.field(&f).cloned() {
-                    self.answer_field(cfg, &spec, text, answered.is_some() || question, &ctx, &mut heard);
+                    let fields = pre.fields(cfg);
+                    let part = fields.answer_part(&spec.field, text);
+                    self.answer_field(fields, &spec, part, answered.is_some() || question, &ctx, &mut heard);
                 }
             }
             None => {}
@@ -496,7 +578,7 @@ impl Session {
             let enums = first || self.awaiting.is_none();
             let found = {
                 let done = |f: &str| self.settled(f) || self.awaiting.as_deref() == Some(f);
-                extract::volunteered(cfg, text, &ctx, &done, enums)
+                pre.fields(cfg).volunteered(text, &ctx, &done, enums)
             };
             for (f, v) in found {
                 self.collect(&f, v, &mut heard);
@@ -506,7 +588,11 @@ impl Session {
         let collected = heard.actions.iter().any(|a| matches!(a, Action::Collected { .. }));
         if self.phase == Phase::Opening {
             self.phase = Phase::Collecting;
-            if question && answered.is_none() && !self.message_mode && !general_type(cfg, self.call_type.as_deref()) {
+            if question
+                && answered.is_none()
+                && !self.message_mode
+                && !general_type(cfg, pre, self.call_type.as_deref())
+            {
                 // A question about the business's work ("how much for a bathroom
                 // remodel?") is the reason for the call: the details come next.
                 heard.lead.push("I can help you with that.".into());
@@ -543,10 +629,10 @@ impl Session {
         heard
     }
 
-    fn start_message(&mut self, cfg: &AgentConfig, heard: &mut Heard) {
+    fn start_message(&mut self, cfg: &AgentConfig, pre: &Prepared, heard: &mut Heard) {
         self.message_mode = true;
-        if let Some(t) = cfg.call_types.iter().find(|t| t.action == Some(CallAction::Message))
-            && general_type(cfg, self.call_type.as_deref())
+        if let Some(t) = pre.message_type.map(|i| &cfg.call_types[i])
+            && general_type(cfg, pre, self.call_type.as_deref())
         {
             let name = t.name.clone();
             self.set_type(&name, heard);
@@ -565,22 +651,22 @@ impl Session {
         heard.actions.push(Action::Message(m));
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The awaited field's answer: `part` is the part of the caller's words that is not
+    /// another field's.
     fn answer_field(
         &mut self,
-        cfg: &AgentConfig,
+        fields: &Fields,
         spec: &FieldSpec,
-        text: &str,
+        part: &str,
         was_question: bool,
         ctx: &Context,
         heard: &mut Heard,
     ) {
-        let part = extract::answer_part(cfg, &spec.field, text);
         let declined = nlu::declines(part);
         let value = if declined && spec.kind == FieldType::String {
             None
         } else {
-            normalize(&spec.kind, part, ctx).or_else(|| fallback(&spec.kind, part))
+            fields.normalize(spec, part, ctx).or_else(|| fallback(&spec.kind, part))
         };
         if let Some(v) = value {
             let v = past_if_birth(spec, v, self.call.today);
@@ -633,10 +719,16 @@ impl Session {
     /// Tools ready to call: every required parameter known (or the call over), not yet
     /// called. Marks them called.
     pub fn ready_tools(&mut self, cfg: &AgentConfig) -> Vec<ToolRequest> {
+        self.ready_tools_except(cfg, &[])
+    }
+
+    /// [`Session::ready_tools`], leaving out the tools named in `held` (deferred in
+    /// this turn: they wait for a later one).
+    pub(crate) fn ready_tools_except(&mut self, cfg: &AgentConfig, held: &[String]) -> Vec<ToolRequest> {
         let vars = self.variables(cfg);
         let mut out = Vec::new();
         for t in &cfg.tools {
-            if self.tools_called.contains(&t.tool_name) {
+            if self.tools_called.contains(&t.tool_name) || held.contains(&t.tool_name) {
                 continue;
             }
             let known = |n: &str| vars.get(n).is_some_and(|v| !v.is_null());
@@ -654,6 +746,7 @@ impl Session {
                     v.entry(p.name.clone()).or_insert(Value::Null);
                 }
                 out.push(ToolRequest {
+                    id: t.tool_name.clone(),
                     tool: t.clone(),
                     vars: v,
                 });
@@ -687,15 +780,20 @@ impl Session {
     }
 
     /// Step three: what to say next.
-    pub fn respond(&mut self, cfg: &AgentConfig, mut heard: Heard) -> Reply {
+    pub fn respond(&mut self, cfg: &AgentConfig, heard: Heard) -> Reply {
+        self.reply(cfg, heard).into()
+    }
+
+    /// [`Session::respond`], with the reply as sentences.
+    pub(crate) fn reply(&mut self, cfg: &AgentConfig, mut heard: Heard) -> brain::Reply {
         let vars = self.variables(cfg);
         let mut say = std::mem::take(&mut heard.lead);
         if self.phase == Phase::Ended {
             if self.end_reason == Some(EndReason::Completed) {
                 say.push(speech::render(&cfg.closing, &vars));
             }
-            return Reply {
-                say: speech::join(&say),
+            return brain::Reply {
+                say: Speech::from_parts(&say),
                 awaiting_field: None,
                 ended: true,
                 transferred_to: self.transferred_to.clone(),
@@ -704,8 +802,8 @@ impl Session {
         }
         if self.phase == Phase::Opening {
             // Nothing said yet (an empty first turn).
-            return Reply {
-                say: speech::join(&say),
+            return brain::Reply {
+                say: Speech::from_parts(&say),
                 awaiting_field: None,
                 ended: false,
                 transferred_to: None,
@@ -751,8 +849,8 @@ impl Session {
                 }
                 self.awaiting = Some(field.clone());
                 say.push(q);
-                Reply {
-                    say: speech::join(&say),
+                brain::Reply {
+                    say: Speech::from_parts(&say),
                     awaiting_field: Some(field),
                     ended: false,
                     transferred_to: None,
@@ -776,8 +874,8 @@ impl Session {
                 } else {
                     say.push(wrap_up.to_owned());
                 }
-                Reply {
-                    say: speech::join(&say),
+                brain::Reply {
+                    say: Speech::from_parts(&say),
                     awaiting_field: None,
                     ended: false,
                     transferred_to: None,
@@ -803,6 +901,26 @@ impl Session {
         let heard = self.hear(cfg, text);
         self.respond(cfg, heard)
     }
+
+    /// Un-marks tools handed out by [`Session::ready_tools`] that the caller could not
+    /// run (a turn's budget ran out): they are ready again on a later turn or at the end
+    /// of the call.
+    pub fn defer_tools(&mut self, names: &[&str]) {
+        self.tools_called.retain(|t| !names.contains(&t.as_str()));
+    }
+
+    /// Marks tools as called without handing them out (they ran in an earlier pass
+    /// whose write was lost); returns those not marked before.
+    pub fn tools_ran(&mut self, names: &[&str]) -> Vec<String> {
+        let mut marked = Vec::new();
+        for n in names {
+            if !self.tools_called.iter().any(|t| t == n) {
+                self.tools_called.push((*n).to_owned());
+                marked.push((*n).to_owned());
+            }
+        }
+        marked
+    }
 }
 
 /// The fields asked when taking a message: the required name, phone and email fields
@@ -824,10 +942,10 @@ fn contact_fields(cfg: &AgentConfig) -> Vec<&FieldSpec> {
 }
 
 /// Whether a call type is missing or the catch-all.
-fn general_type(cfg: &AgentConfig, name: Option<&str>) -> bool {
+fn general_type(cfg: &AgentConfig, pre: &Prepared, name: Option<&str>) -> bool {
     match name {
         None => true,
-        Some(n) => classify::catch_all(&cfg.call_types).is_some_and(|i| cfg.call_types[i].name == n),
+        Some(n) => pre.types(cfg).catch_all().is_some_and(|i| cfg.call_types[i].name == n),
     }
 }
 
@@ -844,7 +962,7 @@ fn inline_message(text: &str) -> Option<String> {
 fn fallback(kind: &FieldType, text: &str) -> Option<Value> {
     if *kind == FieldType::Time {
         let w = Words::new(text);
-        if w.has_any(&[
+        if phrases!(&[
             "morning",
             "mornings",
             "afternoon",
@@ -859,7 +977,9 @@ fn fallback(kind: &FieldType, text: &str) -> Option<Value> {
             "end of the day",
             "early",
             "late",
-        ]) {
+        ])
+        .any_in(&w)
+        {
             return normalize(
                 &FieldType::String,
                 text,
@@ -963,12 +1083,153 @@ mod tests {
         assert!(r.say.starts_with("Sorry, I didn't catch that."), "{}", r.say);
         assert!(r.say.to_lowercase().contains("may i have your name"), "{}", r.say);
         assert_eq!(r.awaiting_field.as_deref(), Some("first_name"));
+        // A second silence on the same question moves on to the next one.
+        let heard = s.silence(&cfg);
+        let r = s.respond(&cfg, heard);
+        assert!(!r.ended);
+        assert_eq!(
+            r.say,
+            "No problem, someone will confirm that with you later. What's the best number to reach you?"
+        );
+        assert_eq!(r.awaiting_field.as_deref(), Some("phone"));
+        assert_eq!(s.skipped, vec!["first_name".to_owned()]);
+        // A third in a row ends the call.
         let heard = s.silence(&cfg);
         let r = s.respond(&cfg, heard);
         assert!(r.ended);
         assert!(r.say.contains("can't hear you"), "{}", r.say);
         assert_eq!(s.end_reason, Some(EndReason::NoInput));
         assert_eq!(EndReason::NoInput.as_str(), "no_input");
+    }
+
+    /// Plays `silences` silent turns and returns the last reply.
+    fn silent(cfg: &AgentConfig, s: &mut Session, silences: usize) -> Reply {
+        let mut last = None;
+        for _ in 0..silences {
+            let heard = s.silence(cfg);
+            last = Some(s.respond(cfg, heard));
+        }
+        last.expect("at least one silence")
+    }
+
+    #[test]
+    fn silence_in_the_opening_moves_on_to_the_fields() {
+        let cfg = demo();
+        let mut s = start(&cfg);
+        let r = silent(&cfg, &mut s, 1);
+        assert_eq!(r.say, "Sorry, I didn't catch that. How can I help you today?");
+        let r = silent(&cfg, &mut s, 1);
+        assert!(!r.ended);
+        assert_eq!(
+            r.say,
+            "I'm having trouble hearing you, so let me take a few details. May I have your name?"
+        );
+        assert_eq!(r.awaiting_field.as_deref(), Some("first_name"));
+        // The caller's first words are the opening, and answer the question.
+        let r = s.turn(&cfg, "John Smith");
+        assert_eq!(r.awaiting_field.as_deref(), Some("phone"), "{}", r.say);
+        assert_eq!(s.fields["first_name"], "John Smith");
+        assert_eq!(s.opening.as_deref(), Some("John Smith"));
+        assert_eq!(s.silences, 0);
+
+        // An agent with nothing to collect asks once more; the third silence ends it.
+        let mut bare = demo();
+        bare.data_to_collect.clear();
+        let mut s = start(&bare);
+        let r = silent(&bare, &mut s, 2);
+        assert_eq!(r.say, "Are you still there? How can I help you today?");
+        assert!(!r.ended);
+        let r = silent(&bare, &mut s, 1);
+        assert!(r.ended);
+        assert_eq!(s.end_reason, Some(EndReason::NoInput));
+    }
+
+    #[test]
+    fn three_silences_in_a_row_end_the_call() {
+        let cfg = demo();
+        let mut s = start(&cfg);
+        let r = silent(&cfg, &mut s, 3);
+        assert!(r.ended);
+        assert_eq!(
+            r.say,
+            "I'm sorry, I still can't hear you. Please call us back when you can. Goodbye."
+        );
+        assert_eq!(s.end_reason, Some(EndReason::NoInput));
+        assert_eq!(r.actions, vec![Action::End(EndReason::NoInput)]);
+        // Nothing more happens on an ended call.
+        let heard = s.silence(&cfg);
+        assert_eq!(heard, Heard::default());
+    }
+
+    #[test]
+    fn a_word_resets_the_silence_count() {
+        let cfg = demo();
+        let mut s = start(&cfg);
+        s.turn(&cfg, "I'd like to book an appointment");
+        silent(&cfg, &mut s, 2);
+        assert_eq!(s.awaiting.as_deref(), Some("phone"));
+        let r = s.turn(&cfg, "555 123 4567");
+        assert_eq!(r.awaiting_field.as_deref(), Some("email"));
+        assert_eq!(s.silences, 0);
+        // Two more silences: asked again, then moved on (past the last field), not ended.
+        let r = silent(&cfg, &mut s, 1);
+        assert!(r.say.starts_with("Sorry, I didn't catch that."), "{}", r.say);
+        assert_eq!(r.awaiting_field.as_deref(), Some("email"));
+        let r = silent(&cfg, &mut s, 1);
+        assert!(!r.ended);
+        assert!(
+            r.say
+                .starts_with("No problem, someone will confirm that with you later."),
+            "{}",
+            r.say
+        );
+        assert!(r.say.contains("anything else"), "{}", r.say);
+        // After "anything else?", silence is "no": the call completes.
+        let r = silent(&cfg, &mut s, 1);
+        assert!(r.ended);
+        assert_eq!(s.end_reason, Some(EndReason::Completed));
+    }
+
+    #[test]
+    fn silence_on_the_message() {
+        let cfg = demo();
+        let mut s = start(&cfg);
+        s.turn(&cfg, "Can I leave a message?");
+        s.turn(&cfg, "John Smith");
+        let r = s.turn(&cfg, "555 123 4567");
+        assert_eq!(r.awaiting_field.as_deref(), Some(MESSAGE_FIELD));
+        let r = silent(&cfg, &mut s, 1);
+        assert_eq!(
+            r.say,
+            "Sorry, I didn't catch that. What message would you like to leave?"
+        );
+        assert_eq!(r.awaiting_field.as_deref(), Some(MESSAGE_FIELD));
+        let r = silent(&cfg, &mut s, 1);
+        assert!(!r.ended);
+        assert_eq!(r.awaiting_field, None);
+        assert!(
+            r.say.starts_with("No problem, I'll let them know you called."),
+            "{}",
+            r.say
+        );
+        assert!(r.say.contains("anything else"), "{}", r.say);
+        assert_eq!(s.message, None);
+    }
+
+    #[test]
+    fn empty_words_are_silence() {
+        let cfg = demo();
+        let mut s = start(&cfg);
+        let r = s.turn(&cfg, "");
+        assert_eq!(r.say, "Sorry, I didn't catch that. How can I help you today?");
+        let r = s.turn(&cfg, "   ");
+        assert!(r.say.starts_with("I'm having trouble hearing you"), "{}", r.say);
+        // Three in a row: the call ends, as with silence.
+        let r = s.turn(&cfg, " ... ");
+        assert!(r.ended);
+        assert_eq!(s.end_reason, Some(EndReason::NoInput));
+        assert_eq!(s.turns, 0);
+        assert_eq!(s.opening, None);
     }
 
     #[test]

@@ -590,72 +590,114 @@ fn phrase_match(g: usize, o: &str) -> f64 {
     }
 }
 
-/// The configured option the answer names, or `None`.
-#[must_use]
-pub fn option(s: &str, options: &[String]) -> Option<String> {
-    let said = read(s);
-    // (score, first position matched, option)
-    let scored: Vec<(f64, usize, &String)> = options
-        .iter()
-        .filter_map(|o| {
-            let words = read(o);
-            let (score, at) = score(&said, &words.stems())?;
-            Some((score, at, o))
-        })
-        .collect();
-    if scored.is_empty() {
-        return catch_all(&said, options);
+/// An enum field's options, each read once for matching (its stems), so that
+/// matching an answer does not read every option again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    options: Vec<String>,
+    /// Each option's content words, stemmed.
+    stems: Vec<Vec<String>>,
+}
+
+impl Options {
+    #[must_use]
+    pub fn new(options: &[String]) -> Self {
+        Self {
+            options: options.to_vec(),
+            stems: options
+                .iter()
+                .map(|o| read(o).stems().into_iter().map(str::to_owned).collect())
+                .collect(),
+        }
     }
-    let best = scored.iter().map(|s| s.0).fold(0.0, f64::max);
-    let top: Vec<_> = scored.iter().filter(|s| s.0 == best).collect();
-    let first = top.iter().map(|s| s.1).min()?;
-    let at_first: Vec<_> = top.iter().filter(|s| s.1 == first).collect();
-    match at_first.as_slice() {
-        [only] => Some(only.2.clone()),
-        _ => None,
+
+    fn stems_of(&self, i: usize) -> Vec<&str> {
+        self.stems[i].iter().map(String::as_str).collect()
+    }
+
+    /// The configured option the answer names, or `None`: see [`option`].
+    #[must_use]
+    pub fn option(&self, s: &str) -> Option<String> {
+        let said = read(s);
+        // (score, first position matched, option)
+        let scored: Vec<(f64, usize, &String)> = self
+            .options
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| {
+                let (score, at) = score(&said, &self.stems_of(i))?;
+                Some((score, at, o))
+            })
+            .collect();
+        if scored.is_empty() {
+            return self.catch_all(&said);
+        }
+        let best = scored.iter().map(|s| s.0).fold(0.0, f64::max);
+        let top: Vec<_> = scored.iter().filter(|s| s.0 == best).collect();
+        let first = top.iter().map(|s| s.1).min()?;
+        let at_first: Vec<_> = top.iter().filter(|s| s.1 == first).collect();
+        match at_first.as_slice() {
+            [only] => Some(only.2.clone()),
+            _ => None,
+        }
+    }
+
+    /// The catch-all option (`other`) when the answer names a kind of the same thing as
+    /// the options (one of [`KINDS`]) that no option lists.
+    fn catch_all(&self, said: &Words) -> Option<String> {
+        let head_of = |w: &str| {
+            GROUPS
+                .iter()
+                .filter(|g| g.iter().any(|e| e.len() == 1 && e[0] == w))
+                .find_map(|g| g.first().filter(|e| e.len() == 1).map(|e| e[0].clone()))
+        };
+        let kind_of = |w: &str| {
+            let head = head_of(w)?;
+            KINDS.iter().position(|k| k.iter().any(|h| stem(h) == head))
+        };
+        let other = self
+            .options
+            .iter()
+            .zip(&self.stems)
+            .find(|(_, stems)| stems.iter().any(|w| CATCH_ALL.contains(&w.as_str())))?
+            .0;
+        let kinds: Vec<usize> = said.words.iter().filter_map(|w| kind_of(&w.stem)).collect();
+        let listed = self
+            .stems
+            .iter()
+            .any(|stems| stems.iter().any(|w| kind_of(w).is_some_and(|k| kinds.contains(&k))));
+        listed.then(|| other.clone())
+    }
+
+    /// The option said word for word somewhere in `s`, when exactly one is: see
+    /// [`mentioned`].
+    #[must_use]
+    pub fn mentioned(&self, s: &str) -> Option<String> {
+        let said = read(s);
+        let said = said.stems();
+        let mut hits = self.options.iter().enumerate().filter(|&(i, _)| {
+            let words = self.stems_of(i);
+            !words.is_empty() && said.windows(words.len()).any(|w| w == words.as_slice())
+        });
+        let first = hits.next()?.1;
+        // "roof repair" inside "roof repair and inspection" is still ambiguous: give up.
+        hits.next().is_none().then(|| first.clone())
     }
 }
 
-/// The catch-all option (`other`) when the answer names a kind of the same thing as the
-/// options (one of [`KINDS`]) that no option lists.
-fn catch_all(said: &Words, options: &[String]) -> Option<String> {
-    let head_of = |w: &str| {
-        GROUPS
-            .iter()
-            .filter(|g| g.iter().any(|e| e.len() == 1 && e[0] == w))
-            .find_map(|g| g.first().filter(|e| e.len() == 1).map(|e| e[0].clone()))
-    };
-    let kind_of = |w: &str| {
-        let head = head_of(w)?;
-        KINDS.iter().position(|k| k.iter().any(|h| stem(h) == head))
-    };
-    let other = options
-        .iter()
-        .find(|o| read(o).stems().iter().any(|w| CATCH_ALL.contains(w)))?;
-    let kinds: Vec<usize> = said.words.iter().filter_map(|w| kind_of(&w.stem)).collect();
-    let listed = options.iter().any(|o| {
-        read(o)
-            .stems()
-            .iter()
-            .any(|w| kind_of(w).is_some_and(|k| kinds.contains(&k)))
-    });
-    listed.then(|| other.clone())
+/// The configured option the answer names, or `None`. Reads every option: [`Options`]
+/// reads them once.
+#[must_use]
+pub fn option(s: &str, options: &[String]) -> Option<String> {
+    Options::new(options).option(s)
 }
 
 /// The option said word for word (after stemming) somewhere in `s`, when exactly one
-/// is: the conservative match for a field the caller volunteers unasked.
+/// is: the conservative match for a field the caller volunteers unasked. Reads every
+/// option: [`Options`] reads them once.
 #[must_use]
 pub fn mentioned(s: &str, options: &[String]) -> Option<String> {
-    let said = read(s);
-    let said = said.stems();
-    let mut hits = options.iter().filter(|o| {
-        let words = read(o);
-        let words = words.stems();
-        !words.is_empty() && said.windows(words.len()).any(|w| w == words.as_slice())
-    });
-    let first = hits.next()?;
-    // "roof repair" inside "roof repair and inspection" is still ambiguous: give up.
-    hits.next().is_none().then(|| first.clone())
+    Options::new(options).mentioned(s)
 }
 
 /// An option's score against the answer, and the position of the first answer word

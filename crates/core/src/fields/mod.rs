@@ -117,6 +117,8 @@ pub struct Context {
     pub today: NaiveDate,
 }
 
+pub use choice::Options as EnumOptions;
+
 /// The canonical value of `field` in what the caller said, or `None` when the utterance
 /// holds no value of that type.
 #[must_use]
