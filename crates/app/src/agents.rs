@@ -1,13 +1,16 @@
-//! Agents' parsed configurations, cached per agent until the agent changes.
+//! Agents, prepared: each agent's parsed configuration and its brain (built once per
+//! configuration: the rules brain derives keyword stems, knowledge indexes and the like
+//! from it), cached per agent until the agent changes.
 //!
-//! A turn reads only the agent's `updated_at` when its parsed configuration is cached;
-//! the configuration itself (up to 256 KiB of JSON) is read and parsed again only when
-//! it changed. Nothing else is kept between turns, so any node can carry any call.
+//! A turn reads only the agent's `updated_at` when its agent is cached; the
+//! configuration itself (up to 256 KiB of JSON) is read, parsed and prepared again only
+//! when it changed. Nothing else is kept between turns, so any node can carry any call.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use frontdesk_agent::brain::{Brain, brain_for};
 use frontdesk_core::agent::Agent;
 use frontdesk_core::agent::config::AgentConfig;
 use frontdesk_core::id::{AgentId, WorkspaceId};
@@ -15,8 +18,26 @@ use frontdesk_store::Store;
 
 use crate::CallError;
 
-/// Parsed agent configurations by agent, with the `updated_at` they were parsed at.
-type ConfigCache = HashMap<AgentId, (DateTime<Utc>, Arc<AgentConfig>)>;
+/// An agent ready to talk: its configuration and the brain built for it.
+#[derive(Clone)]
+pub struct Prepared {
+    pub cfg: Arc<AgentConfig>,
+    pub brain: Arc<dyn Brain>,
+}
+
+impl Prepared {
+    /// Prepares a configuration.
+    #[must_use]
+    pub fn new(cfg: Arc<AgentConfig>) -> Self {
+        Self {
+            brain: brain_for(cfg.clone()),
+            cfg,
+        }
+    }
+}
+
+/// Prepared agents by agent, with the `updated_at` they were prepared at.
+type ConfigCache = HashMap<AgentId, (DateTime<Utc>, Prepared)>;
 
 /// Agents' configurations, parsed once per change.
 pub struct Agents {
@@ -33,27 +54,27 @@ impl Agents {
         }
     }
 
-    /// The parsed configuration of an agent (cached until the agent changes).
-    pub async fn config(&self, ws: &WorkspaceId, id: &AgentId) -> Result<Arc<AgentConfig>, CallError> {
+    /// An agent, prepared (cached until the agent changes).
+    pub async fn get(&self, ws: &WorkspaceId, id: &AgentId) -> Result<Prepared, CallError> {
         let gone = || CallError::NotFound(format!("agent {id} no longer exists"));
         let updated_at = self.store.agent_updated_at(ws, id).await?.ok_or_else(gone)?;
-        if let Some(cfg) = self.cached(id, updated_at) {
-            return Ok(cfg);
+        if let Some(p) = self.cached(id, updated_at) {
+            return Ok(p);
         }
         let agent = self.store.get_agent(ws, id).await?.ok_or_else(gone)?;
         Ok(self.parsed(&agent))
     }
 
-    /// The agent's configuration, or a plain one when the agent is gone (a call's
-    /// record outlives its agent).
-    pub async fn config_or_fallback(&self, ws: &WorkspaceId, id: &AgentId) -> Arc<AgentConfig> {
-        match self.config(ws, id).await {
-            Ok(c) => c,
-            Err(_) => Arc::new(fallback_config()),
+    /// The agent, or a plain one when the agent is gone (a call's record outlives its
+    /// agent).
+    pub async fn get_or_fallback(&self, ws: &WorkspaceId, id: &AgentId) -> Prepared {
+        match self.get(ws, id).await {
+            Ok(p) => p,
+            Err(_) => Prepared::new(Arc::new(fallback_config())),
         }
     }
 
-    fn cached(&self, id: &AgentId, updated_at: DateTime<Utc>) -> Option<Arc<AgentConfig>> {
+    fn cached(&self, id: &AgentId, updated_at: DateTime<Utc>) -> Option<Prepared> {
         let cache = self.cache.lock().ok()?;
         cache
             .get(id)
@@ -61,20 +82,21 @@ impl Agents {
             .map(|(_, cfg)| cfg.clone())
     }
 
-    fn parsed(&self, agent: &Agent) -> Arc<AgentConfig> {
-        if let Some(cfg) = self.cached(&agent.id, agent.updated_at) {
-            return cfg;
+    fn parsed(&self, agent: &Agent) -> Prepared {
+        if let Some(p) = self.cached(&agent.id, agent.updated_at) {
+            return p;
         }
         // Stored configurations were validated on the way in; one that no longer parses
         // (an older format) still answers calls, plainly, rather than fail them.
         let cfg = Arc::new(AgentConfig::parse(&agent.config).map_or_else(|_| fallback_config(), |p| p.config));
+        let prepared = Prepared::new(cfg);
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() > 10_000 {
                 cache.clear();
             }
-            cache.insert(agent.id.clone(), (agent.updated_at, cfg.clone()));
+            cache.insert(agent.id.clone(), (agent.updated_at, prepared.clone()));
         }
-        cfg
+        prepared
     }
 }
 

@@ -2,8 +2,9 @@
 //! finished, whatever carries the line (the simulator, Twilio's webhooks or its
 //! ConversationRelay, the CLI).
 //!
-//! Every step loads the call from the store, runs the conversation engine
-//! (`frontdesk_agent::Session`) on it, runs the HTTP tools the engine asks for, and writes
+//! Every step loads the call from the store, runs the agent's brain on it (the protocol
+//! of `frontdesk_agent::brain`: hear, what the turn needs, respond), runs the HTTP
+//! tools (and, later, the model completions) the brain asks for, and writes
 //! the updated call together with its events (and their webhook deliveries) in one
 //! transaction through [`Dispatcher::emit_call`]. The call row's version guards against
 //! two steps of one call racing ([`crate::conflict`] says what the loser does). Nothing
@@ -15,18 +16,20 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use frontdesk_agent::Action;
-use frontdesk_agent::{CallInfo, EndReason, Heard, Reply, Session, ToolRequest, summarize};
+use frontdesk_agent::brain::{
+    Brain, CompletionError, Input as BrainInput, Need, Reply, Speech, State, Turn as BrainTurn,
+};
+use frontdesk_agent::{CallInfo, EndReason};
 use frontdesk_core::agent::config::AgentConfig;
 use frontdesk_core::agent::{Number, Provider};
 use frontdesk_core::call::{Call, CallStatus, CallerInfo, Direction, Speaker, ToolCall, Turn};
 use frontdesk_core::event::{EventType, NewEvent};
-use frontdesk_core::fields::FieldType;
 use frontdesk_core::id::{AgentId, CallId, WorkspaceId};
 use frontdesk_delivery::{Dispatcher, GuardedClient};
 use frontdesk_store::{CallWrite, Store, StoreError};
 use serde_json::{Map, Value, json};
 
-use crate::agents::Agents;
+use crate::agents::{Agents, Prepared};
 use crate::conflict::{Outcome, retry};
 use crate::engine::Engine;
 use crate::events::{action_events, business, ended_events};
@@ -105,7 +108,7 @@ fn new_call(
 
 /// The call is answered: the conversation starts (greeting, or the outbound
 /// introduction), the call is `in_progress`, and `call.answered` is the event to send.
-fn start_conversation(cfg: &AgentConfig, call: &mut Call, now: DateTime<Utc>) -> (Reply, Vec<NewEvent>) {
+fn start_conversation(agent: &Prepared, call: &mut Call, now: DateTime<Utc>) -> (Reply, Vec<NewEvent>) {
     let info = CallInfo {
         call_id: call.id.to_string(),
         caller_number: call.caller.phone.clone(),
@@ -114,16 +117,16 @@ fn start_conversation(cfg: &AgentConfig, call: &mut Call, now: DateTime<Utc>) ->
         outbound: call.direction == Direction::Outbound,
         purpose: call.purpose.clone(),
     };
-    let (session, reply) = Session::start(cfg, info);
+    let (state, reply) = agent.brain.start(info);
     call.status = CallStatus::InProgress;
     call.answered_at = Some(now);
     call.updated_at = now;
-    call.turns.push(Turn::new(Speaker::Agent, reply.say.clone(), now));
-    call.session = serde_json::to_value(&session).unwrap_or(Value::Null);
+    call.turns.push(Turn::new(Speaker::Agent, reply.say.text(), now));
+    call.session = state.to_json();
     let event = NewEvent::new(
         EventType::CallAnswered,
         call.event_data(now, Map::new()),
-        &business(cfg),
+        &business(&agent.cfg),
         now,
     );
     (reply, vec![event])
@@ -131,10 +134,10 @@ fn start_conversation(cfg: &AgentConfig, call: &mut Call, now: DateTime<Utc>) ->
 
 /// What a turn's first pass on the engine came to.
 enum FirstPass {
-    /// No tool was ready: the reply is composed and the call updated.
+    /// The turn needed nothing: the reply is composed and the call updated.
     Replied(Call, Reply),
-    /// Tools are ready (marked called): they run, then the reply is composed.
-    Tools(Call, Box<(Session, Heard)>, Vec<ToolRequest>),
+    /// The turn needs tools (or a completion): they run, then the reply is composed.
+    Needs(Call, Box<(State, BrainTurn)>, Need),
 }
 
 /// How a provider call finished, beyond its status.
@@ -287,13 +290,17 @@ impl CallService {
 
     /// The parsed configuration of an agent (cached until the agent changes).
     pub async fn config(&self, ws: &WorkspaceId, id: &AgentId) -> Result<Arc<AgentConfig>, CallError> {
-        self.agents.config(ws, id).await
+        Ok(self.agents.get(ws, id).await?.cfg)
     }
 
     /// The agent's configuration, or a plain one when the agent is gone (a call's
     /// record outlives its agent).
     pub async fn config_or_fallback(&self, call: &Call) -> Arc<AgentConfig> {
-        self.agents.config_or_fallback(&call.workspace_id, &call.agent_id).await
+        self.agent_or_fallback(call).await.cfg
+    }
+
+    async fn agent_or_fallback(&self, call: &Call) -> Prepared {
+        self.agents.get_or_fallback(&call.workspace_id, &call.agent_id).await
     }
 
     /// The agent configuration a step ran with (read again for a step that ran nothing).
@@ -314,15 +321,15 @@ impl CallService {
         outbound: Option<Option<String>>,
         provider_call_id: Option<String>,
     ) -> Result<Step, CallError> {
-        let cfg = self.config(ws, &number.agent_id).await?;
+        let agent = self.agents.get(ws, &number.agent_id).await?;
         let now = Utc::now();
         let mut call = new_call(ws, number, other, outbound, provider_call_id, now);
-        let (reply, events) = start_conversation(&cfg, &mut call, now);
+        let (reply, events) = start_conversation(&agent, &mut call, now);
         self.dispatcher.emit_call(ws, CallWrite::Insert(&call), &events).await?;
         Ok(Step {
             call,
             reply,
-            cfg: Some(cfg),
+            cfg: Some(agent.cfg),
         })
     }
 
@@ -412,43 +419,55 @@ impl CallService {
     /// One try of a caller turn; a stale copy loses the version race
     /// ([`CallError::Raced`] when nothing else was done).
     async fn turn_once(&self, call: Call, text: &str, confidence: Option<f64>) -> Result<Step, CallError> {
-        let (mut call, cfg, mut session) = self.live(call).await?;
+        let (mut call, agent, mut state) = self.live(call).await?;
         call.turns.push(Turn {
             confidence,
             ..Turn::new(Speaker::Caller, text.trim(), Utc::now())
         });
         let ws = call.workspace_id.clone();
         let ends_with_conversation = self.ends_with_conversation(call.provider);
-        let (c, text) = (cfg.clone(), text.to_owned());
+        let brain = agent.brain.clone();
+        let input = BrainInput::Speech {
+            text: text.to_owned(),
+            confidence,
+        };
         let now = Utc::now();
-        // One trip to the engine when no tool is ready (the usual turn): hear, respond.
+        // One trip to the engine when the turn needs nothing (the usual turn): hear,
+        // respond.
         let pass = self
             .engine
             .run(&ws, move || {
-                let heard = session.hear(&c, &text);
-                let ready = session.ready_tools(&c);
-                if !ready.is_empty() {
-                    return FirstPass::Tools(call, Box::new((session, heard)), ready);
+                let mut turn = brain.hear(&mut state, input);
+                match brain.next(&mut state, &mut turn) {
+                    Need::Nothing => {
+                        let reply = brain.respond(&mut state, turn);
+                        Self::apply(&mut call, &*brain, &state, now, ends_with_conversation);
+                        FirstPass::Replied(call, reply)
+                    }
+                    need => FirstPass::Needs(call, Box::new((state, turn)), need),
                 }
-                let reply = session.respond(&c, heard);
-                Self::apply(&mut call, &c, &session, now, ends_with_conversation);
-                FirstPass::Replied(call, reply)
             })
             .await;
         match pass {
-            FirstPass::Replied(call, reply) => self.record(call, &cfg, reply, &Map::new(), false, now).await,
-            FirstPass::Tools(call, pending, ready) => {
-                let (session, heard) = *pending;
-                self.finish(call, &cfg, session, heard, Map::new(), ready).await
+            FirstPass::Replied(call, reply) => self.record(call, &agent, reply, &Map::new(), false, now).await,
+            FirstPass::Needs(call, pending, need) => {
+                let (state, turn) = *pending;
+                self.finish(call, &agent, state, turn, Map::new(), Some(need)).await
             }
         }
     }
 
     /// The caller said nothing before the line stopped listening (one try).
     async fn silence_once(&self, call: Call) -> Result<Step, CallError> {
-        let (call, cfg, mut session) = self.live(call).await?;
-        let heard = session.silence(&cfg);
-        self.finish(call, &cfg, session, heard, Map::new(), Vec::new()).await
+        self.step(call, BrainInput::Silence, Map::new()).await
+    }
+
+    /// A step of a live call that is not the caller's words (silence, a recording, a
+    /// hang-up): hear it, run what it needs, respond, store.
+    async fn step(&self, call: Call, input: BrainInput, message_extra: Map<String, Value>) -> Result<Step, CallError> {
+        let (call, agent, mut state) = self.live(call).await?;
+        let turn = agent.brain.hear(&mut state, input);
+        self.finish(call, &agent, state, turn, message_extra, None).await
     }
 
     /// A voicemail recorded on a call (`recording_url`, `seconds` long): it stands for
@@ -489,24 +508,21 @@ impl CallService {
     }
 
     async fn voicemail_once(&self, call: Call, recording_url: &str, seconds: Option<i64>) -> Result<Step, CallError> {
-        let (call, cfg, mut session) = self.live(call).await?;
-        if call.message.as_deref().is_some_and(|m| m.contains(recording_url)) {
+        if call.message.as_deref().is_some_and(|m| m.contains(recording_url)) && call.status.is_live() {
             // The provider sent the same recording again.
             return Ok(Self::current(call));
         }
         let note = voicemail_note(recording_url, seconds);
-        let heard = session.recorded_message(&note);
         let mut extra = Map::new();
         extra.insert("recording_url".into(), json!(recording_url));
         extra.insert("recording_duration".into(), json!(seconds));
-        self.finish(call, &cfg, session, heard, extra, Vec::new()).await
+        self.step(call, BrainInput::RecordedMessage(note), extra).await
     }
 
     /// Ends a live call's conversation: the caller hung up, or the API hung it up.
     pub async fn hang_up(&self, ws: &WorkspaceId, id: &CallId, reason: EndReason) -> Result<Step, CallError> {
-        let (call, cfg, mut session) = self.load_live(ws, id).await?;
-        let heard = session.hang_up(reason);
-        self.finish(call, &cfg, session, heard, Map::new(), Vec::new()).await
+        let call = self.load(ws, id).await?;
+        self.step(call, BrainInput::HangUp(reason), Map::new()).await
     }
 
     /// Hangs up a live call through the API. A call whose provider reports its end
@@ -556,7 +572,7 @@ impl CallService {
     /// Where a call stands, as a step: the agent's last words and what it awaits (a
     /// provider that asks again for the same step gets the same answer).
     pub fn current(call: Call) -> Step {
-        let session: Option<Session> = serde_json::from_value(call.session.clone()).ok();
+        let state = State::from_json(call.session.clone()).ok();
         let say = call
             .turns
             .iter()
@@ -565,9 +581,9 @@ impl CallService {
             .map(|t| t.text.clone())
             .unwrap_or_default();
         let reply = Reply {
-            say,
-            awaiting_field: session.as_ref().and_then(|s| s.awaiting.clone()),
-            ended: session.as_ref().is_some_and(Session::ended) || !call.status.is_live(),
+            say: Speech::from(say),
+            awaiting_field: state.as_ref().and_then(|s| s.awaiting_field().map(str::to_owned)),
+            ended: state.as_ref().is_some_and(State::ended) || !call.status.is_live(),
             transferred_to: call.transferred_to.clone(),
             actions: Vec::new(),
         };
@@ -578,7 +594,7 @@ impl CallService {
     /// live, waiting for the provider's final status).
     #[must_use]
     pub fn conversation_over(call: &Call) -> bool {
-        serde_json::from_value::<Session>(call.session.clone()).is_ok_and(|s| s.ended())
+        State::from_json(call.session.clone()).is_ok_and(|s| s.ended())
     }
 
     /// Places an outbound call from `line` (its agent talks) to `to`. A line that
@@ -671,15 +687,15 @@ impl CallService {
             if call.answered_at.is_some() || !call.status.is_live() {
                 return Ok(Outcome::Done(Self::current(call)));
             }
-            let cfg = self.config(&call.workspace_id, &call.agent_id).await?;
+            let agent = self.agents.get(&call.workspace_id, &call.agent_id).await?;
             let now = Utc::now();
-            let (reply, events) = start_conversation(&cfg, &mut call, now);
+            let (reply, events) = start_conversation(&agent, &mut call, now);
             call.provider_call_id.get_or_insert_with(|| provider_call_id.to_owned());
             Ok(match self.write(call, &events).await? {
                 Outcome::Done(call) => Outcome::Done(Step {
                     call,
                     reply,
-                    cfg: Some(cfg),
+                    cfg: Some(agent.cfg),
                 }),
                 Outcome::Raced(fresh) => Outcome::Raced(fresh),
             })
@@ -792,32 +808,31 @@ impl CallService {
             if !call.status.is_live() {
                 return Ok(Outcome::Done(call));
             }
-            let cfg = self.config_or_fallback(&call).await;
-            let business = business(&cfg);
+            let agent = self.agent_or_fallback(&call).await;
+            let business = business(&agent.cfg);
             let mut events = Vec::new();
             let mut actions = Vec::new();
-            if let Ok(mut session) = serde_json::from_value::<Session>(call.session.clone()) {
-                // A conversation still going ends as a hang-up; tools due at the end
-                // (or left waiting when a turn's budget ran out) run now.
-                let mut heard = if session.ended() {
-                    Heard::default()
-                } else {
-                    session.hang_up(EndReason::CallerHangup)
-                };
+            if let Ok(mut state) = State::from_json(call.session.clone()) {
+                // A conversation still going ends as a hang-up (one that ended is left
+                // as it is); tools due at the end (or left waiting when a turn's budget
+                // ran out) run now.
+                let mut turn = agent
+                    .brain
+                    .hear(&mut state, BrainInput::HangUp(EndReason::CallerHangup));
                 let ran = ran.lock().map(|r| r.clone()).unwrap_or_default();
-                for r in &ran {
-                    if !session.tools_called.contains(&r.tool) {
-                        session.tools_called.push(r.tool.clone());
+                let names: Vec<&str> = ran.iter().map(|r| r.tool.as_str()).collect();
+                for name in agent.brain.tools_ran(&mut state, &names) {
+                    if let Some(r) = ran.iter().find(|r| r.tool == name) {
                         call.tool_calls.push(r.clone());
                     }
                 }
                 let before = call.tool_calls.len();
-                self.run_tools(&mut call, &cfg, &mut session, &mut heard, Vec::new())
+                self.run_needs(&mut call, &*agent.brain, &mut state, &mut turn, None)
                     .await;
                 if let Ok(mut all) = ran_all.lock() {
                     all.extend(call.tool_calls[before..].iter().cloned());
                 }
-                let (done, reply) = self.respond(call, &cfg, session, heard, Utc::now()).await;
+                let (done, reply) = self.respond(call, &agent, state, turn, Utc::now()).await;
                 call = done;
                 actions = reply.actions;
             }
@@ -889,10 +904,10 @@ impl CallService {
         let mut finished = 0;
         for call in stale {
             let idle = now - call.updated_at;
-            let session: Option<Session> = serde_json::from_value(call.session.clone()).ok();
-            let (limit, status) = match (&session, call.answered_at) {
+            let state = State::from_json(call.session.clone()).ok();
+            let (limit, status) = match (&state, call.answered_at) {
                 (_, None) => (chrono::Duration::minutes(10), CallStatus::NoAnswer),
-                (Some(s), Some(_)) if s.end_reason == Some(EndReason::Transferred) => {
+                (Some(s), Some(_)) if s.end_reason() == Some(EndReason::Transferred) => {
                     (chrono::Duration::hours(4), CallStatus::Completed)
                 }
                 (Some(s), Some(_)) if s.ended() => (chrono::Duration::minutes(2), CallStatus::Completed),
@@ -963,41 +978,38 @@ impl CallService {
             .ok_or_else(|| CallError::NotFound(format!("no call with id `{id}` exists in this workspace")))
     }
 
-    async fn load_live(&self, ws: &WorkspaceId, id: &CallId) -> Result<(Call, Arc<AgentConfig>, Session), CallError> {
-        let call = self.load(ws, id).await?;
-        self.live(call).await
-    }
-
     /// A call just read, checked live, with its agent and conversation.
-    async fn live(&self, call: Call) -> Result<(Call, Arc<AgentConfig>, Session), CallError> {
-        let (ws, id) = (&call.workspace_id, &call.id);
+    async fn live(&self, call: Call) -> Result<(Call, Prepared, State), CallError> {
+        let id = &call.id;
         if !call.status.is_live() {
             return Err(CallError::Conflict(format!(
                 "call {id} has ended ({}); start a new call",
                 call.status
             )));
         }
-        let cfg = self.config(ws, &call.agent_id).await?;
-        let session: Session = serde_json::from_value(call.session.clone())
+        let agent = self.agents.get(&call.workspace_id, &call.agent_id).await?;
+        let state = State::from_json(call.session.clone())
             .map_err(|e| CallError::Store(StoreError::Corrupt(format!("session of call {id}: {e}"))))?;
-        Ok((call, cfg, session))
+        Ok((call, agent, state))
     }
 
-    /// Runs the tools the step made ready (`ready`, when the engine already asked),
-    /// picks the reply, and stores the call with its events.
+    /// Runs what the turn needs (`first`, when the engine already asked), composes the
+    /// reply, and stores the call with its events.
     async fn finish(
         &self,
         mut call: Call,
-        cfg: &Arc<AgentConfig>,
-        mut session: Session,
-        mut heard: Heard,
+        agent: &Prepared,
+        mut state: State,
+        mut turn: BrainTurn,
         message_extra: Map<String, Value>,
-        ready: Vec<ToolRequest>,
+        first: Option<Need>,
     ) -> Result<Step, CallError> {
-        let tools_ran = self.run_tools(&mut call, cfg, &mut session, &mut heard, ready).await;
+        let tools_ran = self
+            .run_needs(&mut call, &*agent.brain, &mut state, &mut turn, first)
+            .await;
         let now = Utc::now();
-        let (call, reply) = self.respond(call, cfg, session, heard, now).await;
-        self.record(call, cfg, reply, &message_extra, tools_ran, now).await
+        let (call, reply) = self.respond(call, agent, state, turn, now).await;
+        self.record(call, agent, reply, &message_extra, tools_ran, now).await
     }
 
     /// Stores a step's outcome: the agent's words on the transcript, the call, and the
@@ -1005,19 +1017,20 @@ impl CallService {
     async fn record(
         &self,
         mut call: Call,
-        cfg: &Arc<AgentConfig>,
+        agent: &Prepared,
         reply: Reply,
         message_extra: &Map<String, Value>,
         tools_ran: bool,
         now: DateTime<Utc>,
     ) -> Result<Step, CallError> {
         if !reply.say.is_empty() {
-            call.turns.push(Turn::new(Speaker::Agent, reply.say.clone(), now));
+            call.turns.push(Turn::new(Speaker::Agent, reply.say.text(), now));
         }
-        let business = business(cfg);
+        let business = business(&agent.cfg);
         let mut events = action_events(&call, &reply.actions, &business, now, message_extra);
-        // A simulated call is over when the conversation is; a provider's call is
-        // over when the provider says so (its status callback sends these).
+        // A call whose provider does not report its end is over when the conversation
+        // is; a provider's call is over when the provider says so (its final status
+        // sends these).
         if !call.status.is_live() {
             events.extend(ended_events(&call, &business, now));
         }
@@ -1044,92 +1057,101 @@ impl CallService {
         Ok(Step {
             call,
             reply,
-            cfg: Some(cfg.clone()),
+            cfg: Some(agent.cfg.clone()),
         })
     }
 
-    /// Runs the tools the step made ready (`first`, when the engine already asked; and
-    /// those their results make ready), within the turn's budget; returns whether any
-    /// ran.
-    async fn run_tools(
+    /// Runs what the turn needs (`first`, when the engine already asked; then what the
+    /// results make it need) within the turn's budget: tools not started in time are
+    /// handed back to the brain as deferred (they wait for a later turn or the call's
+    /// end). Returns whether any tool ran.
+    async fn run_needs(
         &self,
         call: &mut Call,
-        cfg: &AgentConfig,
-        session: &mut Session,
-        heard: &mut Heard,
-        first: Vec<ToolRequest>,
+        brain: &dyn Brain,
+        state: &mut State,
+        turn: &mut BrainTurn,
+        first: Option<Need>,
     ) -> bool {
         let deadline = Instant::now() + TOOL_BUDGET;
         let mut ran = false;
-        let mut ready = first;
-        'rounds: loop {
-            if ready.is_empty() {
-                ready = session.ready_tools(cfg);
-            }
-            if ready.is_empty() {
-                break;
-            }
-            for (i, req) in ready.iter().enumerate() {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left < MIN_TOOL_TIME {
-                    // The turn's budget is spent: these wait for the next turn (or the
-                    // end of the call) instead of being skipped for good.
-                    let waiting: Vec<&str> = ready[i..].iter().map(|r| r.tool.tool_name.as_str()).collect();
-                    session.tools_called.retain(|t| !waiting.contains(&t.as_str()));
-                    break 'rounds;
+        let mut need = match first {
+            Some(n) => n,
+            None => brain.next(state, turn),
+        };
+        loop {
+            match need {
+                Need::Nothing => break,
+                Need::Tools(requests) => {
+                    for (i, req) in requests.iter().enumerate() {
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        if left < MIN_TOOL_TIME {
+                            let waiting: Vec<&str> = requests[i..].iter().map(|r| r.id.as_str()).collect();
+                            brain.defer_tools(state, turn, &waiting);
+                            break;
+                        }
+                        let (outcome, record) = self.tools.run(req, left).await;
+                        ran = true;
+                        call.tool_calls.push(record);
+                        brain.tool_result(state, turn, &req.id, outcome);
+                    }
                 }
-                let (outcome, record) = self.tools.run(req, left).await;
-                ran = true;
-                call.tool_calls.push(record);
-                session.tool_result(cfg, outcome, heard);
+                Need::Completion(_) => {
+                    // No model client in this build: the brain falls back on its own.
+                    brain.completion_result(
+                        state,
+                        turn,
+                        Err(CompletionError::new("no language model is configured on this server")),
+                    );
+                }
             }
-            ready = Vec::new();
+            need = brain.next(state, turn);
         }
         ran
     }
 
-    /// Composes the reply to what was heard and copies the session's outcome onto the
+    /// Composes the reply to the turn and copies the conversation's outcome onto the
     /// call (the summary too, when the conversation ended), on the engine.
     async fn respond(
         &self,
         mut call: Call,
-        cfg: &Arc<AgentConfig>,
-        mut session: Session,
-        heard: Heard,
+        agent: &Prepared,
+        mut state: State,
+        turn: BrainTurn,
         now: DateTime<Utc>,
     ) -> (Call, Reply) {
-        let cfg = cfg.clone();
+        let brain = agent.brain.clone();
         let ws = call.workspace_id.clone();
         let ends_with_conversation = self.ends_with_conversation(call.provider);
         self.engine
             .run(&ws, move || {
-                let reply = session.respond(&cfg, heard);
-                Self::apply(&mut call, &cfg, &session, now, ends_with_conversation);
+                let reply = brain.respond(&mut state, turn);
+                Self::apply(&mut call, &*brain, &state, now, ends_with_conversation);
                 (call, reply)
             })
             .await
     }
 
-    /// Copies the session's outcome onto the call record (a call whose provider does
-    /// not report its end is over when the conversation is).
-    fn apply(call: &mut Call, cfg: &AgentConfig, session: &Session, now: DateTime<Utc>, ends_with_conversation: bool) {
-        call.custom_fields = session.fields.clone();
-        call.call_type = session.call_type.clone();
-        call.message = session.message.clone();
-        call.transferred_to = session.transferred_to.clone();
-        let text = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_owned));
-        call.caller.name = text(session.first_of(cfg, &FieldType::Name));
-        call.caller.email = text(session.first_of(cfg, &FieldType::Email));
+    /// Copies the conversation's outcome onto the call record (a call whose provider
+    /// does not report its end is over when the conversation is).
+    fn apply(call: &mut Call, brain: &dyn Brain, state: &State, now: DateTime<Utc>, ends_with_conversation: bool) {
+        let view = brain.view(state);
+        call.custom_fields = view.fields;
+        call.call_type = view.call_type;
+        call.message = view.message;
+        call.transferred_to = view.transferred_to;
+        call.caller.name = view.caller_name;
+        call.caller.email = view.caller_email;
         call.updated_at = now;
-        if session.ended() {
-            call.end_reason = session.end_reason.map(|r| r.as_str().to_owned());
-            call.ai_summary = Some(summarize(cfg, session));
+        if view.ended {
+            call.end_reason = view.end_reason.map(|r| r.as_str().to_owned());
+            call.ai_summary = Some(brain.summary(state));
             if ends_with_conversation && call.status.is_live() {
                 call.status = CallStatus::Completed;
                 call.ended_at = Some(now);
             }
         }
-        call.session = serde_json::to_value(session).unwrap_or(Value::Null);
+        call.session = state.to_json();
     }
 }
 

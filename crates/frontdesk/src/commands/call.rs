@@ -21,7 +21,8 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use chrono::{SecondsFormat, Utc};
-use frontdesk_agent::{EndReason, Reply};
+use frontdesk_agent::EndReason;
+use frontdesk_agent::brain::Reply;
 use frontdesk_app::telephony::{Sim, Telephony};
 use frontdesk_app::tools::TOOLS_OFF;
 use frontdesk_app::{CallService, InProcessLocks};

@@ -300,7 +300,7 @@ async fn create_call(
         .place(&caller.workspace_id, &line, to.as_str(), purpose)
         .await?;
     let (say, awaiting_field, ended) = match placed.reply {
-        Some(r) => (Some(r.say), r.awaiting_field, r.ended),
+        Some(r) => (Some(r.say.into_text()), r.awaiting_field, r.ended),
         None => (None, None, false),
     };
     Ok((

@@ -109,7 +109,7 @@ async fn start_call(
         StatusCode::CREATED,
         Json(SimStarted {
             call_id: step.call.id.to_string(),
-            say: step.reply.say,
+            say: step.reply.say.into_text(),
             awaiting_field: step.reply.awaiting_field,
             ended: step.reply.ended,
         }),
@@ -135,7 +135,7 @@ async fn take_turn(
     }
     let step = state.calls.turn(&caller.workspace_id, &cid, &body.text).await?;
     Ok(Json(SimReply {
-        say: step.reply.say,
+        say: step.reply.say.into_text(),
         awaiting_field: step.reply.awaiting_field,
         ended: step.reply.ended,
         transferred_to: step.reply.transferred_to,
@@ -157,7 +157,7 @@ async fn hang_up(
         .hang_up(&caller.workspace_id, &cid, EndReason::CallerHangup)
         .await?;
     Ok(Json(SimReply {
-        say: step.reply.say,
+        say: step.reply.say.into_text(),
         awaiting_field: None,
         ended: true,
         transferred_to: step.call.transferred_to,

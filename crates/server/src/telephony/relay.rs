@@ -273,7 +273,7 @@ async fn say_turn(
         };
         let handoff = json!({
             "reason": reason,
-            "say": reply.say,
+            "say": reply.say.text(),
             "transfer_to": reply.transferred_to,
             "call_id": step.call.id.as_str(),
         });
@@ -282,9 +282,12 @@ async fn say_turn(
         let _ = out.send(Message::Text(end.to_string().into())).await;
         return false;
     }
-    let tokens = sentences(&reply.say);
-    for (i, token) in tokens.iter().enumerate() {
-        let last = i + 1 == tokens.len();
+    // The reply as the brain gave it, a sentence at a time (each but the last with its
+    // trailing space), so speech starts on the first while the rest follows.
+    let sentences = reply.say.sentences();
+    for (i, sentence) in sentences.iter().enumerate() {
+        let last = i + 1 == sentences.len();
+        let token = if last { sentence.clone() } else { format!("{sentence} ") };
         let msg = json!({"type": "text", "token": token, "last": last});
         if out.send(Message::Text(msg.to_string().into())).await.is_err() {
             return false;
@@ -296,44 +299,9 @@ async fn say_turn(
     true
 }
 
-/// A reply cut into sentences (each but the last keeps its trailing space), so speech
-/// can start on the first while the rest follows.
-fn sentences(say: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut chars = say.chars().peekable();
-    while let Some(c) = chars.next() {
-        cur.push(c);
-        if matches!(c, '.' | '?' | '!') && chars.peek().is_some_and(|n| n.is_whitespace()) {
-            while chars.peek().is_some_and(|n| n.is_whitespace()) {
-                chars.next();
-            }
-            cur.push(' ');
-            out.push(std::mem::take(&mut cur));
-        }
-    }
-    if !cur.trim().is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splits_sentences() {
-        assert_eq!(
-            sentences("Got it. May I have your name?  Thanks!"),
-            vec!["Got it. ", "May I have your name? ", "Thanks!"]
-        );
-        assert_eq!(
-            sentences("Dr. Smith is in at 9.30"),
-            vec!["Dr. ", "Smith is in at 9.30"]
-        );
-        assert!(sentences("").is_empty());
-    }
 
     #[test]
     fn reads_twilio_messages() {

@@ -20,7 +20,8 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::response::Response;
-use frontdesk_agent::{MESSAGE_FIELD, Reply};
+use frontdesk_agent::MESSAGE_FIELD;
+use frontdesk_agent::brain::Reply;
 use frontdesk_app::{CallService, Input, Progress, Step};
 use frontdesk_core::agent::config::AgentConfig;
 use frontdesk_core::agent::{NumberVoice, Provider, VoiceMode};
@@ -123,7 +124,7 @@ async fn answer(calls: &CallService, base: &str, step: Step, voice: NumberVoice)
         let cfg = calls.step_config(&step).await;
         let mut relay: Attrs = vec![
             ("url", format!("{ws_base}/telephony/twilio/relay?call_id={id}")),
-            ("welcomeGreeting", step.reply.say.clone()),
+            ("welcomeGreeting", step.reply.say.text().to_owned()),
             ("language", "en-US".to_owned()),
             ("interruptible", "any".to_owned()),
             ("dtmfDetection", "true".to_owned()),
@@ -154,7 +155,7 @@ pub fn reply_verbs(base: &str, call: &Call, reply: &Reply, voice: NumberVoice, c
     let mut verbs = Vec::new();
     if reply.ended {
         if !reply.say.is_empty() {
-            verbs.push(Verb::Say(reply.say.clone()));
+            verbs.push(Verb::Say(reply.say.text().to_owned()));
         }
         match reply.transferred_to.as_ref().or(call.transferred_to.as_ref()) {
             Some(to) => verbs.push(Verb::Dial {
@@ -202,7 +203,7 @@ pub fn reply_verbs(base: &str, call: &Call, reply: &Reply, voice: NumberVoice, c
     }
     verbs.push(Verb::Gather {
         attrs,
-        say: reply.say.clone(),
+        say: reply.say.text().to_owned(),
     });
     verbs
 }

@@ -454,3 +454,49 @@ async fn outbound_calls_through_the_simulator() {
         .unwrap();
     assert_eq!(error_of(res).await.0, 404);
 }
+
+/// Silence in the simulator (an empty turn) follows the rule of every channel: asked
+/// again once, the question skipped on a second silence, the call closed (`no_input`)
+/// on a third in a row; a word in between starts the count again.
+#[tokio::test]
+async fn simulator_silence_is_asked_again_then_skipped_then_ends_the_call() {
+    let app = spawn_app().await;
+    agent_on_number(&app, agent_file("contractor"), "+15553330000").await;
+    let (s, start) = post_json(
+        &app,
+        "/v1/sim/calls",
+        json!({"from": "+15551230001", "to": "+15553330000"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{start}");
+    let call = start["call_id"].as_str().unwrap().to_owned();
+
+    let r = say(&app, &call, "").await;
+    assert!(
+        r["say"].as_str().unwrap().starts_with("Sorry, I didn't catch that."),
+        "{r}"
+    );
+    assert_eq!(r["ended"], false);
+    let r = say(&app, &call, "Hi, I'd like to get a quote for a kitchen remodel.").await;
+    assert_eq!(r["awaiting_field"], "first_name", "a word resets the count: {r}");
+    let r = say(&app, &call, "   ").await;
+    assert_eq!(r["awaiting_field"], "first_name", "asked again: {r}");
+    let r = say(&app, &call, "").await;
+    assert!(
+        r["say"].as_str().unwrap().contains("confirm that with you later"),
+        "{r}"
+    );
+    assert_eq!(r["awaiting_field"], "phone", "moved on: {r}");
+    let r = say(&app, &call, "").await;
+    assert_eq!(r["ended"], true, "three silences in a row: {r}");
+    let c: Value = app
+        .get(&format!("/v1/calls/{call}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(c["end_reason"], "no_input", "{c}");
+    assert_eq!(c["status"], "completed", "{c}");
+}

@@ -657,7 +657,14 @@ async fn silence_is_asked_again_once_then_the_call_ends_for_no_input() {
         says(&said, "may I have your name, please?"),
         "the question again: {said}"
     );
-    // Two silences in a row: goodbye.
+    // A second silence on the same question moves on: the name is confirmed later,
+    // the next question comes.
+    let r = twiml(leg.silence().await).await;
+    // (the next question is the phone number: keys or speech)
+    let said = gather_say(&r, "dtmf speech");
+    assert!(said.contains("confirm that with you later"), "{said}");
+    assert!(!says(&said, "may I have your name"), "moved on: {said}");
+    // Three silences in a row: goodbye.
     let r = twiml(leg.silence().await).await;
     let bye = say_hangup(&r);
     assert!(!bye.starts_with("Sorry, I didn't catch that."), "{bye}");
@@ -728,6 +735,7 @@ async fn a_turn_after_the_goodbye_is_only_hung_up() {
     let leg = tw.inbound(CALLER, NUMBER);
     twiml(leg.voice().await).await;
     let id = only_call(&app).await["id"].as_str().unwrap().to_owned();
+    twiml(leg.silence().await).await;
     twiml(leg.silence().await).await;
     say_hangup(&twiml(leg.silence().await).await);
 
@@ -1388,6 +1396,7 @@ async fn calls_without_a_status_callback_are_finished_by_the_sweeper() {
     let leg = tw.inbound("+15551230077", NUMBER);
     twiml(leg.voice().await).await;
     let id = only_call(&app).await["id"].as_str().unwrap().to_owned();
+    twiml(leg.silence().await).await;
     twiml(leg.silence().await).await;
     say_hangup(&twiml(leg.silence().await).await);
     assert_eq!(call(&app, &id).await["status"], "in_progress");

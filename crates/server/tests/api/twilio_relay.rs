@@ -484,3 +484,47 @@ async fn keypad_digits_end_after_a_pause() {
     assert!(said.contains("email"), "{said}");
     assert_eq!(call(&app, &id).await["custom_fields"]["phone"], "+15558675309");
 }
+
+/// Over ConversationRelay Twilio sends nothing while the caller is silent: after
+/// `twilio_relay_silence` without a prompt, the turn is silence, under the same rule as
+/// every channel (asked again, then the question skipped, then the call ends with
+/// `no_input` and the goodbye is handed off).
+#[tokio::test]
+async fn relay_silence_is_a_timeout_under_the_same_rule() {
+    let app = twilio_app_with(|s| s.twilio.relay_silence = Duration::from_millis(300)).await;
+    twilio_number(&app, "contractor", NUMBER, json!({"voice_mode": "relay"})).await;
+    let tw = TwilioSide::global(&app);
+    let leg = tw.inbound(CALLER, NUMBER);
+    let r = twiml(leg.voice().await).await;
+    let ws_url = r.child("Connect").child("ConversationRelay").attr("url").to_owned();
+    let id = ws_url.split("call_id=").nth(1).unwrap().to_owned();
+    let path = format!("/telephony/twilio/relay?call_id={id}");
+    let sig = signature(GLOBAL_TOKEN, &ws_url, &[], None);
+    let mut ws = connect(&app, &path, Some(&sig)).await.expect("signed handshake");
+    send(
+        &mut ws,
+        json!({"type": "setup", "sessionId": sid("VX"), "callSid": leg.sid, "from": CALLER, "to": NUMBER,
+               "direction": "inbound", "accountSid": GLOBAL_ACCOUNT}),
+    )
+    .await;
+    // Nothing said after the greeting: asked again.
+    let said = reply(&mut ws).await.concat();
+    assert!(said.starts_with("Sorry, I didn't catch that."), "{said}");
+    send(
+        &mut ws,
+        json!({"type": "prompt", "voicePrompt": "Hi, I'd like to get a quote for a kitchen remodel.", "last": true}),
+    )
+    .await;
+    let said = reply(&mut ws).await.concat();
+    assert!(says(&said, "name"), "{said}");
+    let said = reply(&mut ws).await.concat();
+    assert!(says(&said, "name"), "asked again: {said}");
+    let said = reply(&mut ws).await.concat();
+    assert!(said.contains("confirm that with you later"), "moved on: {said}");
+    // The third silence in a row ends the call: the goodbye is handed off.
+    let end = next(&mut ws, Duration::from_secs(10)).await.expect("the end");
+    assert_eq!(end["type"], "end", "{end}");
+    let handoff: Value = serde_json::from_str(end["handoffData"].as_str().unwrap()).unwrap();
+    assert_eq!(handoff["reason"], "no_input", "{handoff}");
+    assert_eq!(call(&app, &id).await["end_reason"], "no_input");
+}
