@@ -8,7 +8,9 @@
 //! over and over for N seconds (`engine-bench [SECONDS]`, default 10).
 //!
 //! Reported: turns per second and scenarios per second of engine time, and the latency of
-//! each `Session::turn` call (p50 / p99 / max). The baseline, measured in the same run
+//! each turn of the rules brain (`RulesBrain::turn`: hear, respond; the brain is built
+//! once per agent configuration, as the server caches it) (p50 / p99 / max). The
+//! baseline, measured in the same run
 //! right after every turn, is a JSON round trip of the session state (serialise to a
 //! string, parse it back): the work a server does on every turn anyway, since a call's
 //! state is stored as JSON between turns so that any node can carry it on. The ratio
@@ -36,7 +38,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use frontdesk_agent::{CallInfo, EndReason, Reply, Session, summarize};
+use std::sync::Arc;
+
+use frontdesk_agent::Session;
+use frontdesk_agent::brain::{Brain, CallInfo, EndReason, Input, Reply, RulesBrain, State};
 use frontdesk_core::agent::AgentConfig;
 use serde_json::{Map, Value};
 
@@ -56,7 +61,7 @@ struct Scenario {
 
 #[derive(Default)]
 struct Stats {
-    /// Every `Session::turn`, in nanoseconds.
+    /// Every turn, in nanoseconds.
     turns: Vec<u64>,
     /// Every state round trip, in nanoseconds.
     round_trips: Vec<u64>,
@@ -73,7 +78,7 @@ fn root() -> PathBuf {
 
 /// What the benchmark replays.
 struct Corpus {
-    agents: Vec<AgentConfig>,
+    agents: Vec<RulesBrain>,
     scenarios: Vec<Scenario>,
     /// Scenarios from dev.jsonl, from holdout.jsonl.
     counts: [usize; 2],
@@ -94,7 +99,7 @@ fn load(dir: &Path) -> Result<Corpus, String> {
         let v: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         let cfg = AgentConfig::parse(&v).map_err(|e| format!("{}: {e}", path.display()))?;
         names.push(path.file_stem().unwrap_or_default().to_string_lossy().into_owned());
-        agents.push(cfg.config);
+        agents.push(RulesBrain::new(Arc::new(cfg.config)));
     }
     let mut scenarios = Vec::new();
     let mut counts = [0; 2];
@@ -139,14 +144,18 @@ fn nanos(d: Duration) -> u64 {
 }
 
 /// One turn, timed, then the baseline on the state it left, timed.
-fn turn(cfg: &AgentConfig, session: &mut Session, text: &str, stats: &mut Stats) -> (Reply, u64) {
+fn turn(brain: &RulesBrain, state: &mut State, text: &str, stats: &mut Stats) -> (Reply, u64) {
     let t = Instant::now();
-    let reply = session.turn(cfg, black_box(text));
+    let reply = brain.turn(state, black_box(text));
     let spent = nanos(t.elapsed());
     stats.turns.push(spent);
 
+    // The rules state, as before the brain seam: the same baseline work in both builds.
     let t = Instant::now();
-    let stored = serde_json::to_string(&*session).unwrap_or_default();
+    let stored = state
+        .rules()
+        .map(|s| serde_json::to_string(s).unwrap_or_default())
+        .unwrap_or_default();
     let loaded: Option<Session> = serde_json::from_str(&stored).ok();
     let base = nanos(t.elapsed());
     black_box(loaded);
@@ -156,7 +165,7 @@ fn turn(cfg: &AgentConfig, session: &mut Session, text: &str, stats: &mut Stats)
 }
 
 /// Plays one scenario as the scenario runner does.
-fn play(cfg: &AgentConfig, s: &Scenario, stats: &mut Stats) {
+fn play(brain: &RulesBrain, s: &Scenario, stats: &mut Stats) {
     let started = Instant::now();
     let mut baseline = 0;
     let call = CallInfo {
@@ -167,9 +176,9 @@ fn play(cfg: &AgentConfig, s: &Scenario, stats: &mut Stats) {
         outbound: false,
         purpose: None,
     };
-    let (mut session, greeting) = Session::start(cfg, call);
+    let (mut state, greeting) = brain.start(call);
     black_box(greeting);
-    let (mut r, b) = turn(cfg, &mut session, &s.opening, stats);
+    let (mut r, b) = turn(brain, &mut state, &s.opening, stats);
     baseline += b;
     let mut interject = s.interject.as_ref();
     let mut used: Vec<&str> = Vec::new();
@@ -194,14 +203,14 @@ fn play(cfg: &AgentConfig, s: &Scenario, stats: &mut Stats) {
             closings += 1;
             &s.closing
         };
-        let (next, b) = turn(cfg, &mut session, text, stats);
+        let (next, b) = turn(brain, &mut state, text, stats);
         r = next;
         baseline += b;
     }
     if !r.ended {
-        black_box(session.hang_up(EndReason::CallerHangup));
+        black_box(brain.hear(&mut state, Input::HangUp(EndReason::CallerHangup)));
     }
-    black_box(summarize(cfg, &session));
+    black_box(brain.summary(&state));
     stats.scenarios += 1;
     stats.scenario_ns += nanos(started.elapsed()).saturating_sub(baseline);
 }
@@ -247,7 +256,7 @@ fn at_the_limits() -> Result<Corpus, String> {
         closing: "No, that's everything.".into(),
     };
     Ok(Corpus {
-        agents: vec![cfg.config],
+        agents: vec![RulesBrain::new(Arc::new(cfg.config))],
         scenarios: vec![scenario],
         counts: [1, 0],
     })
@@ -325,7 +334,7 @@ fn main() -> ExitCode {
     );
     println!(
         "{:<34} {:>12.0} {:>10} {:>10} {:>10} {:>10}",
-        "Session::turn",
+        "brain turn (hear, respond)",
         per_s(n, turn_total),
         us(mean(turn_total)),
         us(pct(&stats.turns, 0.5)),
