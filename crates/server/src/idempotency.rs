@@ -11,6 +11,8 @@
 //! [`SecretFields`] are withheld from the kept copy (`null`, and named in `withheld`),
 //! so no secret rests in clear for the 24 hours a key is remembered.
 
+use std::sync::Arc;
+
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
@@ -18,12 +20,11 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use frontdesk_store::{IdempotencyBegin, StoredResponse};
+use frontdesk_store::{IdempotencyBegin, Store, StoredResponse};
 use sha2::{Digest, Sha256};
 
-use crate::ApiError;
 use crate::auth::Caller;
-use crate::state::AppState;
+use crate::{ApiError, ServerSettings};
 
 /// The request header.
 pub const HEADER: &str = "idempotency-key";
@@ -54,8 +55,16 @@ fn withhold(body: &[u8], fields: &[&str]) -> Vec<u8> {
     serde_json::to_vec(&m).unwrap_or_else(|_| body.to_vec())
 }
 
+/// What the idempotency middleware uses: the store, and the server's settings (body
+/// limit; whether kept responses are sealed).
+#[derive(Clone)]
+pub struct IdempotencyState {
+    pub store: Arc<dyn Store>,
+    pub settings: Arc<ServerSettings>,
+}
+
 /// Middleware (after auth): applies idempotency to POST requests that carry the header.
-pub async fn idempotent(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn idempotent(State(state): State<IdempotencyState>, req: Request, next: Next) -> Response {
     if req.method() != Method::POST || !req.headers().contains_key(HEADER) {
         return next.run(req).await;
     }
@@ -73,7 +82,7 @@ fn validate_key(raw: &HeaderValue) -> Result<String, ApiError> {
     Ok(key.to_owned())
 }
 
-async fn run(state: AppState, req: Request, next: Next) -> Result<Response, ApiError> {
+async fn run(state: IdempotencyState, req: Request, next: Next) -> Result<Response, ApiError> {
     let key = validate_key(&req.headers()[HEADER])?;
     let caller = req
         .extensions()
@@ -116,7 +125,7 @@ async fn run(state: AppState, req: Request, next: Next) -> Result<Response, ApiE
     }
 }
 
-async fn finish(state: &AppState, caller: &Caller, key: &str, res: Response) -> Response {
+async fn finish(state: &IdempotencyState, caller: &Caller, key: &str, res: Response) -> Response {
     let ws = &caller.workspace_id;
     if res.status().is_server_error() || res.status() == StatusCode::TOO_MANY_REQUESTS {
         if let Err(e) = state.store.idempotency_abandon(ws, key).await {

@@ -3,14 +3,17 @@
 //! its exact path (`data_to_collect[2].type: ...`). Keys Frontdesk does not know are
 //! ignored and listed in `warnings`.
 
+use crate::ServerSettings;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use frontdesk_core::agent::{Agent, AgentConfig};
 use frontdesk_core::id::AgentId;
+use frontdesk_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -71,11 +74,11 @@ pub struct ListQuery {
 }
 
 /// Parses and validates a configuration, tool URLs under the server's SSRF policy.
-fn parse(state: &AppState, body: &Value) -> Result<frontdesk_core::agent::config::Parsed, ApiError> {
+fn parse(settings: &ServerSettings, body: &Value) -> Result<frontdesk_core::agent::config::Parsed, ApiError> {
     let parsed = AgentConfig::parse(body).map_err(|e| ApiError::invalid(&e))?;
     parsed
         .config
-        .check_targets(&state.settings.delivery.policy)
+        .check_targets(&settings.delivery.policy)
         .map_err(|e| ApiError::invalid(&e))?;
     Ok(parsed)
 }
@@ -84,12 +87,12 @@ fn parse(state: &AppState, body: &Value) -> Result<frontdesk_core::agent::config
 #[utoipa::path(get, path = "/v1/agents", tag = "agents", params(ListQuery),
     responses((status = 200, body = List<AgentView>), (status = 400, body = ErrorBody)))]
 async fn list_agents(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<List<AgentView>>, ApiError> {
     let req = page(q.limit, q.cursor.as_deref(), AgentId::PREFIX)?;
-    let p = state.store.list_agents_page(&caller.workspace_id, &req).await?;
+    let p = store.list_agents_page(&caller.workspace_id, &req).await?;
     Ok(Json(List {
         data: p.data.into_iter().map(|a| AgentView::new(a, Vec::new())).collect(),
         next_cursor: p.next_cursor,
@@ -100,13 +103,13 @@ async fn list_agents(
 #[utoipa::path(post, path = "/v1/agents", tag = "agents", request_body(content = Object, description = "An agent configuration (SPEC.md section 4)"),
     responses((status = 201, body = AgentView), (status = 422, body = ErrorBody)))]
 async fn create_agent(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(settings): State<Arc<ServerSettings>>,
     caller: Caller,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<AgentView>), ApiError> {
-    let parsed = parse(&state, &body)?;
-    let agent = state
-        .store
+    let parsed = parse(&settings, &body)?;
+    let agent = store
         .create_agent(&caller.workspace_id, &parsed.config.name, &parsed.config.to_json())
         .await?;
     Ok((StatusCode::CREATED, Json(AgentView::new(agent, parsed.warnings))))
@@ -116,13 +119,12 @@ async fn create_agent(
 #[utoipa::path(get, path = "/v1/agents/{id}", tag = "agents", params(("id" = String, Path)),
     responses((status = 200, body = AgentView), (status = 404, body = ErrorBody)))]
 async fn get_agent(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<AgentView>, ApiError> {
     let aid = path_id(&id, AgentId::parse, "agent")?;
-    let a = state
-        .store
+    let a = store
         .get_agent(&caller.workspace_id, &aid)
         .await?
         .ok_or_else(|| ApiError::not_found("agent", &id))?;
@@ -135,15 +137,15 @@ async fn get_agent(
     request_body(content = Object, description = "The whole new configuration"),
     responses((status = 200, body = AgentView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn replace_agent(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(settings): State<Arc<ServerSettings>>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<AgentView>, ApiError> {
     let aid = path_id(&id, AgentId::parse, "agent")?;
-    let parsed = parse(&state, &body)?;
-    let a = state
-        .store
+    let parsed = parse(&settings, &body)?;
+    let a = store
         .update_agent(
             &caller.workspace_id,
             &aid,
@@ -159,12 +161,12 @@ async fn replace_agent(
 #[utoipa::path(delete, path = "/v1/agents/{id}", tag = "agents", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn delete_agent(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let aid = path_id(&id, AgentId::parse, "agent")?;
-    if state.store.delete_agent(&caller.workspace_id, &aid).await? {
+    if store.delete_agent(&caller.workspace_id, &aid).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("agent", &id))

@@ -9,7 +9,9 @@ use frontdesk_core::api_key::{ApiKey, ApiKeyName, ApiKeySecret};
 use frontdesk_core::id::ApiKeyId;
 use frontdesk_core::page::PageRequest;
 use frontdesk_store::NewApiKey;
+use frontdesk_store::Store;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -96,12 +98,11 @@ fn parse_id(id: &str) -> Result<ApiKeyId, ApiError> {
 #[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", params(ListParams),
     responses((status = 200, body = List<ApiKeyView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn list_keys(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<List<ApiKeyView>>, ApiError> {
-    let page = state
-        .store
+    let page = store
         .list_api_keys(Some(&caller.workspace_id), &params.page(ApiKeyId::PREFIX)?)
         .await?;
     Ok(Json(List {
@@ -115,14 +116,13 @@ async fn list_keys(
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
     responses((status = 201, body = CreatedApiKey), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_key(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     ApiJson(body): ApiJson<CreateApiKey>,
 ) -> Result<(StatusCode, Extension<SecretFields>, Json<CreatedApiKey>), ApiError> {
     let name = ApiKeyName::parse(&body.name).map_err(|e| ApiError::invalid(&e))?;
     let secret = ApiKeySecret::generate();
-    let key = state
-        .store
+    let key = store
         .create_api_key(&caller.workspace_id, &NewApiKey::new(&name, &secret))
         .await?;
     Ok((
@@ -139,13 +139,12 @@ async fn create_key(
 #[utoipa::path(get, path = "/v1/api-keys/{id}", tag = "api-keys", params(("id" = String, Path)),
     responses((status = 200, body = ApiKeyView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_key(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<ApiKeyView>, ApiError> {
     let key_id = parse_id(&id)?;
-    let key = state
-        .store
+    let key = store
         .get_api_key(&caller.workspace_id, &key_id)
         .await?
         .ok_or_else(|| ApiError::not_found("API key", &id))?;
@@ -156,13 +155,12 @@ async fn get_key(
 #[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "api-keys", params(("id" = String, Path)),
     responses((status = 200, body = ApiKeyView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn revoke_key(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<ApiKeyView>, ApiError> {
     let key_id = parse_id(&id)?;
-    let key = state
-        .store
+    let key = store
         .revoke_api_key(Some(&caller.workspace_id), &key_id)
         .await?
         .ok_or_else(|| ApiError::not_found("API key", &id))?;

@@ -10,13 +10,16 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use frontdesk_app::CallService;
 use frontdesk_core::ValidationError;
 use frontdesk_core::agent::Number;
 use frontdesk_core::call::{Call, CallFilter, CallStatus, Direction, ToolCall, Turn};
 use frontdesk_core::id::{AgentId, CallId};
 use frontdesk_core::phone::PhoneNumber;
+use frontdesk_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -151,7 +154,7 @@ pub struct CallQuery {
 #[utoipa::path(get, path = "/v1/calls", tag = "calls", params(CallQuery),
     responses((status = 200, body = List<CallView>), (status = 400, body = ErrorBody)))]
 async fn list_calls(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     ApiQuery(q): ApiQuery<CallQuery>,
 ) -> Result<Json<List<CallView>>, ApiError> {
@@ -180,7 +183,7 @@ async fn list_calls(
             .transpose()
             .map_err(bad)?,
     };
-    let p = state.store.list_calls(&caller.workspace_id, &filter, &req).await?;
+    let p = store.list_calls(&caller.workspace_id, &filter, &req).await?;
     let now = Utc::now();
     Ok(Json(List {
         data: p.data.into_iter().map(|c| CallView::new(c, now)).collect(),
@@ -192,13 +195,12 @@ async fn list_calls(
 #[utoipa::path(get, path = "/v1/calls/{id}", tag = "calls", params(("id" = String, Path)),
     responses((status = 200, body = CallView), (status = 404, body = ErrorBody)))]
 async fn get_call(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<CallView>, ApiError> {
     let cid = path_id(&id, CallId::parse, "call")?;
-    let c = state
-        .store
+    let c = store
         .get_call(&caller.workspace_id, &cid)
         .await?
         .ok_or_else(|| ApiError::not_found("call", &id))?;
@@ -234,7 +236,8 @@ pub struct PlacedCall {
 #[utoipa::path(post, path = "/v1/calls", tag = "calls", request_body = CreateCall,
     responses((status = 201, body = PlacedCall), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_call(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(calls): State<Arc<CallService>>,
     caller: Caller,
     ApiJson(body): ApiJson<CreateCall>,
 ) -> Result<(StatusCode, Json<PlacedCall>), ApiError> {
@@ -245,7 +248,7 @@ async fn create_call(
         .map(|a| AgentId::parse(a).map_err(|e| ApiError::invalid(&e.for_field("agent_id"))))
         .transpose()?;
     if let Some(a) = &agent
-        && state.store.get_agent(&caller.workspace_id, a).await?.is_none()
+        && store.get_agent(&caller.workspace_id, a).await?.is_none()
     {
         return Err(ApiError::invalid(&ValidationError::new(
             "agent_id",
@@ -255,7 +258,7 @@ async fn create_call(
     let from: Number = match &body.from {
         Some(f) => {
             let f = PhoneNumber::parse(f).map_err(|e| ApiError::invalid(&e.for_field("from")))?;
-            let n = state.store.number_by_e164(f.as_str()).await?;
+            let n = store.number_by_e164(f.as_str()).await?;
             n.filter(|n| n.workspace_id == caller.workspace_id).ok_or_else(|| {
                 ApiError::invalid(&ValidationError::new(
                     "from",
@@ -267,7 +270,7 @@ async fn create_call(
             })?
         }
         None => {
-            let numbers = state.store.list_numbers(&caller.workspace_id).await?;
+            let numbers = store.list_numbers(&caller.workspace_id).await?;
             let pick = agent
                 .as_ref()
                 .and_then(|a| numbers.iter().find(|n| n.agent_id == *a).cloned());
@@ -279,7 +282,7 @@ async fn create_call(
             })?
         }
     };
-    if !state.calls.can_place(from.provider) {
+    if !calls.can_place(from.provider) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "provider_unavailable",
@@ -295,10 +298,7 @@ async fn create_call(
         line.agent_id = a;
     }
     let purpose = body.purpose.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
-    let placed = state
-        .calls
-        .place(&caller.workspace_id, &line, to.as_str(), purpose)
-        .await?;
+    let placed = calls.place(&caller.workspace_id, &line, to.as_str(), purpose).await?;
     let (say, awaiting_field, ended) = match placed.reply {
         Some(r) => (Some(r.say.into_text()), r.awaiting_field, r.ended),
         None => (None, None, false),
@@ -318,12 +318,12 @@ async fn create_call(
 #[utoipa::path(post, path = "/v1/calls/{id}/hangup", tag = "calls", params(("id" = String, Path)),
     responses((status = 200, body = CallView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn hangup_call(
-    State(state): State<AppState>,
+    State(calls): State<Arc<CallService>>,
     caller: Caller,
     Path(id): Path<String>,
     OptionalJson(_body): OptionalJson<Value>,
 ) -> Result<Json<CallView>, ApiError> {
     let cid = path_id(&id, CallId::parse, "call")?;
-    let call = state.calls.end_call(&caller.workspace_id, &cid).await?;
+    let call = calls.end_call(&caller.workspace_id, &cid).await?;
     Ok(Json(CallView::new(call, Utc::now())))
 }

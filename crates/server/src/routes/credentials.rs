@@ -9,10 +9,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use frontdesk_app::accounts::CredentialsError;
+use frontdesk_app::accounts::TwilioAccounts;
 use frontdesk_core::ValidationError;
 use frontdesk_core::agent::Provider;
 use frontdesk_core::credentials::{AccountSid, StoredCredentials};
+use frontdesk_store::Store;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -65,9 +68,8 @@ pub struct PutTwilio {
 /// The workspace's Twilio credentials (without the token).
 #[utoipa::path(get, path = "/v1/credentials/twilio", tag = "credentials",
     responses((status = 200, body = CredentialsView), (status = 404, body = ErrorBody)))]
-async fn get_twilio(State(state): State<AppState>, caller: Caller) -> Result<Json<CredentialsView>, ApiError> {
-    state
-        .store
+async fn get_twilio(State(store): State<Arc<dyn Store>>, caller: Caller) -> Result<Json<CredentialsView>, ApiError> {
+    store
         .get_credentials(&caller.workspace_id, Provider::Twilio)
         .await?
         .map(|c| Json(c.into()))
@@ -84,7 +86,7 @@ async fn get_twilio(State(state): State<AppState>, caller: Caller) -> Result<Jso
 #[utoipa::path(put, path = "/v1/credentials/twilio", tag = "credentials", request_body = PutTwilio,
     responses((status = 200, body = CredentialsView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn put_twilio(
-    State(state): State<AppState>,
+    State(accounts): State<Arc<TwilioAccounts>>,
     caller: Caller,
     ApiJson(body): ApiJson<PutTwilio>,
 ) -> Result<Json<CredentialsView>, ApiError> {
@@ -96,8 +98,7 @@ async fn put_twilio(
             "a Twilio auth token is 32 characters without spaces; copy it from the Twilio console (Account Info)",
         )));
     }
-    let stored = state
-        .accounts
+    let stored = accounts
         .store_credentials(&caller.workspace_id, sid.as_str(), token)
         .await
         .map_err(|e| match e {
@@ -114,12 +115,8 @@ async fn put_twilio(
 /// Forget the workspace's Twilio credentials.
 #[utoipa::path(delete, path = "/v1/credentials/twilio", tag = "credentials",
     responses((status = 204), (status = 404, body = ErrorBody)))]
-async fn delete_twilio(State(state): State<AppState>, caller: Caller) -> Result<StatusCode, ApiError> {
-    if state
-        .store
-        .delete_credentials(&caller.workspace_id, Provider::Twilio)
-        .await?
-    {
+async fn delete_twilio(State(store): State<Arc<dyn Store>>, caller: Caller) -> Result<StatusCode, ApiError> {
+    if store.delete_credentials(&caller.workspace_id, Provider::Twilio).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::new(

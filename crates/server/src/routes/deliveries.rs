@@ -7,8 +7,11 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use frontdesk_core::event::EventType;
 use frontdesk_core::id::{DeliveryId, WebhookId};
+use frontdesk_delivery::Dispatcher;
+use frontdesk_store::Store;
 use frontdesk_store::{Attempt, Delivery, DeliveryFilter, DeliveryStatus};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -123,7 +126,7 @@ fn query_error(e: &frontdesk_core::ValidationError) -> ApiError {
 #[utoipa::path(get, path = "/v1/deliveries", tag = "deliveries", params(ListDeliveries),
     responses((status = 200, body = List<DeliveryView>), (status = 400, body = ErrorBody)))]
 async fn list_deliveries(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     ApiQuery(q): ApiQuery<ListDeliveries>,
 ) -> Result<Json<List<DeliveryView>>, ApiError> {
@@ -153,8 +156,7 @@ async fn list_deliveries(
             .transpose()
             .map_err(|e| query_error(&e))?,
     };
-    let p = state
-        .store
+    let p = store
         .list_deliveries(
             &caller.workspace_id,
             &filter,
@@ -171,13 +173,12 @@ async fn list_deliveries(
 #[utoipa::path(get, path = "/v1/deliveries/{id}", tag = "deliveries", params(("id" = String, Path)),
     responses((status = 200, body = DeliveryDetail), (status = 404, body = ErrorBody)))]
 async fn get_delivery(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<DeliveryDetail>, ApiError> {
     let did = path_id(&id, DeliveryId::parse, "delivery")?;
-    let (d, attempts) = state
-        .store
+    let (d, attempts) = store
         .get_delivery(&caller.workspace_id, &did)
         .await?
         .ok_or_else(|| ApiError::not_found("delivery", &id))?;
@@ -192,16 +193,16 @@ async fn get_delivery(
 #[utoipa::path(post, path = "/v1/deliveries/{id}/retry", tag = "deliveries", params(("id" = String, Path)),
     responses((status = 202, body = DeliveryView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn retry_delivery(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(dispatcher): State<Arc<Dispatcher>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<DeliveryView>), ApiError> {
     let did = path_id(&id, DeliveryId::parse, "delivery")?;
-    let d = state
-        .store
+    let d = store
         .retry_delivery(&caller.workspace_id, &did, Utc::now())
         .await?
         .ok_or_else(|| ApiError::not_found("delivery", &id))?;
-    state.dispatcher.wake();
+    dispatcher.wake();
     Ok((StatusCode::ACCEPTED, Json(d.into())))
 }

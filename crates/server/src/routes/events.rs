@@ -4,9 +4,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use frontdesk_core::event::EventType;
 use frontdesk_core::id::EventId;
+use frontdesk_store::Store;
 use frontdesk_store::{EventFilter, StoredEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -54,7 +56,7 @@ pub struct ListEvents {
 #[utoipa::path(get, path = "/v1/events", tag = "events", params(ListEvents),
     responses((status = 200, body = EventList), (status = 400, body = ErrorBody)))]
 async fn list_events(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     ApiQuery(q): ApiQuery<ListEvents>,
 ) -> Result<Json<EventList>, ApiError> {
@@ -69,8 +71,7 @@ async fn list_events(
             .transpose()
             .map_err(bad)?,
     };
-    let p = state
-        .store
+    let p = store
         .list_events(
             &caller.workspace_id,
             &filter,
@@ -87,13 +88,12 @@ async fn list_events(
 #[utoipa::path(get, path = "/v1/events/{id}", tag = "events", params(("id" = String, Path)),
     responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
 async fn get_event(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let eid = path_id(&id, EventId::parse, "event")?;
-    let e = state
-        .store
+    let e = store
         .get_event(&caller.workspace_id, &eid)
         .await?
         .ok_or_else(|| ApiError::not_found("event", &id))?;

@@ -1,6 +1,7 @@
 //! Unauthenticated endpoints: liveness, readiness, Prometheus metrics, the OpenAPI
 //! document and a landing page.
 
+use frontdesk_store::Store;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -45,8 +46,8 @@ async fn healthz() -> Json<Status> {
 /// Readiness: the database answers.
 #[utoipa::path(get, path = "/readyz", tag = "meta", security(()),
     responses((status = 200, body = Status), (status = 503, body = ErrorBody)))]
-async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
-    state.store.ping().await.map_err(|e| {
+async fn readyz(State(store): State<Arc<dyn Store>>) -> Result<Json<Status>, ApiError> {
+    store.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

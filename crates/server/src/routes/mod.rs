@@ -121,7 +121,13 @@ pub fn build(state: AppState) -> (Router, OpenApiDoc) {
         .merge(sim::router())
         .merge(credentials::router())
         // Layers run outside in: auth, then rate limits, then idempotency.
-        .route_layer(from_fn_with_state(state.clone(), idempotency::idempotent))
+        .route_layer(from_fn_with_state(
+            idempotency::IdempotencyState {
+                store: state.store.clone(),
+                settings: state.settings.clone(),
+            },
+            idempotency::idempotent,
+        ))
         .route_layer(from_fn_with_state(state.limiter.clone(), rate_limit::enforce))
         .route_layer(from_fn_with_state(state.store.clone(), auth::require_api_key));
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())

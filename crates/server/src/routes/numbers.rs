@@ -9,7 +9,9 @@ use frontdesk_core::ValidationError;
 use frontdesk_core::agent::{Number, NumberVoice, Provider, VoiceMode};
 use frontdesk_core::id::{AgentId, NumberId};
 use frontdesk_core::phone::PhoneNumber;
+use frontdesk_store::Store;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -99,12 +101,12 @@ fn agent_id(s: &str) -> Result<AgentId, ApiError> {
 #[utoipa::path(get, path = "/v1/numbers", tag = "numbers", params(ListQuery),
     responses((status = 200, body = List<NumberView>), (status = 400, body = ErrorBody)))]
 async fn list_numbers(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<List<NumberView>>, ApiError> {
     let req = page(q.limit, q.cursor.as_deref(), NumberId::PREFIX)?;
-    let p = state.store.list_numbers_page(&caller.workspace_id, &req).await?;
+    let p = store.list_numbers_page(&caller.workspace_id, &req).await?;
     Ok(Json(List {
         data: p.data.into_iter().map(NumberView::from).collect(),
         next_cursor: p.next_cursor,
@@ -115,7 +117,7 @@ async fn list_numbers(
 #[utoipa::path(post, path = "/v1/numbers", tag = "numbers", request_body = CreateNumber,
     responses((status = 201, body = NumberView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_number(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     ApiJson(body): ApiJson<CreateNumber>,
 ) -> Result<(StatusCode, Json<NumberView>), ApiError> {
@@ -139,8 +141,7 @@ async fn create_number(
             .unwrap_or_default(),
         record_messages: body.record_messages.unwrap_or(false),
     };
-    let n = state
-        .store
+    let n = store
         .create_number(&caller.workspace_id, number.as_str(), &agent, provider, voice)
         .await?;
     Ok((StatusCode::CREATED, Json(n.into())))
@@ -150,13 +151,12 @@ async fn create_number(
 #[utoipa::path(get, path = "/v1/numbers/{id}", tag = "numbers", params(("id" = String, Path)),
     responses((status = 200, body = NumberView), (status = 404, body = ErrorBody)))]
 async fn get_number(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<NumberView>, ApiError> {
     let nid = path_id(&id, NumberId::parse, "number")?;
-    let n = state
-        .store
+    let n = store
         .get_number(&caller.workspace_id, &nid)
         .await?
         .ok_or_else(|| ApiError::not_found("number", &id))?;
@@ -167,7 +167,7 @@ async fn get_number(
 #[utoipa::path(patch, path = "/v1/numbers/{id}", tag = "numbers", params(("id" = String, Path)), request_body = UpdateNumber,
     responses((status = 200, body = NumberView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_number(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateNumber>,
@@ -177,8 +177,8 @@ async fn update_number(
     let mode = body.voice_mode.as_deref().map(voice_mode).transpose()?;
     let missing = || ApiError::not_found("number", &id);
     let mut n = match &agent {
-        Some(a) => state.store.update_number(&caller.workspace_id, &nid, a).await?,
-        None => state.store.get_number(&caller.workspace_id, &nid).await?,
+        Some(a) => store.update_number(&caller.workspace_id, &nid, a).await?,
+        None => store.get_number(&caller.workspace_id, &nid).await?,
     }
     .ok_or_else(missing)?;
     if mode.is_some() || body.record_messages.is_some() {
@@ -186,8 +186,7 @@ async fn update_number(
             mode: mode.unwrap_or(n.voice.mode),
             record_messages: body.record_messages.unwrap_or(n.voice.record_messages),
         };
-        n = state
-            .store
+        n = store
             .set_number_voice(&caller.workspace_id, &nid, voice)
             .await?
             .ok_or_else(missing)?;
@@ -199,12 +198,12 @@ async fn update_number(
 #[utoipa::path(delete, path = "/v1/numbers/{id}", tag = "numbers", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn delete_number(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let nid = path_id(&id, NumberId::parse, "number")?;
-    if state.store.delete_number(&caller.workspace_id, &nid).await? {
+    if store.delete_number(&caller.workspace_id, &nid).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("number", &id))

@@ -10,10 +10,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
+use frontdesk_app::CallService;
 use frontdesk_core::ValidationError;
 use frontdesk_core::event::{Business, EventType, NewEvent};
+use frontdesk_delivery::Dispatcher;
+use frontdesk_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -82,13 +86,14 @@ pub struct SimReply {
 #[utoipa::path(post, path = "/v1/sim/calls", tag = "simulator", request_body = SimCall,
     responses((status = 201, body = SimStarted), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn start_call(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(calls): State<Arc<CallService>>,
     caller: Caller,
     ApiJson(body): ApiJson<SimCall>,
 ) -> Result<(StatusCode, Json<SimStarted>), ApiError> {
     let from = PhoneNumber::parse(&body.from).map_err(|e| ApiError::invalid(&e.for_field("from")))?;
     let to = PhoneNumber::parse(&body.to).map_err(|e| ApiError::invalid(&e.for_field("to")))?;
-    let number = state.store.number_by_e164(to.as_str()).await?;
+    let number = store.number_by_e164(to.as_str()).await?;
     let number = number
         .filter(|n| n.workspace_id == caller.workspace_id)
         .ok_or_else(|| {
@@ -101,8 +106,7 @@ async fn start_call(
                 ),
             )
         })?;
-    let step = state
-        .calls
+    let step = calls
         .answer(&caller.workspace_id, &number, from.as_str(), None, None)
         .await?;
     Ok((
@@ -121,7 +125,7 @@ async fn start_call(
     request_body = SimTurn,
     responses((status = 200, body = SimReply), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn take_turn(
-    State(state): State<AppState>,
+    State(calls): State<Arc<CallService>>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SimTurn>,
@@ -133,7 +137,7 @@ async fn take_turn(
             format!("a turn is at most {MAX_TURN_CHARS} characters"),
         )));
     }
-    let step = state.calls.turn(&caller.workspace_id, &cid, &body.text).await?;
+    let step = calls.turn(&caller.workspace_id, &cid, &body.text).await?;
     Ok(Json(SimReply {
         say: step.reply.say.into_text(),
         awaiting_field: step.reply.awaiting_field,
@@ -146,14 +150,13 @@ async fn take_turn(
 #[utoipa::path(post, path = "/v1/sim/calls/{id}/hangup", tag = "simulator", params(("id" = String, Path)),
     responses((status = 200, body = SimReply), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn hang_up(
-    State(state): State<AppState>,
+    State(calls): State<Arc<CallService>>,
     caller: Caller,
     Path(id): Path<String>,
     OptionalJson(_body): OptionalJson<Value>,
 ) -> Result<Json<SimReply>, ApiError> {
     let cid = path_id(&id, CallId::parse, "call")?;
-    let step = state
-        .calls
+    let step = calls
         .hang_up(&caller.workspace_id, &cid, EndReason::CallerHangup)
         .await?;
     Ok(Json(SimReply {
@@ -195,15 +198,15 @@ pub struct Emitted {
 }
 
 /// The business details of the agent answering `number` in this workspace.
-async fn business_for(state: &AppState, caller: &Caller, number: Option<&str>) -> Result<Business, ApiError> {
+async fn business_for(store: &dyn Store, caller: &Caller, number: Option<&str>) -> Result<Business, ApiError> {
     let Some(number) = number else {
         return Ok(Business::default());
     };
-    let numbers = state.store.list_numbers(&caller.workspace_id).await?;
+    let numbers = store.list_numbers(&caller.workspace_id).await?;
     let Some(n) = numbers.iter().find(|n| n.number == number) else {
         return Ok(Business::default());
     };
-    let agents = state.store.list_agents(&caller.workspace_id).await?;
+    let agents = store.list_agents(&caller.workspace_id).await?;
     Ok(agents
         .iter()
         .find(|a| a.id == n.agent_id)
@@ -216,7 +219,8 @@ async fn business_for(state: &AppState, caller: &Caller, number: Option<&str>) -
 #[utoipa::path(post, path = "/v1/sim/events", tag = "simulator", request_body = SimEvents,
     responses((status = 202, body = Emitted), (status = 422, body = ErrorBody)))]
 async fn emit_events(
-    State(state): State<AppState>,
+    State(dispatcher): State<Arc<Dispatcher>>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     ApiJson(body): ApiJson<SimEvents>,
 ) -> Result<(StatusCode, Json<Emitted>), ApiError> {
@@ -240,14 +244,14 @@ async fn emit_events(
         let business = match &cache {
             Some((n, b)) if *n == number => b.clone(),
             _ => {
-                let b = business_for(&state, &caller, number.as_deref()).await?;
+                let b = business_for(&*store, &caller, number.as_deref()).await?;
                 cache = Some((number, b.clone()));
                 b
             }
         };
         events.push(NewEvent::new(kind, e.data, &business, now));
     }
-    let deliveries = state.dispatcher.emit(&caller.workspace_id, &events).await?;
+    let deliveries = dispatcher.emit(&caller.workspace_id, &events).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(Emitted {

@@ -2,7 +2,11 @@
 //! list, get, update (PATCH), delete, send a test event, rotate the secret, and replay
 //! stored events over a time range.
 
+use crate::ServerSettings;
+use frontdesk_delivery::Dispatcher;
+use frontdesk_store::Store;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -161,9 +165,9 @@ fn parse_numbers(numbers: &[String]) -> Result<Vec<String>, ValidationError> {
 }
 
 /// Checks a whole spec.
-fn validate(spec: &WebhookSpec, state: &AppState) -> Result<(), ApiError> {
+fn validate(spec: &WebhookSpec, settings: &ServerSettings) -> Result<(), ApiError> {
     let check = || -> Result<(), ValidationError> {
-        input::target_url("url", &spec.url, &state.settings.delivery.policy)?;
+        input::target_url("url", &spec.url, &settings.delivery.policy)?;
         input::headers("headers", &spec.headers)?;
         if let Some(t) = &spec.body_template {
             input::body_template("body_template", t)?;
@@ -190,10 +194,9 @@ fn webhook_id(id: &str) -> Result<WebhookId, ApiError> {
     path_id(id, WebhookId::parse, "webhook")
 }
 
-async fn load(state: &AppState, caller: &Caller, id: &str) -> Result<Webhook, ApiError> {
+async fn load(store: &dyn Store, caller: &Caller, id: &str) -> Result<Webhook, ApiError> {
     let wid = webhook_id(id)?;
-    state
-        .store
+    store
         .get_webhook(&caller.workspace_id, &wid)
         .await?
         .ok_or_else(|| ApiError::not_found("webhook", id))
@@ -211,12 +214,11 @@ pub struct ListWebhooks {
 #[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", params(ListWebhooks),
     responses((status = 200, body = List<WebhookView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn list_webhooks(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     ApiQuery(q): ApiQuery<ListWebhooks>,
 ) -> Result<Json<List<WebhookView>>, ApiError> {
-    let p = state
-        .store
+    let p = store
         .list_webhooks(
             &caller.workspace_id,
             &page(q.limit, q.cursor.as_deref(), WebhookId::PREFIX)?,
@@ -232,7 +234,8 @@ async fn list_webhooks(
 #[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = CreateWebhook,
     responses((status = 201, body = WebhookWithSecret), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_webhook(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(settings): State<Arc<ServerSettings>>,
     caller: Caller,
     ApiJson(body): ApiJson<CreateWebhook>,
 ) -> Result<(StatusCode, Extension<SecretFields>, Json<WebhookWithSecret>), ApiError> {
@@ -251,9 +254,9 @@ async fn create_webhook(
         numbers: parse_numbers(&body.numbers).map_err(invalid)?,
         active: body.active.unwrap_or(true),
     };
-    validate(&spec, &state)?;
+    validate(&spec, &settings)?;
     let secret = secret_or_new(body.secret.as_deref())?;
-    let w = state.store.create_webhook(&caller.workspace_id, &spec, &secret).await?;
+    let w = store.create_webhook(&caller.workspace_id, &spec, &secret).await?;
     Ok((
         StatusCode::CREATED,
         Extension(SecretFields(&["secret"])),
@@ -268,24 +271,25 @@ async fn create_webhook(
 #[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
     responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody)))]
 async fn get_webhook(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<WebhookView>, ApiError> {
-    Ok(Json(load(&state, &caller, &id).await?.into()))
+    Ok(Json(load(&*store, &caller, &id).await?.into()))
 }
 
 /// Update a webhook: only the fields sent change.
 #[utoipa::path(patch, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)), request_body = UpdateWebhook,
     responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_webhook(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(settings): State<Arc<ServerSettings>>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateWebhook>,
 ) -> Result<Json<WebhookView>, ApiError> {
     let invalid = |e: ValidationError| ApiError::invalid(&e);
-    let current = load(&state, &caller, &id).await?;
+    let current = load(&*store, &caller, &id).await?;
     let mut spec = current.spec.clone();
     if let Some(n) = &body.name {
         spec.name = webhook::validate_name(n).map_err(invalid)?;
@@ -311,9 +315,8 @@ async fn update_webhook(
     if let Some(a) = body.active {
         spec.active = a;
     }
-    validate(&spec, &state)?;
-    let w = state
-        .store
+    validate(&spec, &settings)?;
+    let w = store
         .update_webhook(&caller.workspace_id, &current.id, &spec, body.active.is_some())
         .await?
         .ok_or_else(|| ApiError::not_found("webhook", &id))?;
@@ -324,12 +327,12 @@ async fn update_webhook(
 #[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn delete_webhook(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let wid = webhook_id(&id)?;
-    if state.store.delete_webhook(&caller.workspace_id, &wid).await? {
+    if store.delete_webhook(&caller.workspace_id, &wid).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("webhook", &id))
@@ -364,19 +367,20 @@ pub struct TestResult {
 #[utoipa::path(post, path = "/v1/webhooks/{id}/test", tag = "webhooks", params(("id" = String, Path)), request_body(content = Option<TestWebhook>),
     responses((status = 200, body = TestResult), (status = 404, body = ErrorBody)))]
 async fn test_webhook(
-    State(state): State<AppState>,
+    State(dispatcher): State<Arc<Dispatcher>>,
+    State(store): State<Arc<dyn Store>>,
     caller: Caller,
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson<TestWebhook>,
 ) -> Result<Json<TestResult>, ApiError> {
-    let hook = load(&state, &caller, &id).await?;
+    let hook = load(&*store, &caller, &id).await?;
     let kind = match body.event.as_deref() {
         None => EventType::CallEnded,
         Some(e) => EventType::parse(e).map_err(|e| ApiError::invalid(&e))?,
     };
     let event = NewEvent::new(kind, sample_call_ended_data(), &Business::default(), Utc::now());
     let stored = StoredEvent::from_new(&caller.workspace_id, &event);
-    let a = state.dispatcher.send_once(&hook, &stored, "dlv_test").await;
+    let a = dispatcher.send_once(&hook, &stored, "dlv_test").await;
     Ok(Json(TestResult {
         success: a.status_code.is_some_and(|c| (200..300).contains(&c)),
         status_code: a.status_code,
@@ -400,17 +404,16 @@ pub struct RotateSecret {
 #[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks", params(("id" = String, Path)), request_body(content = Option<RotateSecret>),
     responses((status = 200, body = WebhookWithSecret), (status = 404, body = ErrorBody)))]
 async fn rotate_secret(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(settings): State<Arc<ServerSettings>>,
     caller: Caller,
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson<RotateSecret>,
 ) -> Result<(Extension<SecretFields>, Json<WebhookWithSecret>), ApiError> {
     let wid = webhook_id(&id)?;
     let secret = secret_or_new(body.secret.as_deref())?;
-    let window =
-        chrono::Duration::from_std(state.settings.delivery.rotation_window).unwrap_or(chrono::Duration::days(1));
-    let w = state
-        .store
+    let window = chrono::Duration::from_std(settings.delivery.rotation_window).unwrap_or(chrono::Duration::days(1));
+    let w = store
         .rotate_webhook_secret(&caller.workspace_id, &wid, &secret, Utc::now() + window)
         .await?
         .ok_or_else(|| ApiError::not_found("webhook", &id))?;
@@ -447,7 +450,9 @@ pub struct Queued {
 #[utoipa::path(post, path = "/v1/webhooks/{id}/replay", tag = "webhooks", params(("id" = String, Path)), request_body = Replay,
     responses((status = 202, body = Queued), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn replay(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(settings): State<Arc<ServerSettings>>,
+    State(dispatcher): State<Arc<Dispatcher>>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Replay>,
@@ -466,13 +471,12 @@ async fn replay(
             "`until` must be later than `since`",
         )));
     }
-    let retries = state.settings.delivery.retry.retries();
-    let queued = state
-        .store
+    let retries = settings.delivery.retry.retries();
+    let queued = store
         .replay(&caller.workspace_id, &wid, since, until, body.only_failed, retries)
         .await?;
     if queued > 0 {
-        state.dispatcher.wake();
+        dispatcher.wake();
     }
     Ok((StatusCode::ACCEPTED, Json(Queued { queued })))
 }
