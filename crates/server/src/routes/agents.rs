@@ -3,7 +3,6 @@
 //! its exact path (`data_to_collect[2].type: ...`). Keys Frontdesk does not know are
 //! ignored and listed in `warnings`.
 
-use crate::ServerSettings;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -20,6 +19,7 @@ use utoipa_axum::routes;
 
 use super::{List, page, path_id};
 use crate::ApiError;
+use crate::ServerSettings;
 use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::extract::{ApiJson, ApiQuery};

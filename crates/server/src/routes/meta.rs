@@ -1,7 +1,6 @@
 //! Unauthenticated endpoints: liveness, readiness, Prometheus metrics, the OpenAPI
 //! document and a landing page.
 
-use frontdesk_store::Store;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -9,6 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Extension, Json};
+use frontdesk_store::Store;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

@@ -2,9 +2,6 @@
 //! list, get, update (PATCH), delete, send a test event, rotate the secret, and replay
 //! stored events over a time range.
 
-use crate::ServerSettings;
-use frontdesk_delivery::Dispatcher;
-use frontdesk_store::Store;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -17,6 +14,8 @@ use frontdesk_core::id::WebhookId;
 use frontdesk_core::phone::PhoneNumber;
 use frontdesk_core::webhook::{self, HttpMethod, Webhook, WebhookSecret, WebhookSpec};
 use frontdesk_core::{ValidationError, input};
+use frontdesk_delivery::Dispatcher;
+use frontdesk_store::Store;
 use frontdesk_store::StoredEvent;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -26,6 +25,7 @@ use utoipa_axum::routes;
 
 use super::{List, page, parse_time, path_id};
 use crate::ApiError;
+use crate::ServerSettings;
 use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::extract::{ApiJson, ApiQuery, OptionalJson};
