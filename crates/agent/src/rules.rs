@@ -125,7 +125,7 @@ impl Brain for RulesBrain {
     }
 
     fn start(&self, call: CallInfo) -> (State, Reply) {
-        let (s, reply) = Session::begin(&self.cfg, call);
+        let (s, reply) = Session::start(&self.cfg, call);
         (State::from_session(s), reply)
     }
 
@@ -187,7 +187,7 @@ impl Brain for RulesBrain {
             s.defer_tools(&names);
             turn.pending.clear();
         }
-        s.reply(&self.cfg, turn.heard)
+        s.respond(&self.cfg, turn.heard)
     }
 
     fn view(&self, state: &State) -> View {

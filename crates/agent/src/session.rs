@@ -32,7 +32,6 @@ use frontdesk_core::fields::{Context, FieldType, normalize};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::brain;
 use crate::extract::Fields;
 use crate::knowledge;
 use crate::nlu::{self, Words, phrases};
@@ -144,17 +143,7 @@ pub struct Heard {
     reask: bool,
 }
 
-/// What the receptionist says back (the original interface: the speech as one text;
-/// [`crate::brain::Reply`] has it as sentences too).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    pub say: String,
-    /// The field just asked for (`message` while taking a message), or `None`.
-    pub awaiting_field: Option<String>,
-    pub ended: bool,
-    pub transferred_to: Option<String>,
-    pub actions: Vec<Action>,
-}
+pub use crate::brain::Reply;
 
 /// A call's conversation state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -193,27 +182,9 @@ const ACKS: [&str; 5] = ["Got it.", "Thank you.", "Great.", "Perfect.", "Thanks.
 
 const NOT_CAUGHT: &str = "Sorry, I didn't catch that.";
 
-impl From<brain::Reply> for Reply {
-    fn from(r: brain::Reply) -> Self {
-        Self {
-            say: r.say.into_text(),
-            awaiting_field: r.awaiting_field,
-            ended: r.ended,
-            transferred_to: r.transferred_to,
-            actions: r.actions,
-        }
-    }
-}
-
 impl Session {
     /// A new call: the greeting (or, outbound, the introduction) is the first reply.
     pub fn start(cfg: &AgentConfig, call: CallInfo) -> (Self, Reply) {
-        let (s, reply) = Self::begin(cfg, call);
-        (s, reply.into())
-    }
-
-    /// [`Session::start`], with the reply as sentences.
-    pub(crate) fn begin(cfg: &AgentConfig, call: CallInfo) -> (Self, brain::Reply) {
         let s = Self {
             call,
             phase: Phase::Opening,
@@ -246,7 +217,7 @@ impl Session {
         } else {
             speech::render(&cfg.greeting, &vars)
         };
-        let reply = brain::Reply {
+        let reply = Reply {
             say: Speech::from_parts(&[say]),
             awaiting_field: None,
             ended: false,
@@ -780,19 +751,14 @@ impl Session {
     }
 
     /// Step three: what to say next.
-    pub fn respond(&mut self, cfg: &AgentConfig, heard: Heard) -> Reply {
-        self.reply(cfg, heard).into()
-    }
-
-    /// [`Session::respond`], with the reply as sentences.
-    pub(crate) fn reply(&mut self, cfg: &AgentConfig, mut heard: Heard) -> brain::Reply {
+    pub fn respond(&mut self, cfg: &AgentConfig, mut heard: Heard) -> Reply {
         let vars = self.variables(cfg);
         let mut say = std::mem::take(&mut heard.lead);
         if self.phase == Phase::Ended {
             if self.end_reason == Some(EndReason::Completed) {
                 say.push(speech::render(&cfg.closing, &vars));
             }
-            return brain::Reply {
+            return Reply {
                 say: Speech::from_parts(&say),
                 awaiting_field: None,
                 ended: true,
@@ -802,7 +768,7 @@ impl Session {
         }
         if self.phase == Phase::Opening {
             // Nothing said yet (an empty first turn).
-            return brain::Reply {
+            return Reply {
                 say: Speech::from_parts(&say),
                 awaiting_field: None,
                 ended: false,
@@ -849,7 +815,7 @@ impl Session {
                 }
                 self.awaiting = Some(field.clone());
                 say.push(q);
-                brain::Reply {
+                Reply {
                     say: Speech::from_parts(&say),
                     awaiting_field: Some(field),
                     ended: false,
@@ -874,7 +840,7 @@ impl Session {
                 } else {
                     say.push(wrap_up.to_owned());
                 }
-                brain::Reply {
+                Reply {
                     say: Speech::from_parts(&say),
                     awaiting_field: None,
                     ended: false,

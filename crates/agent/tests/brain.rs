@@ -104,7 +104,7 @@ fn the_rules_brain_says_what_the_session_says() {
                 state = stored(&state);
                 let new = turn(brain, &mut state, &said);
                 assert_eq!(new.say, old.say, "{id}: {said}");
-                assert_eq!(new.say.sentences().join(" "), old.say, "{id}");
+                assert_eq!(new.say.sentences().join(" "), old.say.text(), "{id}");
                 assert_eq!(new.awaiting_field, old.awaiting_field, "{id}");
                 assert_eq!(new.ended, old.ended, "{id}");
                 assert_eq!(new.transferred_to, old.transferred_to, "{id}");

@@ -87,7 +87,7 @@ fn play(cfg: &AgentConfig, s: &Value) -> Outcome {
     let mut r = say_turn(&mut session, s["opening"].as_str().unwrap(), &mut transcript);
     for alt in s["expect_first_reply"].as_array().into_iter().flatten() {
         let alt = alt.as_str().unwrap();
-        if !contains_any(Some(&Value::String(r.say.clone())), alt) {
+        if !contains_any(Some(&Value::String(r.say.to_string())), alt) {
             fails.push(format!("first reply lacks {alt:?}: {:?}", r.say));
         }
     }
@@ -124,7 +124,7 @@ fn play(cfg: &AgentConfig, s: &Value) -> Outcome {
         if let Some(i) = now_interject {
             for alt in i["expect_in_reply"].as_array().into_iter().flatten() {
                 let alt = alt.as_str().unwrap();
-                if !contains_any(Some(&Value::String(r.say.clone())), alt) {
+                if !contains_any(Some(&Value::String(r.say.to_string())), alt) {
                     fails.push(format!("answer to {:?} lacks {alt:?}: {:?}", i["text"], r.say));
                 }
             }

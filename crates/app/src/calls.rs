@@ -260,7 +260,7 @@ impl CallService {
     /// The line of a provider, when this build carries calls on it.
     #[must_use]
     pub fn line(&self, provider: Provider) -> Option<&Arc<dyn Telephony>> {
-        self.lines.iter().find(|l| l.provider() == provider)
+        self.lines.iter().find(|l| l.line().provider == provider)
     }
 
     /// Whether a provider can place calls in this build.
@@ -272,7 +272,7 @@ impl CallService {
     /// Whether a provider's calls are over when their conversation is (no final status
     /// comes from the provider).
     fn ends_with_conversation(&self, provider: Provider) -> bool {
-        self.line(provider).is_some_and(|l| !l.finishes_calls())
+        self.line(provider).is_some_and(|l| !l.line().finishes_calls)
     }
 
     /// Waits for, and takes, the lock of a call: everything that reads a provider call
@@ -534,7 +534,7 @@ impl CallService {
     pub async fn end_call(&self, ws: &WorkspaceId, id: &CallId) -> Result<Call, CallError> {
         let call = self.load(ws, id).await?;
         let line = match self.line(call.provider) {
-            Some(l) if l.finishes_calls() && call.status.is_live() => l.clone(),
+            Some(l) if l.line().finishes_calls && call.status.is_live() => l.clone(),
             _ => return Ok(self.hang_up(ws, id, EndReason::ApiHangup).await?.call),
         };
         let _lock = self.locks.lock(id).await;
@@ -616,7 +616,7 @@ impl CallService {
             ))
         })?;
         tel.check(ws).await?;
-        if tel.answers_at_once() {
+        if tel.line().answers_at_once {
             let step = self.answer(ws, line, to, Some(purpose), None).await?;
             return Ok(Placed {
                 call: step.call,

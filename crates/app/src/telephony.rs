@@ -50,20 +50,38 @@ pub enum TelephonyError {
     Store(#[from] StoreError),
 }
 
+/// What kind of line a provider is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Line {
+    pub provider: Provider,
+    /// The provider reports a call's end itself (a final status); when not, a call is
+    /// over when its conversation is.
+    pub finishes_calls: bool,
+    /// A placed call is answered at once (the simulator): the conversation starts as
+    /// the call is placed, and [`Telephony::dial`] is not used.
+    pub answers_at_once: bool,
+}
+
+impl Line {
+    /// The simulator's: answered at once, over with its conversation.
+    pub const SIM: Self = Self {
+        provider: Provider::Sim,
+        finishes_calls: false,
+        answers_at_once: true,
+    };
+    /// Twilio's: rings, and reports its own end.
+    pub const TWILIO: Self = Self {
+        provider: Provider::Twilio,
+        finishes_calls: true,
+        answers_at_once: false,
+    };
+}
+
 /// One telephony provider.
 #[async_trait]
 pub trait Telephony: Send + Sync + 'static {
-    fn provider(&self) -> Provider;
-
-    /// Whether the provider reports a call's end itself (a final status); when not, a
-    /// call is over when its conversation is.
-    fn finishes_calls(&self) -> bool;
-
-    /// Whether a placed call is answered at once (the simulator): the conversation
-    /// starts as the call is placed, and [`Telephony::dial`] is not used.
-    fn answers_at_once(&self) -> bool {
-        false
-    }
+    /// What kind of line it is.
+    fn line(&self) -> Line;
 
     /// Checks, before anything is stored, that the workspace can use this provider
     /// (credentials, a public URL).
@@ -84,20 +102,12 @@ pub struct Sim;
 
 #[async_trait]
 impl Telephony for Sim {
-    fn provider(&self) -> Provider {
-        Provider::Sim
-    }
-
-    fn finishes_calls(&self) -> bool {
-        false
+    fn line(&self) -> Line {
+        Line::SIM
     }
 
     async fn check(&self, _ws: &WorkspaceId) -> Result<(), TelephonyError> {
         Ok(())
-    }
-
-    fn answers_at_once(&self) -> bool {
-        true
     }
 
     async fn dial(&self, call: &Call) -> Result<String, TelephonyError> {
@@ -130,12 +140,8 @@ impl Twilio {
 
 #[async_trait]
 impl Telephony for Twilio {
-    fn provider(&self) -> Provider {
-        Provider::Twilio
-    }
-
-    fn finishes_calls(&self) -> bool {
-        true
+    fn line(&self) -> Line {
+        Line::TWILIO
     }
 
     async fn check(&self, ws: &WorkspaceId) -> Result<(), TelephonyError> {

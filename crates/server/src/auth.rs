@@ -19,6 +19,7 @@ use std::sync::Arc;
 use frontdesk_store::Store;
 
 use crate::ApiError;
+use crate::state::StoreState;
 
 /// How stale `last_used_at` may get before a request refreshes it.
 const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
@@ -42,7 +43,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 }
 
 /// Middleware: authenticates the request or answers 401.
-pub async fn require_api_key(State(store): State<Arc<dyn Store>>, mut req: Request, next: Next) -> Response {
+pub async fn require_api_key(State(store): StoreState, mut req: Request, next: Next) -> Response {
     let header = req.headers().get(AUTHORIZATION).cloned();
     match authenticate(&store, header).await {
         Ok(caller) => {

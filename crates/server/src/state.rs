@@ -45,3 +45,14 @@ part!(Arc<RateLimiter>, limiter);
 part!(Arc<Dispatcher>, dispatcher);
 part!(Arc<CallService>, calls);
 part!(Arc<TwilioAccounts>, accounts);
+
+/// The parts as handlers take them (`State(store): StoreState`).
+pub type StoreState = axum::extract::State<Arc<dyn Store>>;
+/// The server's settings, as handlers take them.
+pub type SettingsState = axum::extract::State<Arc<ServerSettings>>;
+/// The call service, as handlers take it.
+pub type CallsState = axum::extract::State<Arc<CallService>>;
+/// The webhook dispatcher, as handlers take it.
+pub type DispatcherState = axum::extract::State<Arc<Dispatcher>>;
+/// The Twilio accounts, as handlers take them.
+pub type AccountsState = axum::extract::State<Arc<TwilioAccounts>>;

@@ -139,7 +139,13 @@ impl Screen {
         }
     }
 
-    fn agent(&self, say: &str, awaiting: Option<&str>, ended: bool, transferred_to: Option<&str>) {
+    fn agent(&self, said: Said<'_>) {
+        let Said {
+            say,
+            awaiting,
+            ended,
+            transferred_to,
+        } = said;
         let mut line = format!("agent> {say}");
         if self.styled {
             let note = match (awaiting, transferred_to) {
@@ -172,6 +178,36 @@ impl Screen {
     fn end_prompt(&self) {
         if self.interactive() {
             self.write("", true);
+        }
+    }
+}
+
+/// An agent's line as the screen shows it, whether the engine ran here or on a server.
+struct Said<'a> {
+    say: &'a str,
+    awaiting: Option<&'a str>,
+    ended: bool,
+    transferred_to: Option<&'a str>,
+}
+
+impl<'a> From<&'a Reply> for Said<'a> {
+    fn from(r: &'a Reply) -> Self {
+        Self {
+            say: r.say.text(),
+            awaiting: r.awaiting_field.as_deref(),
+            ended: r.ended,
+            transferred_to: r.transferred_to.as_deref(),
+        }
+    }
+}
+
+impl<'a> From<&'a Line> for Said<'a> {
+    fn from(l: &'a Line) -> Self {
+        Self {
+            say: &l.say,
+            awaiting: l.awaiting_field.as_deref(),
+            ended: l.ended,
+            transferred_to: l.transferred_to.as_deref(),
         }
     }
 }
@@ -357,16 +393,8 @@ async fn offline(
 ) -> anyhow::Result<Value> {
     let (_scratch, calls, number) = offline_service(config, to).await?;
     let ws = number.workspace_id.clone();
-    let show = |r: &Reply| {
-        screen.agent(
-            &r.say,
-            r.awaiting_field.as_deref(),
-            r.ended,
-            r.transferred_to.as_deref(),
-        );
-    };
     let step = calls.answer(&ws, &number, from, None, None).await?;
-    show(&step.reply);
+    screen.agent((&step.reply).into());
     let id = step.call.id.clone();
     let mut ended = step.reply.ended;
     let mut seen = 0;
@@ -376,7 +404,7 @@ async fn offline(
         };
         let step = calls.turn(&ws, &id, &text).await?;
         note_tools(&step.call, &mut seen);
-        show(&step.reply);
+        screen.agent((&step.reply).into());
         ended = step.reply.ended;
     }
     if ended {
@@ -610,15 +638,7 @@ async fn over_http(api: &Api, from: &str, to: &str, mut input: Input, screen: &S
             api.base
         )
     })?;
-    let show = |l: &Line| {
-        screen.agent(
-            &l.say,
-            l.awaiting_field.as_deref(),
-            l.ended,
-            l.transferred_to.as_deref(),
-        )
-    };
-    show(&first);
+    screen.agent((&first).into());
     let mut ended = first.ended;
     while !ended {
         let Some(text) = input.next(screen).await else {
@@ -629,7 +649,7 @@ async fn over_http(api: &Api, from: &str, to: &str, mut input: Input, screen: &S
             .await
         {
             Ok(l) => {
-                show(&l);
+                screen.agent((&l).into());
                 ended = l.ended;
             }
             Err(e) => {

@@ -9,21 +9,19 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use frontdesk_core::agent::{Agent, AgentConfig};
 use frontdesk_core::id::AgentId;
-use frontdesk_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{List, page, path_id};
+use super::{List, found, page, path_id};
 use crate::ApiError;
 use crate::ServerSettings;
 use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::state::AppState;
+use crate::state::{AppState, SettingsState, StoreState};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -87,7 +85,7 @@ fn parse(settings: &ServerSettings, body: &Value) -> Result<frontdesk_core::agen
 #[utoipa::path(get, path = "/v1/agents", tag = "agents", params(ListQuery),
     responses((status = 200, body = List<AgentView>), (status = 400, body = ErrorBody)))]
 async fn list_agents(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<List<AgentView>>, ApiError> {
@@ -103,8 +101,8 @@ async fn list_agents(
 #[utoipa::path(post, path = "/v1/agents", tag = "agents", request_body(content = Object, description = "An agent configuration (SPEC.md section 4)"),
     responses((status = 201, body = AgentView), (status = 422, body = ErrorBody)))]
 async fn create_agent(
-    State(store): State<Arc<dyn Store>>,
-    State(settings): State<Arc<ServerSettings>>,
+    State(store): StoreState,
+    State(settings): SettingsState,
     caller: Caller,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<AgentView>), ApiError> {
@@ -119,15 +117,12 @@ async fn create_agent(
 #[utoipa::path(get, path = "/v1/agents/{id}", tag = "agents", params(("id" = String, Path)),
     responses((status = 200, body = AgentView), (status = 404, body = ErrorBody)))]
 async fn get_agent(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<AgentView>, ApiError> {
     let aid = path_id(&id, AgentId::parse, "agent")?;
-    let a = store
-        .get_agent(&caller.workspace_id, &aid)
-        .await?
-        .ok_or_else(|| ApiError::not_found("agent", &id))?;
+    let a = found(store.get_agent(&caller.workspace_id, &aid).await?, "agent", &id)?;
     Ok(Json(AgentView::new(a, Vec::new())))
 }
 
@@ -137,23 +132,26 @@ async fn get_agent(
     request_body(content = Object, description = "The whole new configuration"),
     responses((status = 200, body = AgentView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn replace_agent(
-    State(store): State<Arc<dyn Store>>,
-    State(settings): State<Arc<ServerSettings>>,
+    State(store): StoreState,
+    State(settings): SettingsState,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<AgentView>, ApiError> {
     let aid = path_id(&id, AgentId::parse, "agent")?;
     let parsed = parse(&settings, &body)?;
-    let a = store
-        .update_agent(
-            &caller.workspace_id,
-            &aid,
-            &parsed.config.name,
-            &parsed.config.to_json(),
-        )
-        .await?
-        .ok_or_else(|| ApiError::not_found("agent", &id))?;
+    let a = found(
+        store
+            .update_agent(
+                &caller.workspace_id,
+                &aid,
+                &parsed.config.name,
+                &parsed.config.to_json(),
+            )
+            .await?,
+        "agent",
+        &id,
+    )?;
     Ok(Json(AgentView::new(a, parsed.warnings)))
 }
 
@@ -161,7 +159,7 @@ async fn replace_agent(
 #[utoipa::path(delete, path = "/v1/agents/{id}", tag = "agents", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn delete_agent(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {

@@ -9,20 +9,18 @@ use frontdesk_core::api_key::{ApiKey, ApiKeyName, ApiKeySecret};
 use frontdesk_core::id::ApiKeyId;
 use frontdesk_core::page::PageRequest;
 use frontdesk_store::NewApiKey;
-use frontdesk_store::Store;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::List;
+use super::{List, found};
 use crate::ApiError;
 use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::idempotency::SecretFields;
-use crate::state::AppState;
+use crate::state::{AppState, StoreState};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -98,7 +96,7 @@ fn parse_id(id: &str) -> Result<ApiKeyId, ApiError> {
 #[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", params(ListParams),
     responses((status = 200, body = List<ApiKeyView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn list_keys(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<List<ApiKeyView>>, ApiError> {
@@ -116,7 +114,7 @@ async fn list_keys(
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
     responses((status = 201, body = CreatedApiKey), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_key(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     ApiJson(body): ApiJson<CreateApiKey>,
 ) -> Result<(StatusCode, Extension<SecretFields>, Json<CreatedApiKey>), ApiError> {
@@ -139,15 +137,12 @@ async fn create_key(
 #[utoipa::path(get, path = "/v1/api-keys/{id}", tag = "api-keys", params(("id" = String, Path)),
     responses((status = 200, body = ApiKeyView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_key(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<ApiKeyView>, ApiError> {
     let key_id = parse_id(&id)?;
-    let key = store
-        .get_api_key(&caller.workspace_id, &key_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("API key", &id))?;
+    let key = found(store.get_api_key(&caller.workspace_id, &key_id).await?, "API key", &id)?;
     Ok(Json(key.into()))
 }
 
@@ -155,14 +150,15 @@ async fn get_key(
 #[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "api-keys", params(("id" = String, Path)),
     responses((status = 200, body = ApiKeyView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn revoke_key(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<ApiKeyView>, ApiError> {
     let key_id = parse_id(&id)?;
-    let key = store
-        .revoke_api_key(Some(&caller.workspace_id), &key_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("API key", &id))?;
+    let key = found(
+        store.revoke_api_key(Some(&caller.workspace_id), &key_id).await?,
+        "API key",
+        &id,
+    )?;
     Ok(Json(key.into()))
 }

@@ -10,26 +10,23 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use frontdesk_app::CallService;
 use frontdesk_core::ValidationError;
 use frontdesk_core::agent::Number;
 use frontdesk_core::call::{Call, CallFilter, CallStatus, Direction, ToolCall, Turn};
 use frontdesk_core::id::{AgentId, CallId};
 use frontdesk_core::phone::PhoneNumber;
-use frontdesk_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{List, page, parse_time, path_id};
+use super::{List, found, page, parse_time, path_id};
 use crate::ApiError;
 use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::extract::{ApiJson, ApiQuery, OptionalJson};
-use crate::state::AppState;
+use crate::state::{AppState, CallsState, StoreState};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -154,7 +151,7 @@ pub struct CallQuery {
 #[utoipa::path(get, path = "/v1/calls", tag = "calls", params(CallQuery),
     responses((status = 200, body = List<CallView>), (status = 400, body = ErrorBody)))]
 async fn list_calls(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     ApiQuery(q): ApiQuery<CallQuery>,
 ) -> Result<Json<List<CallView>>, ApiError> {
@@ -195,15 +192,12 @@ async fn list_calls(
 #[utoipa::path(get, path = "/v1/calls/{id}", tag = "calls", params(("id" = String, Path)),
     responses((status = 200, body = CallView), (status = 404, body = ErrorBody)))]
 async fn get_call(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<CallView>, ApiError> {
     let cid = path_id(&id, CallId::parse, "call")?;
-    let c = store
-        .get_call(&caller.workspace_id, &cid)
-        .await?
-        .ok_or_else(|| ApiError::not_found("call", &id))?;
+    let c = found(store.get_call(&caller.workspace_id, &cid).await?, "call", &id)?;
     Ok(Json(CallView::new(c, Utc::now())))
 }
 
@@ -236,8 +230,8 @@ pub struct PlacedCall {
 #[utoipa::path(post, path = "/v1/calls", tag = "calls", request_body = CreateCall,
     responses((status = 201, body = PlacedCall), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_call(
-    State(store): State<Arc<dyn Store>>,
-    State(calls): State<Arc<CallService>>,
+    State(store): StoreState,
+    State(calls): CallsState,
     caller: Caller,
     ApiJson(body): ApiJson<CreateCall>,
 ) -> Result<(StatusCode, Json<PlacedCall>), ApiError> {
@@ -318,7 +312,7 @@ async fn create_call(
 #[utoipa::path(post, path = "/v1/calls/{id}/hangup", tag = "calls", params(("id" = String, Path)),
     responses((status = 200, body = CallView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn hangup_call(
-    State(calls): State<Arc<CallService>>,
+    State(calls): CallsState,
     caller: Caller,
     Path(id): Path<String>,
     OptionalJson(_body): OptionalJson<Value>,

@@ -9,13 +9,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use frontdesk_app::accounts::CredentialsError;
-use frontdesk_app::accounts::TwilioAccounts;
 use frontdesk_core::ValidationError;
 use frontdesk_core::agent::Provider;
 use frontdesk_core::credentials::{AccountSid, StoredCredentials};
-use frontdesk_store::Store;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -24,7 +21,7 @@ use crate::ApiError;
 use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::extract::ApiJson;
-use crate::state::AppState;
+use crate::state::{AccountsState, AppState, StoreState};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_twilio, put_twilio, delete_twilio))
@@ -68,7 +65,7 @@ pub struct PutTwilio {
 /// The workspace's Twilio credentials (without the token).
 #[utoipa::path(get, path = "/v1/credentials/twilio", tag = "credentials",
     responses((status = 200, body = CredentialsView), (status = 404, body = ErrorBody)))]
-async fn get_twilio(State(store): State<Arc<dyn Store>>, caller: Caller) -> Result<Json<CredentialsView>, ApiError> {
+async fn get_twilio(State(store): StoreState, caller: Caller) -> Result<Json<CredentialsView>, ApiError> {
     store
         .get_credentials(&caller.workspace_id, Provider::Twilio)
         .await?
@@ -86,7 +83,7 @@ async fn get_twilio(State(store): State<Arc<dyn Store>>, caller: Caller) -> Resu
 #[utoipa::path(put, path = "/v1/credentials/twilio", tag = "credentials", request_body = PutTwilio,
     responses((status = 200, body = CredentialsView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn put_twilio(
-    State(accounts): State<Arc<TwilioAccounts>>,
+    State(accounts): AccountsState,
     caller: Caller,
     ApiJson(body): ApiJson<PutTwilio>,
 ) -> Result<Json<CredentialsView>, ApiError> {
@@ -115,7 +112,7 @@ async fn put_twilio(
 /// Forget the workspace's Twilio credentials.
 #[utoipa::path(delete, path = "/v1/credentials/twilio", tag = "credentials",
     responses((status = 204), (status = 404, body = ErrorBody)))]
-async fn delete_twilio(State(store): State<Arc<dyn Store>>, caller: Caller) -> Result<StatusCode, ApiError> {
+async fn delete_twilio(State(store): StoreState, caller: Caller) -> Result<StatusCode, ApiError> {
     if store.delete_credentials(&caller.workspace_id, Provider::Twilio).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -7,21 +7,18 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use frontdesk_core::event::EventType;
 use frontdesk_core::id::{DeliveryId, WebhookId};
-use frontdesk_delivery::Dispatcher;
-use frontdesk_store::Store;
 use frontdesk_store::{Attempt, Delivery, DeliveryFilter, DeliveryStatus};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{List, page, path_id};
+use super::{List, found, page, path_id};
 use crate::ApiError;
 use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::extract::ApiQuery;
-use crate::state::AppState;
+use crate::state::{AppState, DispatcherState, StoreState};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -126,7 +123,7 @@ fn query_error(e: &frontdesk_core::ValidationError) -> ApiError {
 #[utoipa::path(get, path = "/v1/deliveries", tag = "deliveries", params(ListDeliveries),
     responses((status = 200, body = List<DeliveryView>), (status = 400, body = ErrorBody)))]
 async fn list_deliveries(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     ApiQuery(q): ApiQuery<ListDeliveries>,
 ) -> Result<Json<List<DeliveryView>>, ApiError> {
@@ -173,15 +170,12 @@ async fn list_deliveries(
 #[utoipa::path(get, path = "/v1/deliveries/{id}", tag = "deliveries", params(("id" = String, Path)),
     responses((status = 200, body = DeliveryDetail), (status = 404, body = ErrorBody)))]
 async fn get_delivery(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<DeliveryDetail>, ApiError> {
     let did = path_id(&id, DeliveryId::parse, "delivery")?;
-    let (d, attempts) = store
-        .get_delivery(&caller.workspace_id, &did)
-        .await?
-        .ok_or_else(|| ApiError::not_found("delivery", &id))?;
+    let (d, attempts) = found(store.get_delivery(&caller.workspace_id, &did).await?, "delivery", &id)?;
     Ok(Json(DeliveryDetail {
         delivery: d.into(),
         attempts: attempts.into_iter().map(Into::into).collect(),
@@ -193,16 +187,17 @@ async fn get_delivery(
 #[utoipa::path(post, path = "/v1/deliveries/{id}/retry", tag = "deliveries", params(("id" = String, Path)),
     responses((status = 202, body = DeliveryView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn retry_delivery(
-    State(store): State<Arc<dyn Store>>,
-    State(dispatcher): State<Arc<Dispatcher>>,
+    State(store): StoreState,
+    State(dispatcher): DispatcherState,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<DeliveryView>), ApiError> {
     let did = path_id(&id, DeliveryId::parse, "delivery")?;
-    let d = store
-        .retry_delivery(&caller.workspace_id, &did, Utc::now())
-        .await?
-        .ok_or_else(|| ApiError::not_found("delivery", &id))?;
+    let d = found(
+        store.retry_delivery(&caller.workspace_id, &did, Utc::now()).await?,
+        "delivery",
+        &id,
+    )?;
     dispatcher.wake();
     Ok((StatusCode::ACCEPTED, Json(d.into())))
 }

@@ -4,21 +4,19 @@ use axum::Json;
 use axum::extract::{Path, State};
 use frontdesk_core::event::EventType;
 use frontdesk_core::id::EventId;
-use frontdesk_store::Store;
 use frontdesk_store::{EventFilter, StoredEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{page, parse_time, path_id};
+use super::{found, page, parse_time, path_id};
 use crate::ApiError;
 use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::extract::ApiQuery;
-use crate::state::AppState;
+use crate::state::{AppState, StoreState};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -56,7 +54,7 @@ pub struct ListEvents {
 #[utoipa::path(get, path = "/v1/events", tag = "events", params(ListEvents),
     responses((status = 200, body = EventList), (status = 400, body = ErrorBody)))]
 async fn list_events(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     ApiQuery(q): ApiQuery<ListEvents>,
 ) -> Result<Json<EventList>, ApiError> {
@@ -87,15 +85,8 @@ async fn list_events(
 /// Get an event.
 #[utoipa::path(get, path = "/v1/events/{id}", tag = "events", params(("id" = String, Path)),
     responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
-async fn get_event(
-    State(store): State<Arc<dyn Store>>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+async fn get_event(State(store): StoreState, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let eid = path_id(&id, EventId::parse, "event")?;
-    let e = store
-        .get_event(&caller.workspace_id, &eid)
-        .await?
-        .ok_or_else(|| ApiError::not_found("event", &id))?;
+    let e = found(store.get_event(&caller.workspace_id, &eid).await?, "event", &id)?;
     Ok(Json(view(&e)))
 }

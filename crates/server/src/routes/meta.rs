@@ -8,7 +8,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Extension, Json};
-use frontdesk_store::Store;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -16,7 +15,7 @@ use utoipa_axum::routes;
 
 use crate::ApiError;
 use crate::error::ErrorBody;
-use crate::state::AppState;
+use crate::state::{AppState, StoreState};
 
 /// The serialised OpenAPI document, put in the request extensions at start.
 #[derive(Clone)]
@@ -46,7 +45,7 @@ async fn healthz() -> Json<Status> {
 /// Readiness: the database answers.
 #[utoipa::path(get, path = "/readyz", tag = "meta", security(()),
     responses((status = 200, body = Status), (status = 503, body = ErrorBody)))]
-async fn readyz(State(store): State<Arc<dyn Store>>) -> Result<Json<Status>, ApiError> {
+async fn readyz(State(store): StoreState) -> Result<Json<Status>, ApiError> {
     store.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");
         ApiError::new(

@@ -96,6 +96,11 @@ pub fn path_id<T>(
     parse(id).map_err(|_| ApiError::not_found(what, id))
 }
 
+/// The record a request named, or the 404 that names what was asked for.
+pub fn found<T>(record: Option<T>, what: &str, id: &str) -> Result<T, ApiError> {
+    record.ok_or_else(|| ApiError::not_found(what, id))
+}
+
 /// Parses an RFC 3339 time from a query or body field.
 pub fn parse_time(field: &str, value: &str) -> Result<chrono::DateTime<chrono::Utc>, frontdesk_core::ValidationError> {
     chrono::DateTime::parse_from_rfc3339(value)

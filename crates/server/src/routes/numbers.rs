@@ -9,20 +9,18 @@ use frontdesk_core::ValidationError;
 use frontdesk_core::agent::{Number, NumberVoice, Provider, VoiceMode};
 use frontdesk_core::id::{AgentId, NumberId};
 use frontdesk_core::phone::PhoneNumber;
-use frontdesk_store::Store;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::agents::ListQuery;
-use super::{List, page, path_id};
+use super::{List, found, page, path_id};
 use crate::ApiError;
 use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::state::AppState;
+use crate::state::{AppState, StoreState};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -101,7 +99,7 @@ fn agent_id(s: &str) -> Result<AgentId, ApiError> {
 #[utoipa::path(get, path = "/v1/numbers", tag = "numbers", params(ListQuery),
     responses((status = 200, body = List<NumberView>), (status = 400, body = ErrorBody)))]
 async fn list_numbers(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<List<NumberView>>, ApiError> {
@@ -117,7 +115,7 @@ async fn list_numbers(
 #[utoipa::path(post, path = "/v1/numbers", tag = "numbers", request_body = CreateNumber,
     responses((status = 201, body = NumberView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_number(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     ApiJson(body): ApiJson<CreateNumber>,
 ) -> Result<(StatusCode, Json<NumberView>), ApiError> {
@@ -151,15 +149,12 @@ async fn create_number(
 #[utoipa::path(get, path = "/v1/numbers/{id}", tag = "numbers", params(("id" = String, Path)),
     responses((status = 200, body = NumberView), (status = 404, body = ErrorBody)))]
 async fn get_number(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<NumberView>, ApiError> {
     let nid = path_id(&id, NumberId::parse, "number")?;
-    let n = store
-        .get_number(&caller.workspace_id, &nid)
-        .await?
-        .ok_or_else(|| ApiError::not_found("number", &id))?;
+    let n = found(store.get_number(&caller.workspace_id, &nid).await?, "number", &id)?;
     Ok(Json(n.into()))
 }
 
@@ -167,7 +162,7 @@ async fn get_number(
 #[utoipa::path(patch, path = "/v1/numbers/{id}", tag = "numbers", params(("id" = String, Path)), request_body = UpdateNumber,
     responses((status = 200, body = NumberView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_number(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateNumber>,
@@ -198,7 +193,7 @@ async fn update_number(
 #[utoipa::path(delete, path = "/v1/numbers/{id}", tag = "numbers", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn delete_number(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {

@@ -10,14 +10,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
-use frontdesk_app::CallService;
 use frontdesk_core::ValidationError;
 use frontdesk_core::event::{Business, EventType, NewEvent};
-use frontdesk_delivery::Dispatcher;
 use frontdesk_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -27,9 +24,10 @@ use crate::ApiError;
 use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::extract::{ApiJson, OptionalJson};
-use crate::state::AppState;
+use crate::state::{AppState, CallsState, DispatcherState, StoreState};
 use axum::extract::Path;
 use frontdesk_agent::EndReason;
+use frontdesk_agent::brain::Reply;
 use frontdesk_core::id::CallId;
 use frontdesk_core::phone::PhoneNumber;
 
@@ -82,12 +80,23 @@ pub struct SimReply {
     pub transferred_to: Option<String>,
 }
 
+impl From<Reply> for SimReply {
+    fn from(r: Reply) -> Self {
+        Self {
+            say: r.say.into_text(),
+            awaiting_field: r.awaiting_field,
+            ended: r.ended,
+            transferred_to: r.transferred_to,
+        }
+    }
+}
+
 /// Call one of the workspace's numbers from the simulator.
 #[utoipa::path(post, path = "/v1/sim/calls", tag = "simulator", request_body = SimCall,
     responses((status = 201, body = SimStarted), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn start_call(
-    State(store): State<Arc<dyn Store>>,
-    State(calls): State<Arc<CallService>>,
+    State(store): StoreState,
+    State(calls): CallsState,
     caller: Caller,
     ApiJson(body): ApiJson<SimCall>,
 ) -> Result<(StatusCode, Json<SimStarted>), ApiError> {
@@ -125,7 +134,7 @@ async fn start_call(
     request_body = SimTurn,
     responses((status = 200, body = SimReply), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn take_turn(
-    State(calls): State<Arc<CallService>>,
+    State(calls): CallsState,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SimTurn>,
@@ -138,19 +147,14 @@ async fn take_turn(
         )));
     }
     let step = calls.turn(&caller.workspace_id, &cid, &body.text).await?;
-    Ok(Json(SimReply {
-        say: step.reply.say.into_text(),
-        awaiting_field: step.reply.awaiting_field,
-        ended: step.reply.ended,
-        transferred_to: step.reply.transferred_to,
-    }))
+    Ok(Json(SimReply::from(step.reply)))
 }
 
 /// The simulated caller hangs up.
 #[utoipa::path(post, path = "/v1/sim/calls/{id}/hangup", tag = "simulator", params(("id" = String, Path)),
     responses((status = 200, body = SimReply), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn hang_up(
-    State(calls): State<Arc<CallService>>,
+    State(calls): CallsState,
     caller: Caller,
     Path(id): Path<String>,
     OptionalJson(_body): OptionalJson<Value>,
@@ -219,8 +223,8 @@ async fn business_for(store: &dyn Store, caller: &Caller, number: Option<&str>) 
 #[utoipa::path(post, path = "/v1/sim/events", tag = "simulator", request_body = SimEvents,
     responses((status = 202, body = Emitted), (status = 422, body = ErrorBody)))]
 async fn emit_events(
-    State(dispatcher): State<Arc<Dispatcher>>,
-    State(store): State<Arc<dyn Store>>,
+    State(dispatcher): DispatcherState,
+    State(store): StoreState,
     caller: Caller,
     ApiJson(body): ApiJson<SimEvents>,
 ) -> Result<(StatusCode, Json<Emitted>), ApiError> {

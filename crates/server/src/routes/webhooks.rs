@@ -3,7 +3,6 @@
 //! stored events over a time range.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -14,7 +13,6 @@ use frontdesk_core::id::WebhookId;
 use frontdesk_core::phone::PhoneNumber;
 use frontdesk_core::webhook::{self, HttpMethod, Webhook, WebhookSecret, WebhookSpec};
 use frontdesk_core::{ValidationError, input};
-use frontdesk_delivery::Dispatcher;
 use frontdesk_store::Store;
 use frontdesk_store::StoredEvent;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -23,14 +21,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{List, page, parse_time, path_id};
+use super::{List, found, page, parse_time, path_id};
 use crate::ApiError;
 use crate::ServerSettings;
 use crate::auth::Caller;
 use crate::error::ErrorBody;
 use crate::extract::{ApiJson, ApiQuery, OptionalJson};
 use crate::idempotency::SecretFields;
-use crate::state::AppState;
+use crate::state::{AppState, DispatcherState, SettingsState, StoreState};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -196,10 +194,7 @@ fn webhook_id(id: &str) -> Result<WebhookId, ApiError> {
 
 async fn load(store: &dyn Store, caller: &Caller, id: &str) -> Result<Webhook, ApiError> {
     let wid = webhook_id(id)?;
-    store
-        .get_webhook(&caller.workspace_id, &wid)
-        .await?
-        .ok_or_else(|| ApiError::not_found("webhook", id))
+    found(store.get_webhook(&caller.workspace_id, &wid).await?, "webhook", id)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -214,7 +209,7 @@ pub struct ListWebhooks {
 #[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", params(ListWebhooks),
     responses((status = 200, body = List<WebhookView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn list_webhooks(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     ApiQuery(q): ApiQuery<ListWebhooks>,
 ) -> Result<Json<List<WebhookView>>, ApiError> {
@@ -234,8 +229,8 @@ async fn list_webhooks(
 #[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = CreateWebhook,
     responses((status = 201, body = WebhookWithSecret), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_webhook(
-    State(store): State<Arc<dyn Store>>,
-    State(settings): State<Arc<ServerSettings>>,
+    State(store): StoreState,
+    State(settings): SettingsState,
     caller: Caller,
     ApiJson(body): ApiJson<CreateWebhook>,
 ) -> Result<(StatusCode, Extension<SecretFields>, Json<WebhookWithSecret>), ApiError> {
@@ -271,7 +266,7 @@ async fn create_webhook(
 #[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
     responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody)))]
 async fn get_webhook(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<WebhookView>, ApiError> {
@@ -282,8 +277,8 @@ async fn get_webhook(
 #[utoipa::path(patch, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)), request_body = UpdateWebhook,
     responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_webhook(
-    State(store): State<Arc<dyn Store>>,
-    State(settings): State<Arc<ServerSettings>>,
+    State(store): StoreState,
+    State(settings): SettingsState,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateWebhook>,
@@ -316,10 +311,13 @@ async fn update_webhook(
         spec.active = a;
     }
     validate(&spec, &settings)?;
-    let w = store
-        .update_webhook(&caller.workspace_id, &current.id, &spec, body.active.is_some())
-        .await?
-        .ok_or_else(|| ApiError::not_found("webhook", &id))?;
+    let w = found(
+        store
+            .update_webhook(&caller.workspace_id, &current.id, &spec, body.active.is_some())
+            .await?,
+        "webhook",
+        &id,
+    )?;
     Ok(Json(w.into()))
 }
 
@@ -327,7 +325,7 @@ async fn update_webhook(
 #[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn delete_webhook(
-    State(store): State<Arc<dyn Store>>,
+    State(store): StoreState,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
@@ -367,8 +365,8 @@ pub struct TestResult {
 #[utoipa::path(post, path = "/v1/webhooks/{id}/test", tag = "webhooks", params(("id" = String, Path)), request_body(content = Option<TestWebhook>),
     responses((status = 200, body = TestResult), (status = 404, body = ErrorBody)))]
 async fn test_webhook(
-    State(dispatcher): State<Arc<Dispatcher>>,
-    State(store): State<Arc<dyn Store>>,
+    State(dispatcher): DispatcherState,
+    State(store): StoreState,
     caller: Caller,
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson<TestWebhook>,
@@ -404,8 +402,8 @@ pub struct RotateSecret {
 #[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks", params(("id" = String, Path)), request_body(content = Option<RotateSecret>),
     responses((status = 200, body = WebhookWithSecret), (status = 404, body = ErrorBody)))]
 async fn rotate_secret(
-    State(store): State<Arc<dyn Store>>,
-    State(settings): State<Arc<ServerSettings>>,
+    State(store): StoreState,
+    State(settings): SettingsState,
     caller: Caller,
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson<RotateSecret>,
@@ -413,10 +411,13 @@ async fn rotate_secret(
     let wid = webhook_id(&id)?;
     let secret = secret_or_new(body.secret.as_deref())?;
     let window = chrono::Duration::from_std(settings.delivery.rotation_window).unwrap_or(chrono::Duration::days(1));
-    let w = store
-        .rotate_webhook_secret(&caller.workspace_id, &wid, &secret, Utc::now() + window)
-        .await?
-        .ok_or_else(|| ApiError::not_found("webhook", &id))?;
+    let w = found(
+        store
+            .rotate_webhook_secret(&caller.workspace_id, &wid, &secret, Utc::now() + window)
+            .await?,
+        "webhook",
+        &id,
+    )?;
     Ok((
         Extension(SecretFields(&["secret"])),
         Json(WebhookWithSecret {
@@ -450,9 +451,9 @@ pub struct Queued {
 #[utoipa::path(post, path = "/v1/webhooks/{id}/replay", tag = "webhooks", params(("id" = String, Path)), request_body = Replay,
     responses((status = 202, body = Queued), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn replay(
-    State(store): State<Arc<dyn Store>>,
-    State(settings): State<Arc<ServerSettings>>,
-    State(dispatcher): State<Arc<Dispatcher>>,
+    State(store): StoreState,
+    State(settings): SettingsState,
+    State(dispatcher): DispatcherState,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Replay>,

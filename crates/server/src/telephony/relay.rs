@@ -23,11 +23,9 @@ use axum::extract::{OriginalUri, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use frontdesk_app::CallService;
-use frontdesk_app::accounts::TwilioAccounts;
 use frontdesk_core::agent::Provider;
 use frontdesk_core::call::Call;
 use frontdesk_core::id::CallId;
-use frontdesk_store::Store;
 use frontdesk_twilio::signature::{SignatureError, verify};
 use frontdesk_twilio::websocket_base;
 use futures_util::{SinkExt, StreamExt};
@@ -35,7 +33,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::request::{CallQuery, header, public_base};
-use crate::{ApiError, ServerSettings};
+use crate::ApiError;
+use crate::state::{AccountsState, CallsState, SettingsState, StoreState};
 
 /// A pause after the last keypad digit that ends the entry.
 const DIGIT_PAUSE: Duration = Duration::from_secs(2);
@@ -43,10 +42,10 @@ const DIGIT_PAUSE: Duration = Duration::from_secs(2);
 /// The WebSocket handshake: check the signature, then carry the call.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn connect(
-    State(calls): State<Arc<CallService>>,
-    State(store): State<Arc<dyn Store>>,
-    State(accounts): State<Arc<TwilioAccounts>>,
-    State(settings): State<Arc<ServerSettings>>,
+    State(calls): CallsState,
+    State(store): StoreState,
+    State(accounts): AccountsState,
+    State(settings): SettingsState,
     uri: OriginalUri,
     Query(query): Query<CallQuery>,
     headers: HeaderMap,

@@ -10,6 +10,7 @@ use axum::extract::{FromRef, FromRequest, OriginalUri, Query};
 use axum::http::header::{CONTENT_TYPE, HOST};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use frontdesk_app::CallService;
 use frontdesk_app::accounts::{SpeaksFor, TwilioAccounts};
 use frontdesk_core::agent::{NumberVoice, Provider};
 use frontdesk_core::call::Call;
@@ -46,8 +47,11 @@ pub(crate) fn refused(e: SignatureError, what_to_check: &str) -> ApiError {
 
 /// A request from Twilio whose signature checked out: its form, the workspaces the
 /// signing token speaks for, the query of the URL it called, and the base URL of the
-/// links in the answer.
+/// links in the answer; with the parts of the state its handlers use (the call service
+/// and the store).
 pub struct TwilioRequest {
+    pub calls: Arc<CallService>,
+    pub store: Arc<dyn Store>,
     pub form: Form,
     pub speaks_for: SpeaksFor,
     pub query: CallQuery,
@@ -76,6 +80,8 @@ where
     S: Send + Sync,
     Arc<TwilioAccounts>: FromRef<S>,
     Arc<ServerSettings>: FromRef<S>,
+    Arc<CallService>: FromRef<S>,
+    Arc<dyn Store>: FromRef<S>,
 {
     type Rejection = ApiError;
 
@@ -142,6 +148,8 @@ where
         let Query(query) = Query::<CallQuery>::try_from_uri(&uri.0)
             .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
         Ok(Self {
+            calls: Arc::<CallService>::from_ref(state),
+            store: Arc::<dyn Store>::from_ref(state),
             form,
             speaks_for,
             query,

@@ -15,9 +15,6 @@
 //! conversation ending does not end the call record: Twilio's final status callback
 //! does, with Twilio's duration, and sends `call.ended` and `transcript.ready` once.
 
-use std::sync::Arc;
-
-use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::response::Response;
 use frontdesk_agent::MESSAGE_FIELD;
@@ -71,6 +68,23 @@ async fn locked_call(
     Ok(Some(calls.locked(call).await?))
 }
 
+/// Runs `then` on the call a request is about, holding the call's lock: a call Frontdesk
+/// does not know is an apology and a hang-up, and so is any failure after the signature
+/// checked out (see [`spoken`]).
+async fn on_call(
+    req: &TwilioRequest,
+    then: impl AsyncFnOnce(Call) -> Result<Response, ApiError>,
+) -> Result<Response, ApiError> {
+    let answer = async {
+        let Some((_lock, call)) = locked_call(&req.calls, &*req.store, req).await? else {
+            return Ok(say_and_hang_up(UNKNOWN_CALL));
+        };
+        then(call).await
+    }
+    .await;
+    spoken(answer)
+}
+
 /// Where Twilio sends what the caller says next.
 fn gather_url(base: &str, call: &Call) -> String {
     format!("{base}/telephony/twilio/gather?seq={}", call.turns.len())
@@ -79,22 +93,19 @@ fn gather_url(base: &str, call: &Call) -> String {
 /// `POST /telephony/twilio/voice`: a call comes in (or a call Frontdesk placed is
 /// answered). Answers with the greeting inside a `<Gather>`, or connects
 /// ConversationRelay.
-pub(super) async fn voice(
-    State(calls): State<Arc<CallService>>,
-    State(store): State<Arc<dyn Store>>,
-    req: TwilioRequest,
-) -> Result<Response, ApiError> {
+pub(super) async fn voice(req: TwilioRequest) -> Result<Response, ApiError> {
+    let (calls, store) = (&req.calls, &*req.store);
     let answer: Result<Response, ApiError> = async {
         let sid = req.require("CallSid")?.to_owned();
-        if let Some((_lock, call)) = locked_call(&calls, &*store, &req).await? {
+        if let Some((_lock, call)) = locked_call(calls, store, &req).await? {
             // Twilio asking again, or the answered leg of a call Frontdesk placed.
-            let voice = voice_of(&*store, &call).await?;
+            let voice = voice_of(store, &call).await?;
             let step = if call.answered_at.is_none() && call.status.is_live() {
                 calls.answer_placed(call, &sid).await?
             } else {
                 CallService::current(call)
             };
-            return answer(&calls, &req.base, step, voice).await;
+            return answer(calls, &req.base, step, voice).await;
         }
         let to = req.require("To")?;
         let from = req.form.get("From").unwrap_or("anonymous").to_owned();
@@ -110,7 +121,7 @@ pub(super) async fn voice(
         if !req.allows(&step.call.workspace_id) {
             return Ok(say_and_hang_up(UNKNOWN_CALL));
         }
-        answer(&calls, &req.base, step, number.voice).await
+        answer(calls, &req.base, step, number.voice).await
     }
     .await;
     spoken(answer)
@@ -263,20 +274,14 @@ pub fn hints(cfg: &AgentConfig, kind: Option<&FieldType>) -> String {
 
 /// `POST /telephony/twilio/gather`: what the caller said (`SpeechResult`, with
 /// `Confidence`), keys pressed (`Digits`), or nothing (silence).
-pub(super) async fn gather(
-    State(calls): State<Arc<CallService>>,
-    State(store): State<Arc<dyn Store>>,
-    req: TwilioRequest,
-) -> Result<Response, ApiError> {
-    let answer: Result<Response, ApiError> = async {
-        let Some((_lock, call)) = locked_call(&calls, &*store, &req).await? else {
-            return Ok(say_and_hang_up(UNKNOWN_CALL));
-        };
+pub(super) async fn gather(req: TwilioRequest) -> Result<Response, ApiError> {
+    let (calls, store) = (&req.calls, &*req.store);
+    on_call(&req, async |call| {
         if !call.status.is_live() || CallService::conversation_over(&call) {
             // Said goodbye already; Twilio's status callback will finish the record.
             return Ok(twiml(&[Verb::Hangup]));
         }
-        let voice = voice_of(&*store, &call).await?;
+        let voice = voice_of(store, &call).await?;
         let form = &req.form;
         let text = form.get("SpeechResult").map(str::trim).filter(|t| !t.is_empty());
         let digits = form
@@ -292,23 +297,16 @@ pub(super) async fn gather(
             None => Input::Silence,
         };
         let step = calls.gathered(call, input, req.query.seq).await?;
-        Ok(reply_twiml(&calls, &req.base, &step, voice).await)
-    }
-    .await;
-    spoken(answer)
+        Ok(reply_twiml(calls, &req.base, &step, voice).await)
+    })
+    .await
 }
 
 /// `POST /telephony/twilio/dial`: how the transfer went (`DialCallStatus`). Answered:
 /// hang up when the person does; not answered: take a voicemail.
-pub(super) async fn dial(
-    State(calls): State<Arc<CallService>>,
-    State(store): State<Arc<dyn Store>>,
-    req: TwilioRequest,
-) -> Result<Response, ApiError> {
-    let answer: Result<Response, ApiError> = async {
-        let Some((_lock, call)) = locked_call(&calls, &*store, &req).await? else {
-            return Ok(say_and_hang_up(UNKNOWN_CALL));
-        };
+pub(super) async fn dial(req: TwilioRequest) -> Result<Response, ApiError> {
+    let calls = &req.calls;
+    on_call(&req, async |call| {
         let status = req.form.get("DialCallStatus").unwrap_or("failed");
         let answered = matches!(status, "completed" | "answered");
         let voicemail = calls
@@ -321,47 +319,36 @@ pub(super) async fn dial(
             Verb::Say(VOICEMAIL_PROMPT.to_owned()),
             Verb::Record(record_attrs(&req.base)),
         ]))
-    }
-    .await;
-    spoken(answer)
+    })
+    .await
 }
 
 /// `POST /telephony/twilio/recording`: a voicemail was recorded (`RecordingUrl`,
 /// `RecordingDuration`): it becomes the call's message.
-pub(super) async fn recording(
-    State(calls): State<Arc<CallService>>,
-    State(store): State<Arc<dyn Store>>,
-    req: TwilioRequest,
-) -> Result<Response, ApiError> {
-    let answer: Result<Response, ApiError> = async {
-        let Some((_lock, call)) = locked_call(&calls, &*store, &req).await? else {
-            return Ok(say_and_hang_up(UNKNOWN_CALL));
-        };
+pub(super) async fn recording(req: TwilioRequest) -> Result<Response, ApiError> {
+    let (calls, store) = (&req.calls, &*req.store);
+    on_call(&req, async |call| {
         let Some(url) = req.form.get("RecordingUrl") else {
             // Nothing was recorded.
             return Ok(twiml(&[Verb::Hangup]));
         };
-        let voice = voice_of(&*store, &call).await?;
+        let voice = voice_of(store, &call).await?;
         let Some(step) = calls.recording(call, url, req.form.int("RecordingDuration")).await? else {
             return Ok(twiml(&[Verb::Hangup]));
         };
         if step.reply.ended {
             return Ok(say_and_hang_up(VOICEMAIL_THANKS));
         }
-        Ok(reply_twiml(&calls, &req.base, &step, voice).await)
-    }
-    .await;
-    spoken(answer)
+        Ok(reply_twiml(calls, &req.base, &step, voice).await)
+    })
+    .await
 }
 
 /// `POST /telephony/twilio/status`: the call's progress. A final status (completed,
 /// busy, no-answer, failed, canceled) finishes the call, once.
-pub(super) async fn status(
-    State(calls): State<Arc<CallService>>,
-    State(store): State<Arc<dyn Store>>,
-    req: TwilioRequest,
-) -> Result<Response, ApiError> {
-    let Some((_lock, call)) = locked_call(&calls, &*store, &req).await? else {
+pub(super) async fn status(req: TwilioRequest) -> Result<Response, ApiError> {
+    let (calls, store) = (&req.calls, &*req.store);
+    let Some((_lock, call)) = locked_call(calls, store, &req).await? else {
         tracing::warn!("a Twilio status callback for a call Frontdesk does not know");
         return Ok(twiml(&[]));
     };
@@ -400,13 +387,10 @@ pub struct Handoff {
 /// `POST /telephony/twilio/relay`: the `<Connect>` action, after a ConversationRelay
 /// session ends. Speaks the last words and transfers or hangs up; a session that broke
 /// off with the conversation still going carries on in gather mode.
-pub(super) async fn relay_action(
-    State(calls): State<Arc<CallService>>,
-    State(store): State<Arc<dyn Store>>,
-    req: TwilioRequest,
-) -> Result<Response, ApiError> {
+pub(super) async fn relay_action(req: TwilioRequest) -> Result<Response, ApiError> {
+    let (calls, store) = (&req.calls, &*req.store);
     let answer: Result<Response, ApiError> = async {
-        let Some(call) = find_call(&*store, &req).await? else {
+        let Some(call) = find_call(store, &req).await? else {
             return Ok(say_and_hang_up(UNKNOWN_CALL));
         };
         let base = &req.base;
@@ -435,10 +419,10 @@ pub(super) async fn relay_action(
         }
         let voice = NumberVoice {
             mode: VoiceMode::Gather,
-            ..voice_of(&*store, &call).await?
+            ..voice_of(store, &call).await?
         };
         let step = CallService::current(call);
-        Ok(reply_twiml(&calls, base, &step, voice).await)
+        Ok(reply_twiml(calls, base, &step, voice).await)
     }
     .await;
     spoken(answer)

@@ -96,46 +96,33 @@ pub use numbers::Numbers;
 pub use webhooks::Webhooks;
 pub use workspaces::Workspaces;
 
-/// Everything Frontdesk persists: every concern trait. Implementations must make each
-/// method atomic and keep the concurrency promises above. A type implementing every
-/// concern is a `Store` (blanket impl); nothing implements it directly.
-pub trait Store:
-    Bootstrap
-    + Workspaces
-    + ApiKeys
-    + Agents
-    + Numbers
-    + Calls
-    + Credentials
-    + Idempotency
-    + Webhooks
-    + Events
-    + Deliveries
-    + Maintenance
-    + Send
-    + Sync
-    + 'static
-{
+/// `Store` and its blanket implementation over the same list of concerns, written once.
+macro_rules! store_of {
+    ($($concern:ident),+ $(,)?) => {
+        /// Everything Frontdesk persists: every concern trait. Implementations must make
+        /// each method atomic and keep the concurrency promises above. A type
+        /// implementing every concern is a `Store` (blanket impl); nothing implements it
+        /// directly.
+        pub trait Store: $($concern +)+ Send + Sync + 'static {}
+
+        impl<T> Store for T where T: $($concern +)+ Send + Sync + 'static {}
+    };
 }
 
-impl<T> Store for T where
-    T: Bootstrap
-        + Workspaces
-        + ApiKeys
-        + Agents
-        + Numbers
-        + Calls
-        + Credentials
-        + Idempotency
-        + Webhooks
-        + Events
-        + Deliveries
-        + Maintenance
-        + Send
-        + Sync
-        + 'static
-{
-}
+store_of!(
+    Bootstrap,
+    Workspaces,
+    ApiKeys,
+    Agents,
+    Numbers,
+    Calls,
+    Credentials,
+    Idempotency,
+    Webhooks,
+    Events,
+    Deliveries,
+    Maintenance,
+);
 
 #[cfg(test)]
 mod tests {

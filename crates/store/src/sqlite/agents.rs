@@ -11,10 +11,14 @@ use frontdesk_core::id::{AgentId, NumberId, WorkspaceId};
 use frontdesk_core::page::{Page, PageRequest};
 use sqlx::{Sqlite, Transaction};
 
+use super::rows;
 use super::rows::{agent_from_row, ms, number_from_row};
 use super::{SqliteStore, exists_in_workspace, fetch_page, unique_violation, workspace_query};
 use crate::secrets::Secrets;
+use crate::{Agents, Numbers};
 use crate::{StoreError, StoreResult};
+use async_trait::async_trait;
+use sqlx::Row;
 
 /// Inserts an agent created at `at`.
 pub(super) async fn insert_agent(
@@ -91,8 +95,9 @@ async fn ensure_agent(
     }
 }
 
-impl SqliteStore {
-    pub(super) async fn create_agent_impl(
+#[async_trait]
+impl Agents for SqliteStore {
+    async fn create_agent(
         &self,
         workspace: &WorkspaceId,
         name: &str,
@@ -104,7 +109,7 @@ impl SqliteStore {
         Ok(agent)
     }
 
-    pub(super) async fn get_agent_impl(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<Option<Agent>> {
+    async fn get_agent(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<Option<Agent>> {
         self.get_in_workspace(
             concat!(
                 "SELECT ",
@@ -118,7 +123,17 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn list_agents_impl(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Agent>> {
+    async fn agent_updated_at(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<Option<DateTime<Utc>>> {
+        self.get_in_workspace(
+            "SELECT updated_at FROM agents WHERE id = ? AND workspace_id = ?",
+            id.as_str(),
+            workspace,
+            |r| rows::from_ms(r.try_get("updated_at")?),
+        )
+        .await
+    }
+
+    async fn list_agents(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Agent>> {
         sqlx::query(concat!(
             "SELECT ",
             agent_columns!(),
@@ -132,11 +147,7 @@ impl SqliteStore {
         .collect()
     }
 
-    pub(super) async fn list_agents_page_impl(
-        &self,
-        workspace: &WorkspaceId,
-        page: &PageRequest,
-    ) -> StoreResult<Page<Agent>> {
+    async fn list_agents_page(&self, workspace: &WorkspaceId, page: &PageRequest) -> StoreResult<Page<Agent>> {
         let q = workspace_query(concat!("SELECT ", agent_columns!(), " FROM agents"), workspace);
         fetch_page(
             q,
@@ -148,7 +159,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn update_agent_impl(
+    async fn update_agent(
         &self,
         workspace: &WorkspaceId,
         id: &AgentId,
@@ -170,7 +181,7 @@ impl SqliteStore {
         .transpose()
     }
 
-    pub(super) async fn delete_agent_impl(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<bool> {
+    async fn delete_agent(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<bool> {
         // Check, then delete: SQLite's single writer keeps a number from being pointed at
         // the agent in between, so the check's `Conflict` names every routed number. On a
         // backend with several writers the foreign key (numbers.agent_id) still refuses
@@ -199,8 +210,11 @@ impl SqliteStore {
         tx.commit().await?;
         Ok(res.rows_affected() > 0)
     }
+}
 
-    pub(super) async fn create_number_impl(
+#[async_trait]
+impl Numbers for SqliteStore {
+    async fn create_number(
         &self,
         workspace: &WorkspaceId,
         number: &str,
@@ -215,7 +229,28 @@ impl SqliteStore {
         Ok(number)
     }
 
-    pub(super) async fn get_number_impl(&self, workspace: &WorkspaceId, id: &NumberId) -> StoreResult<Option<Number>> {
+    async fn set_number_voice(
+        &self,
+        workspace: &WorkspaceId,
+        id: &NumberId,
+        voice: NumberVoice,
+    ) -> StoreResult<Option<Number>> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(concat!(
+            "UPDATE numbers SET voice_mode = ?, record_messages = ? WHERE id = ? AND workspace_id = ? RETURNING ",
+            number_columns!()
+        ))
+        .bind(voice.mode.as_str())
+        .bind(i64::from(voice.record_messages))
+        .bind(id.as_str())
+        .bind(workspace.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        row.map(|r| number_from_row(&r)).transpose()
+    }
+
+    async fn get_number(&self, workspace: &WorkspaceId, id: &NumberId) -> StoreResult<Option<Number>> {
         self.get_in_workspace(
             concat!(
                 "SELECT ",
@@ -229,7 +264,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn list_numbers_impl(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Number>> {
+    async fn list_numbers(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Number>> {
         sqlx::query(concat!(
             "SELECT ",
             number_columns!(),
@@ -243,16 +278,12 @@ impl SqliteStore {
         .collect()
     }
 
-    pub(super) async fn list_numbers_page_impl(
-        &self,
-        workspace: &WorkspaceId,
-        page: &PageRequest,
-    ) -> StoreResult<Page<Number>> {
+    async fn list_numbers_page(&self, workspace: &WorkspaceId, page: &PageRequest) -> StoreResult<Page<Number>> {
         let q = workspace_query(concat!("SELECT ", number_columns!(), " FROM numbers"), workspace);
         fetch_page(q, &self.reader, page, number_from_row, |n| n.id.as_str()).await
     }
 
-    pub(super) async fn update_number_impl(
+    async fn update_number(
         &self,
         workspace: &WorkspaceId,
         id: &NumberId,
@@ -276,28 +307,7 @@ impl SqliteStore {
         number_from_row(&row).map(Some)
     }
 
-    pub(super) async fn set_number_voice_impl(
-        &self,
-        workspace: &WorkspaceId,
-        id: &NumberId,
-        voice: NumberVoice,
-    ) -> StoreResult<Option<Number>> {
-        let mut tx = self.begin().await?;
-        let row = sqlx::query(concat!(
-            "UPDATE numbers SET voice_mode = ?, record_messages = ? WHERE id = ? AND workspace_id = ? RETURNING ",
-            number_columns!()
-        ))
-        .bind(voice.mode.as_str())
-        .bind(i64::from(voice.record_messages))
-        .bind(id.as_str())
-        .bind(workspace.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        row.map(|r| number_from_row(&r)).transpose()
-    }
-
-    pub(super) async fn delete_number_impl(&self, workspace: &WorkspaceId, id: &NumberId) -> StoreResult<bool> {
+    async fn delete_number(&self, workspace: &WorkspaceId, id: &NumberId) -> StoreResult<bool> {
         self.delete_in_workspace(
             "DELETE FROM numbers WHERE id = ? AND workspace_id = ?",
             id.as_str(),
@@ -306,7 +316,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn number_by_e164_impl(&self, number: &str) -> StoreResult<Option<Number>> {
+    async fn number_by_e164(&self, number: &str) -> StoreResult<Option<Number>> {
         sqlx::query(concat!("SELECT ", number_columns!(), " FROM numbers WHERE number = ?"))
             .bind(number)
             .fetch_optional(&self.reader)

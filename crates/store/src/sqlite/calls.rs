@@ -18,7 +18,9 @@ use sqlx::{Sqlite, Transaction};
 use super::events::record_events_in;
 use super::rows::{call_from_row, ms};
 use super::{SqliteStore, exists_in_workspace, fetch_page, unique_violation, workspace_query};
+use crate::Calls;
 use crate::{CallWrite, RecordedEvents, StoreError, StoreResult};
+use async_trait::async_trait;
 
 /// A JSON column's text.
 fn json_text<T: Serialize>(col: &str, value: &T) -> StoreResult<String> {
@@ -98,8 +100,9 @@ async fn update_call(tx: &mut Transaction<'static, Sqlite>, call: &Call) -> Stor
     )
 }
 
-impl SqliteStore {
-    pub(super) async fn save_call_impl(
+#[async_trait]
+impl Calls for SqliteStore {
+    async fn save_call(
         &self,
         workspace: &WorkspaceId,
         write: CallWrite<'_>,
@@ -124,7 +127,7 @@ impl SqliteStore {
         Ok(recorded)
     }
 
-    pub(super) async fn get_call_impl(&self, workspace: &WorkspaceId, id: &CallId) -> StoreResult<Option<Call>> {
+    async fn get_call(&self, workspace: &WorkspaceId, id: &CallId) -> StoreResult<Option<Call>> {
         self.get_in_workspace(
             concat!(
                 "SELECT ",
@@ -138,11 +141,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn call_by_provider_id_impl(
-        &self,
-        provider: Provider,
-        provider_call_id: &str,
-    ) -> StoreResult<Option<Call>> {
+    async fn call_by_provider_id(&self, provider: Provider, provider_call_id: &str) -> StoreResult<Option<Call>> {
         sqlx::query(concat!(
             "SELECT ",
             call_read_columns!(),
@@ -156,7 +155,16 @@ impl SqliteStore {
         .transpose()
     }
 
-    pub(super) async fn list_calls_impl(
+    async fn call_by_id(&self, id: &CallId) -> StoreResult<Option<Call>> {
+        sqlx::query(concat!("SELECT ", call_read_columns!(), " FROM calls WHERE id = ?"))
+            .bind(id.as_str())
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| call_from_row(&r))
+            .transpose()
+    }
+
+    async fn list_calls(
         &self,
         workspace: &WorkspaceId,
         filter: &CallFilter,
@@ -182,5 +190,27 @@ impl SqliteStore {
             q.push(" AND started_at < ").push_bind(ms(u));
         }
         fetch_page(q, &self.reader, page, call_from_row, |c| c.id.as_str()).await
+    }
+
+    async fn stale_live_calls(
+        &self,
+        provider: Provider,
+        updated_before: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Call>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            call_read_columns!(),
+            " FROM calls WHERE provider = ? AND status IN ('queued', 'ringing', 'in_progress') \
+             AND updated_at < ? ORDER BY updated_at LIMIT ?"
+        ))
+        .bind(provider.as_str())
+        .bind(ms(updated_before))
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(call_from_row)
+        .collect()
     }
 }

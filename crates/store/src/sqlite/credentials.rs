@@ -3,18 +3,19 @@
 //! Credentials arrive sealed (the server encrypts the secret with its master key); this
 //! module stores and finds them, nothing more.
 
-use chrono::{DateTime, Utc};
 use frontdesk_core::agent::Provider;
-use frontdesk_core::call::Call;
 use frontdesk_core::credentials::StoredCredentials;
-use frontdesk_core::id::{CallId, WorkspaceId};
+use frontdesk_core::id::WorkspaceId;
 
 use super::SqliteStore;
-use super::rows::{call_from_row, credentials_from_row, ms};
+use super::rows::{credentials_from_row, ms};
+use crate::Credentials;
 use crate::StoreResult;
+use async_trait::async_trait;
 
-impl SqliteStore {
-    pub(super) async fn put_credentials_impl(&self, c: &StoredCredentials) -> StoreResult<StoredCredentials> {
+#[async_trait]
+impl Credentials for SqliteStore {
+    async fn put_credentials(&self, c: &StoredCredentials) -> StoreResult<StoredCredentials> {
         let mut tx = self.begin().await?;
         let row = sqlx::query(concat!(
             "INSERT INTO provider_credentials (",
@@ -37,7 +38,7 @@ impl SqliteStore {
         credentials_from_row(&row)
     }
 
-    pub(super) async fn get_credentials_impl(
+    async fn get_credentials(
         &self,
         workspace: &WorkspaceId,
         provider: Provider,
@@ -55,7 +56,7 @@ impl SqliteStore {
         .transpose()
     }
 
-    pub(super) async fn credentials_by_account_impl(
+    async fn credentials_by_account(
         &self,
         provider: Provider,
         account_sid: &str,
@@ -74,11 +75,7 @@ impl SqliteStore {
         .collect()
     }
 
-    pub(super) async fn delete_credentials_impl(
-        &self,
-        workspace: &WorkspaceId,
-        provider: Provider,
-    ) -> StoreResult<bool> {
+    async fn delete_credentials(&self, workspace: &WorkspaceId, provider: Provider) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let res = sqlx::query("DELETE FROM provider_credentials WHERE workspace_id = ? AND provider = ?")
             .bind(workspace.as_str())
@@ -87,36 +84,5 @@ impl SqliteStore {
             .await?;
         tx.commit().await?;
         Ok(res.rows_affected() > 0)
-    }
-
-    pub(super) async fn call_by_id_impl(&self, id: &CallId) -> StoreResult<Option<Call>> {
-        sqlx::query(concat!("SELECT ", call_read_columns!(), " FROM calls WHERE id = ?"))
-            .bind(id.as_str())
-            .fetch_optional(&self.reader)
-            .await?
-            .map(|r| call_from_row(&r))
-            .transpose()
-    }
-
-    pub(super) async fn stale_live_calls_impl(
-        &self,
-        provider: Provider,
-        updated_before: DateTime<Utc>,
-        limit: u32,
-    ) -> StoreResult<Vec<Call>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            call_read_columns!(),
-            " FROM calls WHERE provider = ? AND status IN ('queued', 'ringing', 'in_progress') \
-             AND updated_at < ? ORDER BY updated_at LIMIT ?"
-        ))
-        .bind(provider.as_str())
-        .bind(ms(updated_before))
-        .bind(i64::from(limit))
-        .fetch_all(&self.reader)
-        .await?
-        .iter()
-        .map(call_from_row)
-        .collect()
     }
 }

@@ -13,16 +13,19 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use super::events::{NewDelivery, insert_deliveries};
 use super::rows::{attempt_from_row, delivery_from_row, event_from_row, from_ms, id, ms, webhook_from_row};
 use super::{SqliteStore, fetch_page, workspace_query};
+use crate::Deliveries;
 use crate::{
     Attempt, AttemptResult, ClaimedDelivery, Delivery, DeliveryFilter, NextStep, QueueStats, StoreError, StoreResult,
     WebhookHealth,
 };
+use async_trait::async_trait;
 
 /// The values an attempt sets on its delivery: status, next attempt, status code, error.
 type UpdateKey<'a> = (&'static str, Option<i64>, Option<i64>, Option<&'a str>);
 
-impl SqliteStore {
-    pub(super) async fn claim_deliveries_impl(
+#[async_trait]
+impl Deliveries for SqliteStore {
+    async fn claim_deliveries(
         &self,
         now: DateTime<Utc>,
         lease: chrono::Duration,
@@ -109,7 +112,7 @@ impl SqliteStore {
             .collect()
     }
 
-    pub(super) async fn next_due_impl(&self) -> StoreResult<Option<DateTime<Utc>>> {
+    async fn next_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
         let due: Option<i64> = sqlx::query_scalar(
             "SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, 0))) FROM deliveries WHERE status = 'pending'",
         )
@@ -118,7 +121,7 @@ impl SqliteStore {
         due.map(from_ms).transpose()
     }
 
-    pub(super) async fn record_attempts_impl(&self, results: &[AttemptResult], now: DateTime<Utc>) -> StoreResult<()> {
+    async fn record_attempts(&self, results: &[AttemptResult], now: DateTime<Utc>) -> StoreResult<()> {
         if results.is_empty() {
             return Ok(());
         }
@@ -235,7 +238,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(super) async fn list_deliveries_impl(
+    async fn list_deliveries(
         &self,
         workspace: &WorkspaceId,
         filter: &DeliveryFilter,
@@ -254,7 +257,7 @@ impl SqliteStore {
         fetch_page(q, &self.reader, page, delivery_from_row, |d| d.id.as_str()).await
     }
 
-    pub(super) async fn get_delivery_impl(
+    async fn get_delivery(
         &self,
         workspace: &WorkspaceId,
         id: &DeliveryId,
@@ -284,7 +287,7 @@ impl SqliteStore {
         Ok(Some((delivery_from_row(&row)?, attempts)))
     }
 
-    pub(super) async fn retry_delivery_impl(
+    async fn retry_delivery(
         &self,
         workspace: &WorkspaceId,
         id: &DeliveryId,
@@ -321,7 +324,7 @@ impl SqliteStore {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(super) async fn replay_impl(
+    async fn replay(
         &self,
         workspace: &WorkspaceId,
         webhook: &WebhookId,
@@ -394,7 +397,7 @@ impl SqliteStore {
         Ok(queued)
     }
 
-    pub(super) async fn queue_stats_impl(&self) -> StoreResult<QueueStats> {
+    async fn queue_stats(&self) -> StoreResult<QueueStats> {
         let row =
             sqlx::query("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries WHERE status = 'pending'")
                 .fetch_one(&self.reader)

@@ -11,8 +11,10 @@ use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use super::rows::{event_from_row, ms, webhook_from_row};
 use super::{SqliteStore, fetch_page, workspace_query};
+use crate::Events;
 use crate::secrets::Secrets;
 use crate::{ClaimedDelivery, EventFilter, RecordedEvents, StoreResult, StoredEvent};
+use async_trait::async_trait;
 
 /// Rows per multi-row INSERT (SQLite allows 32766 bound parameters).
 const CHUNK: usize = 500;
@@ -148,8 +150,9 @@ pub(super) async fn record_events_in(
     Ok(RecordedEvents { queued, leased })
 }
 
-impl SqliteStore {
-    pub(super) async fn record_events_impl(
+#[async_trait]
+impl Events for SqliteStore {
+    async fn record_events(
         &self,
         workspace: &WorkspaceId,
         events: &[NewEvent],
@@ -162,7 +165,7 @@ impl SqliteStore {
         Ok(recorded)
     }
 
-    pub(super) async fn list_events_impl(
+    async fn list_events(
         &self,
         workspace: &WorkspaceId,
         filter: &EventFilter,
@@ -181,11 +184,7 @@ impl SqliteStore {
         fetch_page(q, &self.reader, page, event_from_row, |e| e.id.as_str()).await
     }
 
-    pub(super) async fn get_event_impl(
-        &self,
-        workspace: &WorkspaceId,
-        id: &EventId,
-    ) -> StoreResult<Option<StoredEvent>> {
+    async fn get_event(&self, workspace: &WorkspaceId, id: &EventId) -> StoreResult<Option<StoredEvent>> {
         self.get_in_workspace(
             concat!(
                 "SELECT ",

@@ -12,8 +12,7 @@ mod calls;
 mod credentials;
 mod deliveries;
 mod events;
-mod retention;
-mod secrets;
+mod maintenance;
 mod webhooks;
 
 use std::str::FromStr;
@@ -21,15 +20,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use frontdesk_core::agent::{self, Agent, Number, NumberVoice, Provider};
+use frontdesk_core::agent::{self, NumberVoice, Provider};
 use frontdesk_core::api_key::ApiKey;
-use frontdesk_core::call::{Call, CallFilter};
-use frontdesk_core::credentials::StoredCredentials;
-use frontdesk_core::event::NewEvent;
-use frontdesk_core::id::{AgentId, ApiKeyId, CallId, DeliveryId, EventId, NumberId, WebhookId, WorkspaceId};
+use frontdesk_core::id::{ApiKeyId, WorkspaceId};
 use frontdesk_core::idempotency::{self, Decision};
 use frontdesk_core::page::{Page, PageRequest};
-use frontdesk_core::webhook::{Webhook, WebhookSecret, WebhookSpec};
 use frontdesk_core::workspace::{DEFAULT_WORKSPACE, Workspace, WorkspaceName};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
@@ -39,9 +34,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use self::rows::{api_key_from_row, ms, workspace_from_row};
 use crate::secrets::{Secrets, idempotency_owner};
 use crate::{
-    Agents, ApiKeys, Attempt, AttemptResult, Bootstrap, Bootstrapped, CallWrite, Calls, ClaimedDelivery, Credentials,
-    Deliveries, Delivery, DeliveryFilter, EventFilter, Events, Idempotency, IdempotencyBegin, Maintenance, NewApiKey,
-    Numbers, QueueStats, RecordedEvents, StoreError, StoreResult, StoredEvent, StoredResponse, Webhooks, Workspaces,
+    ApiKeys, Bootstrap, Bootstrapped, Idempotency, IdempotencyBegin, NewApiKey, StoreError, StoreResult,
+    StoredResponse, Workspaces,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -415,177 +409,6 @@ impl ApiKeys for SqliteStore {
 }
 
 #[async_trait]
-impl Agents for SqliteStore {
-    async fn create_agent(
-        &self,
-        workspace: &WorkspaceId,
-        name: &str,
-        config: &serde_json::Value,
-    ) -> StoreResult<Agent> {
-        self.create_agent_impl(workspace, name, config).await
-    }
-
-    async fn get_agent(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<Option<Agent>> {
-        self.get_agent_impl(workspace, id).await
-    }
-
-    async fn agent_updated_at(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<Option<DateTime<Utc>>> {
-        self.get_in_workspace(
-            "SELECT updated_at FROM agents WHERE id = ? AND workspace_id = ?",
-            id.as_str(),
-            workspace,
-            |r| rows::from_ms(r.try_get("updated_at")?),
-        )
-        .await
-    }
-
-    async fn list_agents(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Agent>> {
-        self.list_agents_impl(workspace).await
-    }
-
-    async fn list_agents_page(&self, workspace: &WorkspaceId, page: &PageRequest) -> StoreResult<Page<Agent>> {
-        self.list_agents_page_impl(workspace, page).await
-    }
-
-    async fn update_agent(
-        &self,
-        workspace: &WorkspaceId,
-        id: &AgentId,
-        name: &str,
-        config: &serde_json::Value,
-    ) -> StoreResult<Option<Agent>> {
-        self.update_agent_impl(workspace, id, name, config).await
-    }
-
-    async fn delete_agent(&self, workspace: &WorkspaceId, id: &AgentId) -> StoreResult<bool> {
-        self.delete_agent_impl(workspace, id).await
-    }
-}
-
-#[async_trait]
-impl Numbers for SqliteStore {
-    async fn create_number(
-        &self,
-        workspace: &WorkspaceId,
-        number: &str,
-        agent: &AgentId,
-        provider: Provider,
-        voice: NumberVoice,
-    ) -> StoreResult<Number> {
-        self.create_number_impl(workspace, number, agent, provider, voice).await
-    }
-
-    async fn set_number_voice(
-        &self,
-        workspace: &WorkspaceId,
-        id: &NumberId,
-        voice: NumberVoice,
-    ) -> StoreResult<Option<Number>> {
-        self.set_number_voice_impl(workspace, id, voice).await
-    }
-
-    async fn get_number(&self, workspace: &WorkspaceId, id: &NumberId) -> StoreResult<Option<Number>> {
-        self.get_number_impl(workspace, id).await
-    }
-
-    async fn list_numbers(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Number>> {
-        self.list_numbers_impl(workspace).await
-    }
-
-    async fn list_numbers_page(&self, workspace: &WorkspaceId, page: &PageRequest) -> StoreResult<Page<Number>> {
-        self.list_numbers_page_impl(workspace, page).await
-    }
-
-    async fn update_number(
-        &self,
-        workspace: &WorkspaceId,
-        id: &NumberId,
-        agent: &AgentId,
-    ) -> StoreResult<Option<Number>> {
-        self.update_number_impl(workspace, id, agent).await
-    }
-
-    async fn delete_number(&self, workspace: &WorkspaceId, id: &NumberId) -> StoreResult<bool> {
-        self.delete_number_impl(workspace, id).await
-    }
-
-    async fn number_by_e164(&self, number: &str) -> StoreResult<Option<Number>> {
-        self.number_by_e164_impl(number).await
-    }
-}
-
-#[async_trait]
-impl Calls for SqliteStore {
-    async fn save_call(
-        &self,
-        workspace: &WorkspaceId,
-        write: CallWrite<'_>,
-        events: &[NewEvent],
-        retries: u32,
-        lease: (DateTime<Utc>, usize),
-    ) -> StoreResult<RecordedEvents> {
-        self.save_call_impl(workspace, write, events, retries, lease).await
-    }
-
-    async fn get_call(&self, workspace: &WorkspaceId, id: &CallId) -> StoreResult<Option<Call>> {
-        self.get_call_impl(workspace, id).await
-    }
-
-    async fn call_by_provider_id(&self, provider: Provider, provider_call_id: &str) -> StoreResult<Option<Call>> {
-        self.call_by_provider_id_impl(provider, provider_call_id).await
-    }
-
-    async fn call_by_id(&self, id: &CallId) -> StoreResult<Option<Call>> {
-        self.call_by_id_impl(id).await
-    }
-
-    async fn list_calls(
-        &self,
-        workspace: &WorkspaceId,
-        filter: &CallFilter,
-        page: &PageRequest,
-    ) -> StoreResult<Page<Call>> {
-        self.list_calls_impl(workspace, filter, page).await
-    }
-
-    async fn stale_live_calls(
-        &self,
-        provider: Provider,
-        updated_before: DateTime<Utc>,
-        limit: u32,
-    ) -> StoreResult<Vec<Call>> {
-        self.stale_live_calls_impl(provider, updated_before, limit).await
-    }
-}
-
-#[async_trait]
-impl Credentials for SqliteStore {
-    async fn put_credentials(&self, creds: &StoredCredentials) -> StoreResult<StoredCredentials> {
-        self.put_credentials_impl(creds).await
-    }
-
-    async fn get_credentials(
-        &self,
-        workspace: &WorkspaceId,
-        provider: Provider,
-    ) -> StoreResult<Option<StoredCredentials>> {
-        self.get_credentials_impl(workspace, provider).await
-    }
-
-    async fn credentials_by_account(
-        &self,
-        provider: Provider,
-        account_sid: &str,
-    ) -> StoreResult<Vec<StoredCredentials>> {
-        self.credentials_by_account_impl(provider, account_sid).await
-    }
-
-    async fn delete_credentials(&self, workspace: &WorkspaceId, provider: Provider) -> StoreResult<bool> {
-        self.delete_credentials_impl(workspace, provider).await
-    }
-}
-
-#[async_trait]
 impl Idempotency for SqliteStore {
     async fn idempotency_begin(
         &self,
@@ -696,160 +519,6 @@ impl Idempotency for SqliteStore {
             .execute(&self.writer)
             .await?;
         Ok(res.rows_affected())
-    }
-}
-
-#[async_trait]
-impl Webhooks for SqliteStore {
-    async fn create_webhook(
-        &self,
-        workspace: &WorkspaceId,
-        spec: &WebhookSpec,
-        secret: &WebhookSecret,
-    ) -> StoreResult<Webhook> {
-        self.create_webhook_impl(workspace, spec, secret).await
-    }
-
-    async fn get_webhook(&self, workspace: &WorkspaceId, id: &WebhookId) -> StoreResult<Option<Webhook>> {
-        self.get_webhook_impl(workspace, id).await
-    }
-
-    async fn list_webhooks(&self, workspace: &WorkspaceId, page: &PageRequest) -> StoreResult<Page<Webhook>> {
-        self.list_webhooks_impl(workspace, page).await
-    }
-
-    async fn update_webhook(
-        &self,
-        workspace: &WorkspaceId,
-        id: &WebhookId,
-        spec: &WebhookSpec,
-        set_active: bool,
-    ) -> StoreResult<Option<Webhook>> {
-        self.update_webhook_impl(workspace, id, spec, set_active).await
-    }
-
-    async fn delete_webhook(&self, workspace: &WorkspaceId, id: &WebhookId) -> StoreResult<bool> {
-        self.delete_webhook_impl(workspace, id).await
-    }
-
-    async fn rotate_webhook_secret(
-        &self,
-        workspace: &WorkspaceId,
-        id: &WebhookId,
-        secret: &WebhookSecret,
-        previous_until: DateTime<Utc>,
-    ) -> StoreResult<Option<Webhook>> {
-        self.rotate_webhook_secret_impl(workspace, id, secret, previous_until)
-            .await
-    }
-}
-
-#[async_trait]
-impl Events for SqliteStore {
-    async fn record_events(
-        &self,
-        workspace: &WorkspaceId,
-        events: &[NewEvent],
-        retries: u32,
-        lease: (DateTime<Utc>, usize),
-    ) -> StoreResult<RecordedEvents> {
-        self.record_events_impl(workspace, events, retries, lease).await
-    }
-
-    async fn list_events(
-        &self,
-        workspace: &WorkspaceId,
-        filter: &EventFilter,
-        page: &PageRequest,
-    ) -> StoreResult<Page<StoredEvent>> {
-        self.list_events_impl(workspace, filter, page).await
-    }
-
-    async fn get_event(&self, workspace: &WorkspaceId, id: &EventId) -> StoreResult<Option<StoredEvent>> {
-        self.get_event_impl(workspace, id).await
-    }
-}
-
-#[async_trait]
-impl Deliveries for SqliteStore {
-    async fn claim_deliveries(
-        &self,
-        now: DateTime<Utc>,
-        lease: chrono::Duration,
-        limit: u32,
-    ) -> StoreResult<Vec<ClaimedDelivery>> {
-        self.claim_deliveries_impl(now, lease, limit).await
-    }
-
-    async fn next_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
-        self.next_due_impl().await
-    }
-
-    async fn record_attempts(&self, results: &[AttemptResult], now: DateTime<Utc>) -> StoreResult<()> {
-        self.record_attempts_impl(results, now).await
-    }
-
-    async fn list_deliveries(
-        &self,
-        workspace: &WorkspaceId,
-        filter: &DeliveryFilter,
-        page: &PageRequest,
-    ) -> StoreResult<Page<Delivery>> {
-        self.list_deliveries_impl(workspace, filter, page).await
-    }
-
-    async fn get_delivery(
-        &self,
-        workspace: &WorkspaceId,
-        id: &DeliveryId,
-    ) -> StoreResult<Option<(Delivery, Vec<Attempt>)>> {
-        self.get_delivery_impl(workspace, id).await
-    }
-
-    async fn retry_delivery(
-        &self,
-        workspace: &WorkspaceId,
-        id: &DeliveryId,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<Delivery>> {
-        self.retry_delivery_impl(workspace, id, now).await
-    }
-
-    async fn replay(
-        &self,
-        workspace: &WorkspaceId,
-        webhook: &WebhookId,
-        since: DateTime<Utc>,
-        until: Option<DateTime<Utc>>,
-        only_failed: bool,
-        retries: u32,
-    ) -> StoreResult<u64> {
-        self.replay_impl(workspace, webhook, since, until, only_failed, retries)
-            .await
-    }
-
-    async fn queue_stats(&self) -> StoreResult<QueueStats> {
-        self.queue_stats_impl().await
-    }
-}
-
-#[async_trait]
-impl Maintenance for SqliteStore {
-    async fn housekeeping(&self) -> StoreResult<()> {
-        // A passive checkpoint copies what it can from the WAL into the database without
-        // blocking the writer, so commits on the hot path do not pay for it.
-        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&self.maintenance)
-            .await?;
-        Ok(())
-    }
-
-    async fn seal_secrets(&self) -> StoreResult<crate::SealReport> {
-        self.seal_secrets_impl().await
-    }
-
-    async fn purge_before(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<crate::Purged> {
-        self.purge_before_impl(cutoff, limit).await
     }
 }
 

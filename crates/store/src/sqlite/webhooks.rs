@@ -8,7 +8,9 @@ use frontdesk_core::webhook::{Webhook, WebhookSecret, WebhookSpec};
 use super::rows::{ms, webhook_from_row};
 use super::{SqliteStore, fetch_page, workspace_query};
 use crate::StoreResult;
+use crate::Webhooks;
 use crate::secrets::{Secrets, webhook_headers_owner, webhook_secret_owner};
+use async_trait::async_trait;
 
 /// A spec's JSON columns: events, headers (sealed), body_template, numbers.
 fn spec_json(
@@ -26,8 +28,9 @@ fn spec_json(
     ))
 }
 
-impl SqliteStore {
-    pub(super) async fn create_webhook_impl(
+#[async_trait]
+impl Webhooks for SqliteStore {
+    async fn create_webhook(
         &self,
         workspace: &WorkspaceId,
         spec: &WebhookSpec,
@@ -62,11 +65,7 @@ impl SqliteStore {
         webhook_from_row(&row, &self.secrets)
     }
 
-    pub(super) async fn get_webhook_impl(
-        &self,
-        workspace: &WorkspaceId,
-        id: &WebhookId,
-    ) -> StoreResult<Option<Webhook>> {
+    async fn get_webhook(&self, workspace: &WorkspaceId, id: &WebhookId) -> StoreResult<Option<Webhook>> {
         self.get_in_workspace(
             concat!(
                 "SELECT ",
@@ -80,11 +79,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn list_webhooks_impl(
-        &self,
-        workspace: &WorkspaceId,
-        page: &PageRequest,
-    ) -> StoreResult<Page<Webhook>> {
+    async fn list_webhooks(&self, workspace: &WorkspaceId, page: &PageRequest) -> StoreResult<Page<Webhook>> {
         let q = workspace_query(concat!("SELECT ", webhook_columns!(), " FROM webhooks"), workspace);
         fetch_page(
             q,
@@ -96,7 +91,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn update_webhook_impl(
+    async fn update_webhook(
         &self,
         workspace: &WorkspaceId,
         id: &WebhookId,
@@ -135,7 +130,7 @@ impl SqliteStore {
         .transpose()
     }
 
-    pub(super) async fn delete_webhook_impl(&self, workspace: &WorkspaceId, id: &WebhookId) -> StoreResult<bool> {
+    async fn delete_webhook(&self, workspace: &WorkspaceId, id: &WebhookId) -> StoreResult<bool> {
         self.delete_in_workspace(
             "DELETE FROM webhooks WHERE id = ? AND workspace_id = ?",
             id.as_str(),
@@ -144,7 +139,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn rotate_webhook_secret_impl(
+    async fn rotate_webhook_secret(
         &self,
         workspace: &WorkspaceId,
         id: &WebhookId,
