@@ -7,7 +7,8 @@
 //!   framework (no axum, no OpenAPI server glue);
 //! - nothing above the store (app, delivery, server, the binary) depends on sqlx
 //!   directly;
-//! - the server names no store backend (its code reaches data through `dyn Store`).
+//! - the server names no store backend (its code reaches data through `dyn Store`);
+//! - the server's modules import each other in no circle.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -157,5 +158,112 @@ fn the_server_names_no_store_backend() {
     assert!(
         offenders.is_empty(),
         "the server reaches data through dyn Store only: {offenders:?}"
+    );
+}
+
+/// The server's modules (by file) and the modules of the server each one names
+/// (`crate::x`, `super::x`), test modules left out.
+fn server_imports() -> BTreeMap<String, BTreeSet<String>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/src");
+    let mut files = Vec::new();
+    let mut todo = vec![root.clone()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).expect("server sources") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    let name_of = |p: &std::path::Path| {
+        let rel = p.strip_prefix(&root).expect("under src").with_extension("");
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .filter(|c| c != "mod")
+            .collect();
+        parts.join("::")
+    };
+    let names: BTreeSet<String> = files.iter().map(|f| name_of(f)).filter(|n| n != "lib").collect();
+    // The longest module name a path starts with.
+    let module = |path: &str| {
+        let parts: Vec<&str> = path.split("::").collect();
+        (1..=parts.len())
+            .rev()
+            .map(|k| parts[..k].join("::"))
+            .find(|c| names.contains(c))
+    };
+    let mut graph = BTreeMap::new();
+    for f in &files {
+        let name = name_of(f);
+        if name == "lib" {
+            continue;
+        }
+        let text = std::fs::read_to_string(f).expect("source");
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let parent = name.rsplit_once("::").map(|(p, _)| p.to_owned());
+        let mut deps = BTreeSet::new();
+        for (prefix, base) in [("crate::", None), ("super::", parent.as_deref())] {
+            for (i, _) in code.match_indices(prefix) {
+                let rest: String = code[i + prefix.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+                    .collect();
+                let full = match base {
+                    Some(b) => format!("{b}::{rest}"),
+                    None => rest,
+                };
+                if let Some(m) = module(full.trim_end_matches(':')).filter(|m| *m != name) {
+                    deps.insert(m);
+                }
+            }
+        }
+        graph.insert(name, deps);
+    }
+    graph
+}
+
+#[test]
+fn the_servers_modules_import_no_circle() {
+    let graph = server_imports();
+    // Depth-first search for a back edge.
+    fn visit(
+        n: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == n) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(n.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(n) {
+            return None;
+        }
+        path.push(n.to_owned());
+        for d in graph.get(n).into_iter().flatten() {
+            if let Some(c) = visit(d, graph, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(n.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for n in graph.keys() {
+        if let Some(cycle) = visit(n, &graph, &mut Vec::new(), &mut done) {
+            panic!(
+                "the server's modules import each other in a circle: {}",
+                cycle.join(" -> ")
+            );
+        }
+    }
+    assert!(
+        graph.contains_key("state") && graph.contains_key("telephony::relay"),
+        "{graph:?}"
     );
 }

@@ -4,6 +4,8 @@
 //! malformed, unknown or revoked key is a 401. The caller's workspace and key travel on
 //! in the request's extensions as [`Caller`], which handlers take as an extractor.
 
+use std::sync::Arc;
+
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::HeaderValue;
 use axum::http::header::AUTHORIZATION;
@@ -13,13 +15,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use frontdesk_core::api_key::ApiKeySecret;
 use frontdesk_core::id::{ApiKeyId, WorkspaceId};
-
-use std::sync::Arc;
-
 use frontdesk_store::Store;
 
 use crate::ApiError;
-use crate::state::StoreState;
 
 /// How stale `last_used_at` may get before a request refreshes it.
 const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
@@ -43,7 +41,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 }
 
 /// Middleware: authenticates the request or answers 401.
-pub async fn require_api_key(State(store): StoreState, mut req: Request, next: Next) -> Response {
+pub async fn require_api_key(State(store): State<Arc<dyn Store>>, mut req: Request, next: Next) -> Response {
     let header = req.headers().get(AUTHORIZATION).cloned();
     match authenticate(&store, header).await {
         Ok(caller) => {
