@@ -489,14 +489,7 @@ async fn simulator_silence_is_asked_again_then_skipped_then_ends_the_call() {
     assert_eq!(r["awaiting_field"], "phone", "moved on: {r}");
     let r = say(&app, &call, "").await;
     assert_eq!(r["ended"], true, "three silences in a row: {r}");
-    let c: Value = app
-        .get(&format!("/v1/calls/{call}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let c = crate::twilio_support::call(&app, &call).await;
     assert_eq!(c["end_reason"], "no_input", "{c}");
     assert_eq!(c["status"], "completed", "{c}");
 }

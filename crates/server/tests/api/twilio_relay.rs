@@ -15,8 +15,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::helpers::TestApp;
 use crate::twilio_support::{
-    GLOBAL_ACCOUNT, GLOBAL_TOKEN, PUBLIC_URL, TRANSFER_TO, TwilioSide, call, count, events_of, names, only_call, says,
-    sid, signature, stored_call, twilio_app, twilio_app_with, twilio_number, twiml,
+    GLOBAL_ACCOUNT, GLOBAL_TOKEN, Leg, PUBLIC_URL, TRANSFER_TO, TwilioSide, call, count, events_of, names, only_call,
+    says, sid, signature, stored_call, twilio_app, twilio_app_with, twilio_number, twiml,
 };
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -84,6 +84,25 @@ async fn reply(ws: &mut Ws) -> Vec<String> {
             None => panic!("`last` is a boolean: {m}"),
         }
     }
+}
+
+/// A relay call on `leg` to the contractor's relay number, answered, its WebSocket
+/// connected (signed) and set up: the socket, the call's id and the relay URL's path.
+async fn relay_call(app: &TestApp, leg: &Leg<'_, '_>) -> (Ws, String, String) {
+    twilio_number(app, "contractor", NUMBER, json!({"voice_mode": "relay"})).await;
+    let r = twiml(leg.voice().await).await;
+    let ws_url = r.child("Connect").child("ConversationRelay").attr("url").to_owned();
+    let id = ws_url.split("call_id=").nth(1).unwrap().to_owned();
+    let path = format!("/telephony/twilio/relay?call_id={id}");
+    let sig = signature(GLOBAL_TOKEN, &ws_url, &[], None);
+    let mut ws = connect(app, &path, Some(&sig)).await.expect("signed handshake");
+    send(
+        &mut ws,
+        json!({"type": "setup", "sessionId": sid("VX"), "callSid": leg.sid, "from": CALLER, "to": NUMBER,
+               "direction": "inbound", "accountSid": GLOBAL_ACCOUNT}),
+    )
+    .await;
+    (ws, id, path)
 }
 
 #[tokio::test]
@@ -336,21 +355,9 @@ async fn the_http_form_of_the_relay_url_is_accepted_too() {
 #[tokio::test]
 async fn a_relay_conversation_that_completes_hands_off_a_goodbye() {
     let app = twilio_app().await;
-    twilio_number(&app, "contractor", NUMBER, json!({"voice_mode": "relay"})).await;
     let tw = TwilioSide::global(&app);
     let leg = tw.inbound(CALLER, NUMBER);
-    let r = twiml(leg.voice().await).await;
-    let ws_url = r.child("Connect").child("ConversationRelay").attr("url").to_owned();
-    let id = ws_url.split("call_id=").nth(1).unwrap().to_owned();
-    let path = format!("/telephony/twilio/relay?call_id={id}");
-    let sig = signature(GLOBAL_TOKEN, &ws_url, &[], None);
-    let mut ws = connect(&app, &path, Some(&sig)).await.expect("signed handshake");
-    send(
-        &mut ws,
-        json!({"type": "setup", "sessionId": sid("VX"), "callSid": leg.sid, "from": CALLER, "to": NUMBER,
-               "direction": "inbound", "accountSid": GLOBAL_ACCOUNT}),
-    )
-    .await;
+    let (mut ws, id, path) = relay_call(&app, &leg).await;
 
     let script = [
         ("Hi, I'd like to get a quote for a kitchen remodel.", "name"),
@@ -492,21 +499,8 @@ async fn keypad_digits_end_after_a_pause() {
 #[tokio::test]
 async fn relay_silence_is_a_timeout_under_the_same_rule() {
     let app = twilio_app_with(|s| s.twilio.relay_silence = Duration::from_millis(300)).await;
-    twilio_number(&app, "contractor", NUMBER, json!({"voice_mode": "relay"})).await;
     let tw = TwilioSide::global(&app);
-    let leg = tw.inbound(CALLER, NUMBER);
-    let r = twiml(leg.voice().await).await;
-    let ws_url = r.child("Connect").child("ConversationRelay").attr("url").to_owned();
-    let id = ws_url.split("call_id=").nth(1).unwrap().to_owned();
-    let path = format!("/telephony/twilio/relay?call_id={id}");
-    let sig = signature(GLOBAL_TOKEN, &ws_url, &[], None);
-    let mut ws = connect(&app, &path, Some(&sig)).await.expect("signed handshake");
-    send(
-        &mut ws,
-        json!({"type": "setup", "sessionId": sid("VX"), "callSid": leg.sid, "from": CALLER, "to": NUMBER,
-               "direction": "inbound", "accountSid": GLOBAL_ACCOUNT}),
-    )
-    .await;
+    let (mut ws, id, _) = relay_call(&app, &tw.inbound(CALLER, NUMBER)).await;
     // Nothing said after the greeting: asked again.
     let said = reply(&mut ws).await.concat();
     assert!(said.starts_with("Sorry, I didn't catch that."), "{said}");
