@@ -17,6 +17,7 @@ use frontdesk_core::id::{AgentId, WorkspaceId};
 use frontdesk_store::Store;
 
 use crate::CallError;
+use crate::engine::Engine;
 
 /// An agent ready to talk: its configuration and the brain built for it.
 #[derive(Clone)]
@@ -39,18 +40,22 @@ impl Prepared {
 /// Prepared agents by agent, with the `updated_at` they were prepared at.
 type ConfigCache = HashMap<AgentId, (DateTime<Utc>, Prepared)>;
 
-/// Agents' configurations, parsed once per change.
+/// Agents' configurations, parsed and prepared once per change.
 pub struct Agents {
     store: Arc<dyn Store>,
     cache: Mutex<ConfigCache>,
+    /// Parsing and preparing grow with the configuration (milliseconds at the limits):
+    /// they run where brain work runs, off the async workers.
+    engine: Arc<Engine>,
 }
 
 impl Agents {
     #[must_use]
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<dyn Store>, engine: Arc<Engine>) -> Self {
         Self {
             store,
             cache: Mutex::new(HashMap::new()),
+            engine,
         }
     }
 
@@ -62,7 +67,7 @@ impl Agents {
             return Ok(p);
         }
         let agent = self.store.get_agent(ws, id).await?.ok_or_else(gone)?;
-        Ok(self.parsed(&agent))
+        Ok(self.parsed(agent).await)
     }
 
     /// The agent, or a plain one when the agent is gone (a call's record outlives its
@@ -82,19 +87,25 @@ impl Agents {
             .map(|(_, cfg)| cfg.clone())
     }
 
-    fn parsed(&self, agent: &Agent) -> Prepared {
+    async fn parsed(&self, agent: Agent) -> Prepared {
         if let Some(p) = self.cached(&agent.id, agent.updated_at) {
             return p;
         }
+        let (id, updated_at, ws) = (agent.id.clone(), agent.updated_at, agent.workspace_id.clone());
         // Stored configurations were validated on the way in; one that no longer parses
         // (an older format) still answers calls, plainly, rather than fail them.
-        let cfg = Arc::new(AgentConfig::parse(&agent.config).map_or_else(|_| fallback_config(), |p| p.config));
-        let prepared = Prepared::new(cfg);
+        let prepared = self
+            .engine
+            .run(&ws, move || {
+                let cfg = AgentConfig::parse(&agent.config).map_or_else(|_| fallback_config(), |p| p.config);
+                Prepared::new(Arc::new(cfg))
+            })
+            .await;
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() > 10_000 {
                 cache.clear();
             }
-            cache.insert(agent.id.clone(), (agent.updated_at, prepared.clone()));
+            cache.insert(id, (updated_at, prepared.clone()));
         }
         prepared
     }

@@ -8,8 +8,8 @@
 //! the updated call together with its events (and their webhook deliveries) in one
 //! transaction through [`Dispatcher::emit_call`]. The call row's version guards against
 //! two steps of one call racing ([`crate::conflict`] says what the loser does). Nothing
-//! is kept in memory between turns but a cache of parsed agent configurations, so any
-//! node can carry any call.
+//! is kept in memory between turns but a cache of prepared agents (configuration and
+//! brain), so any node can carry any call.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -24,7 +24,7 @@ use frontdesk_core::agent::config::AgentConfig;
 use frontdesk_core::agent::{Number, Provider};
 use frontdesk_core::call::{Call, CallStatus, CallerInfo, Direction, Speaker, ToolCall, Turn};
 use frontdesk_core::event::{EventType, NewEvent};
-use frontdesk_core::id::{AgentId, CallId, WorkspaceId};
+use frontdesk_core::id::{CallId, WorkspaceId};
 use frontdesk_delivery::{Dispatcher, GuardedClient};
 use frontdesk_store::{CallWrite, Store, StoreError};
 use serde_json::{Map, Value, json};
@@ -222,8 +222,9 @@ pub struct CallService {
     tools: Tools,
     agents: Agents,
     locks: Arc<dyn CallLocks>,
-    /// Where hearing and responding run: off the async workers, fair between tenants.
-    engine: Engine,
+    /// Where hearing and responding (and preparing agents) run: off the async workers,
+    /// fair between tenants.
+    engine: Arc<Engine>,
     lines: Vec<Arc<dyn Telephony>>,
 }
 
@@ -238,13 +239,14 @@ impl CallService {
         locks: Arc<dyn CallLocks>,
         lines: Vec<Arc<dyn Telephony>>,
     ) -> Self {
+        let engine = Arc::new(Engine::default());
         Self {
-            agents: Agents::new(store.clone()),
+            agents: Agents::new(store.clone(), engine.clone()),
             store,
             dispatcher,
             tools: Tools::new(tools),
             locks,
-            engine: Engine::default(),
+            engine,
             lines,
         }
     }
@@ -286,11 +288,6 @@ impl CallService {
         let lock = self.locks.lock(&call.id).await;
         let fresh = self.store.get_call(&call.workspace_id, &call.id).await?;
         Ok((lock, fresh.unwrap_or(call)))
-    }
-
-    /// The parsed configuration of an agent (cached until the agent changes).
-    pub async fn config(&self, ws: &WorkspaceId, id: &AgentId) -> Result<Arc<AgentConfig>, CallError> {
-        Ok(self.agents.get(ws, id).await?.cfg)
     }
 
     /// The agent's configuration, or a plain one when the agent is gone (a call's
@@ -1164,7 +1161,7 @@ pub(crate) fn sample_call() -> Call {
         id: NumberId::generate(),
         workspace_id: ws.clone(),
         number: "+15550100000".into(),
-        agent_id: AgentId::generate(),
+        agent_id: frontdesk_core::id::AgentId::generate(),
         provider: Provider::Sim,
         voice: NumberVoice::default(),
         created_at: Utc::now(),

@@ -417,6 +417,7 @@ impl Config {
                 auth_token: self.twilio_auth_token.clone(),
                 api_base_url: self.twilio_api_base_url.clone(),
                 relay_silence: self.request_timeout("twilio_relay_silence", &self.twilio_relay_silence)?,
+                ..TwilioSettings::default()
             },
             master_key: self.master_key.clone(),
         })

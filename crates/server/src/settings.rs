@@ -35,6 +35,9 @@ pub struct TwilioSettings {
     /// How long a ConversationRelay call waits for the caller after the agent's last
     /// words before it counts as silence (Twilio sends nothing when nobody speaks).
     pub relay_silence: std::time::Duration,
+    /// How long Twilio is taken to speak one word of the agent's (the silence timer
+    /// starts after the words are spoken): 400 ms, 150 words a minute. Tests shorten it.
+    pub relay_speaking_per_word: std::time::Duration,
 }
 
 /// Twilio's REST API.
@@ -46,6 +49,7 @@ impl Default for TwilioSettings {
             auth_token: None,
             api_base_url: TWILIO_API_BASE_URL.to_owned(),
             relay_silence: std::time::Duration::from_secs(10),
+            relay_speaking_per_word: std::time::Duration::from_millis(400),
         }
     }
 }

@@ -24,17 +24,17 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use frontdesk_app::CallService;
 use frontdesk_core::agent::Provider;
-use frontdesk_core::call::Call;
+use frontdesk_core::call::{Call, Speaker};
 use frontdesk_core::id::CallId;
-use frontdesk_twilio::signature::{SignatureError, verify};
+use frontdesk_twilio::signature::verify;
 use frontdesk_twilio::websocket_base;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::request::{CallQuery, header, public_base};
-use crate::ApiError;
 use crate::state::{AccountsState, CallsState, SettingsState, StoreState};
+use crate::{ApiError, ServerSettings};
 
 /// A pause after the last keypad digit that ends the entry.
 const DIGIT_PAUSE: Duration = Duration::from_secs(2);
@@ -90,13 +90,8 @@ pub(super) async fn connect(
         token.as_deref(),
     ) {
         Ok(_) => {}
-        Err(SignatureError::UnknownAlgorithm) => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "invalid_signature",
-                SignatureError::UnknownAlgorithm.to_string(),
-            ));
-        }
+        // Any refusal reads the same (an unknown algorithm too): no answer tells call
+        // ids apart.
         Err(_) => {
             tracing::warn!(call = %call.id, "rejected a ConversationRelay handshake: bad signature");
             return Err(refused());
@@ -106,7 +101,7 @@ pub(super) async fn connect(
     Ok(upgrade
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| carry(calls, call, socket, settings.twilio.relay_silence))
+        .on_upgrade(move |socket| carry(calls, call, socket, Timing::of(&settings)))
         .into_response())
 }
 
@@ -148,14 +143,45 @@ fn yes() -> bool {
 }
 
 /// Carries one call until Twilio closes the socket (or the call ends).
-async fn carry(calls: Arc<CallService>, call: Call, socket: WebSocket, silence: Duration) {
+/// The relay's silence timer: how long a silent caller is waited for, and how long an
+/// agent's word takes to speak.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    silence: Duration,
+    per_word: Duration,
+}
+
+impl Timing {
+    fn of(settings: &ServerSettings) -> Self {
+        Self {
+            silence: settings.twilio.relay_silence,
+            per_word: settings.twilio.relay_speaking_per_word,
+        }
+    }
+
+    /// When a caller who says nothing after `words` words of the agent's is silent.
+    fn due(self, words: usize) -> Instant {
+        let speaking = self.per_word.saturating_mul(u32::try_from(words).unwrap_or(u32::MAX));
+        Instant::now() + speaking + self.silence
+    }
+}
+
+async fn carry(calls: Arc<CallService>, call: Call, socket: WebSocket, timing: Timing) {
     let (mut out, mut inbound) = socket.split();
     let id = call.id.clone();
     let mut digits = String::new();
     let mut digits_due: Option<Instant> = None;
-    // Twilio sends nothing while nobody speaks: after the agent's words, a caller who
-    // says nothing for `silence` is a silent turn (the same rule as every channel).
-    let mut silence_due = Some(Instant::now() + silence);
+    // Twilio sends nothing while nobody speaks, nor when it has finished speaking: a
+    // caller who says nothing for `twilio_relay_silence` after the agent's words have
+    // been spoken (their length estimated) is a silent turn, under the rule of every
+    // channel.
+    let greeting = call
+        .turns
+        .iter()
+        .rev()
+        .find(|t| t.speaker == Speaker::Agent)
+        .map_or(0, |t| t.text.split_whitespace().count());
+    let mut silence_due = Some(timing.due(greeting));
     loop {
         let due = match (digits_due, silence_due) {
             (Some(d), _) => Some((d, true)),
@@ -174,10 +200,10 @@ async fn carry(calls: Arc<CallService>, call: Call, socket: WebSocket, silence: 
                     } else {
                         String::new()
                     };
-                    if !say_turn(&calls, &mut out, &call, &entry).await {
+                    let Some(words) = say_turn(&calls, &mut out, &call, &entry).await else {
                         break;
-                    }
-                    silence_due = Some(Instant::now() + silence);
+                    };
+                    silence_due = Some(timing.due(words));
                     continue;
                 }
             },
@@ -207,14 +233,16 @@ async fn carry(calls: Arc<CallService>, call: Call, socket: WebSocket, silence: 
                 // The caller is speaking: not silence.
                 silence_due = None;
                 if last {
-                    if !say_turn(&calls, &mut out, &call, &voice_prompt).await {
+                    let Some(words) = say_turn(&calls, &mut out, &call, &voice_prompt).await else {
                         break;
-                    }
-                    silence_due = Some(Instant::now() + silence);
+                    };
+                    silence_due = Some(timing.due(words));
                 }
             }
             Incoming::Interrupt { utterance } => {
-                silence_due = None;
+                // The caller cut in; their words follow as a prompt (if none does, the
+                // line is silent again).
+                silence_due = Some(timing.due(0));
                 if let Err(e) = calls.interrupted(&call.workspace_id, &call.id, &utterance).await {
                     tracing::warn!(call = %id, error = %e, "could not record an interruption");
                 }
@@ -224,12 +252,14 @@ async fn carry(calls: Arc<CallService>, call: Call, socket: WebSocket, silence: 
                 if digit == "#" {
                     digits_due = None;
                     let entry = std::mem::take(&mut digits);
+                    let mut words = 0;
                     if !entry.is_empty() {
-                        if !say_turn(&calls, &mut out, &call, &entry).await {
+                        let Some(w) = say_turn(&calls, &mut out, &call, &entry).await else {
                             break;
-                        }
-                        silence_due = Some(Instant::now() + silence);
+                        };
+                        words = w;
                     }
+                    silence_due = Some(timing.due(words));
                 } else {
                     digits.push_str(&digit);
                     digits_due = Some(Instant::now() + DIGIT_PAUSE);
@@ -243,13 +273,14 @@ async fn carry(calls: Arc<CallService>, call: Call, socket: WebSocket, silence: 
     }
 }
 
-/// One caller turn over the socket; false when the session is over.
+/// One caller turn over the socket: how many words the agent answered, or `None` when
+/// the session is over.
 async fn say_turn(
     calls: &CallService,
     out: &mut futures_util::stream::SplitSink<WebSocket, Message>,
     call: &Call,
     text: &str,
-) -> bool {
+) -> Option<usize> {
     let started = Instant::now();
     let lock = calls.lock(&call.id).await;
     let result = calls.turn(&call.workspace_id, &call.id, text).await;
@@ -259,8 +290,10 @@ async fn say_turn(
         Err(e) => {
             // The caller hears something rather than silence, and can say it again.
             tracing::warn!(call = %call.id, error = %e, "a relay turn failed");
-            let msg = json!({"type": "text", "token": "Sorry, could you say that again?", "last": true});
-            return out.send(Message::Text(msg.to_string().into())).await.is_ok();
+            let sorry = "Sorry, could you say that again?";
+            let msg = json!({"type": "text", "token": sorry, "last": true});
+            let sent = out.send(Message::Text(msg.to_string().into())).await.is_ok();
+            return sent.then(|| sorry.split_whitespace().count());
         }
     };
     let reply = step.reply;
@@ -279,7 +312,7 @@ async fn say_turn(
         let end = json!({"type": "end", "handoffData": handoff.to_string()});
         metrics::histogram!("frontdesk_relay_first_token_seconds").record(started.elapsed().as_secs_f64());
         let _ = out.send(Message::Text(end.to_string().into())).await;
-        return false;
+        return None;
     }
     // The reply as the brain gave it, a sentence at a time (each but the last with its
     // trailing space), so speech starts on the first while the rest follows.
@@ -289,18 +322,32 @@ async fn say_turn(
         let token = if last { sentence.clone() } else { format!("{sentence} ") };
         let msg = json!({"type": "text", "token": token, "last": last});
         if out.send(Message::Text(msg.to_string().into())).await.is_err() {
-            return false;
+            return None;
         }
         if i == 0 {
             metrics::histogram!("frontdesk_relay_first_token_seconds").record(started.elapsed().as_secs_f64());
         }
     }
-    true
+    Some(reply.say.text().split_whitespace().count())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn silence_counts_after_the_words_are_spoken() {
+        let timing = Timing {
+            silence: Duration::from_secs(10),
+            per_word: Duration::from_millis(400),
+        };
+        let now = Instant::now();
+        let due = timing.due(25);
+        // 25 words take about 10 s to speak; then 10 s of silence.
+        assert!(due >= now + Duration::from_secs(20), "{:?}", due - now);
+        assert!(due < now + Duration::from_secs(21), "{:?}", due - now);
+        assert!(timing.due(0) < now + Duration::from_secs(11));
+    }
 
     #[test]
     fn reads_twilio_messages() {

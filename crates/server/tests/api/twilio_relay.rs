@@ -498,7 +498,11 @@ async fn keypad_digits_end_after_a_pause() {
 /// `no_input` and the goodbye is handed off).
 #[tokio::test]
 async fn relay_silence_is_a_timeout_under_the_same_rule() {
-    let app = twilio_app_with(|s| s.twilio.relay_silence = Duration::from_millis(300)).await;
+    let app = twilio_app_with(|s| {
+        s.twilio.relay_silence = Duration::from_millis(300);
+        s.twilio.relay_speaking_per_word = Duration::from_millis(1);
+    })
+    .await;
     let tw = TwilioSide::global(&app);
     let (mut ws, id, _) = relay_call(&app, &tw.inbound(CALLER, NUMBER)).await;
     // Nothing said after the greeting: asked again.
