@@ -4,8 +4,8 @@
 //! crate. [`calls::CallService`] answers, carries, places, hangs up and finishes calls;
 //! [`tools`] runs the agent's HTTP tools within a turn's budget; [`telephony`] is the
 //! one trait every provider implements (the simulator and Twilio today);
-//! [`locks`] keeps steps of one call from overlapping (in-process today, across nodes
-//! with a shared database later); [`conflict`] is the one policy for version
+//! [`locks`] keeps steps of one call from overlapping (through the store: across every
+//! node on the database); [`conflict`] is the one policy for version
 //! conflicts; [`engine`] runs the conversation's CPU work off the async workers;
 //! [`accounts`] knows which Twilio token speaks for which workspace.
 //!
@@ -22,5 +22,5 @@ pub mod telephony;
 pub mod tools;
 
 pub use calls::{CallError, CallService, Finish, Input, Placed, Progress, Step};
-pub use locks::{CallGuard, CallLocks, InProcessLocks};
+pub use locks::{CallGuard, CallLocks, InProcessLocks, StoreLocks};
 pub use telephony::{Telephony, TelephonyError};

@@ -3,15 +3,16 @@
 //! Everything that reads a provider call to change it holds the call's lock, then reads
 //! the call fresh. The lock is a courtesy, not the guarantee: the call row's version is
 //! (see [`crate::conflict`]). It keeps tools from running twice because two requests
-//! saw the same state. [`InProcessLocks`] serves one node; a store shared by several
-//! nodes brings a lock that spans them (PostgreSQL advisory locks) behind the same
-//! trait.
+//! saw the same state. [`StoreLocks`] keeps them in the store, so they span every node
+//! on the database (PostgreSQL advisory locks; in-process on SQLite, which one node
+//! serves); [`InProcessLocks`] serves a single process without a store.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use frontdesk_core::id::CallId;
+use frontdesk_store::Store;
 
 /// Held while a call is worked on; dropping it lets the next one in.
 pub struct CallGuard(#[allow(dead_code)] Box<dyn Send + Sync>);
@@ -53,6 +54,25 @@ impl CallLocks for InProcessLocks {
             locks.entry(id.clone()).or_default().clone()
         };
         CallGuard::new(m.lock_owned().await)
+    }
+}
+
+/// Locks kept by the store ([`frontdesk_store::Coordination`]): one holder per call
+/// across every node sharing the database.
+pub struct StoreLocks(pub Arc<dyn Store>);
+
+#[async_trait]
+impl CallLocks for StoreLocks {
+    async fn lock(&self, id: &CallId) -> CallGuard {
+        match self.0.lock(&format!("call:{id}")).await {
+            Ok(held) => CallGuard::new(held),
+            Err(e) => {
+                // The version check on every write still makes one step win; without the
+                // lock, a tool may at worst run twice.
+                tracing::warn!(call = %id, error = %e, "could not take a call's lock; going on without it");
+                CallGuard::new(())
+            }
+        }
     }
 }
 

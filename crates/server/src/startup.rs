@@ -14,10 +14,10 @@ use axum::{Extension, middleware};
 use chrono::Utc;
 use frontdesk_app::accounts::TwilioAccounts;
 use frontdesk_app::telephony::{self, Telephony};
-use frontdesk_app::{CallService, InProcessLocks};
+use frontdesk_app::{CallService, StoreLocks};
 use frontdesk_core::secret::MasterKey;
 use frontdesk_delivery::{Dispatcher, GuardedClient};
-use frontdesk_store::Store;
+use frontdesk_store::{Held, Store};
 use frontdesk_twilio::TwilioRest;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -82,7 +82,7 @@ impl Application {
             store.clone(),
             dispatcher.clone(),
             tools,
-            Arc::new(InProcessLocks::default()),
+            Arc::new(StoreLocks(store.clone())),
             lines,
         ));
         let state = AppState {
@@ -192,10 +192,24 @@ pub async fn purge_expired(store: &dyn Store, retention: Duration) {
     }
 }
 
+/// Takes the upkeep lock named `job` for one run: `None` when another node (or an
+/// earlier run still going) has it, and this node skips the run.
+async fn one_node(store: &dyn Store, job: &str) -> Option<Held> {
+    match store.try_lock(&format!("upkeep:{job}")).await {
+        Ok(held) => held,
+        Err(e) => {
+            tracing::warn!(job, error = %e, "could not take an upkeep lock; skipping the run");
+            None
+        }
+    }
+}
+
 /// Periodic housekeeping: store maintenance every second; every 30 seconds, finish
 /// Twilio calls whose final status callback never came; every minute, forget idle
 /// rate-limit state and drop expired idempotency keys; with a retention period, purge
-/// what is older than it (every tenth of the period, at most every minute).
+/// what is older than it (every tenth of the period, at most every minute). The jobs
+/// that change shared data (the sweeper, the purge, the prune) run on one node at a
+/// time, under the store's upkeep locks.
 async fn upkeep(state: AppState) {
     let mut second = tokio::time::interval(Duration::from_secs(1));
     let mut half_minute = tokio::time::interval(Duration::from_secs(30));
@@ -204,31 +218,36 @@ async fn upkeep(state: AppState) {
     let mut purge = tokio::time::interval(retention.map_or(Duration::from_secs(3600), |r| {
         (r / 10).clamp(Duration::from_millis(100), Duration::from_secs(60))
     }));
+    let store = &*state.store;
     loop {
         tokio::select! {
             _ = purge.tick(), if retention.is_some() => {
-                if let Some(r) = retention {
-                    purge_expired(&*state.store, r).await;
+                if let (Some(r), Some(_held)) = (retention, one_node(store, "purge").await) {
+                    purge_expired(store, r).await;
                 }
             }
             _ = half_minute.tick() => {
-                match state.calls.sweep(frontdesk_core::agent::Provider::Twilio, Utc::now()).await {
-                    Ok(n) if n > 0 => tracing::info!(finished = n, "finished Twilio calls whose final status never came"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "could not finish stale calls"),
+                if let Some(_held) = one_node(store, "sweep").await {
+                    match state.calls.sweep(frontdesk_core::agent::Provider::Twilio, Utc::now()).await {
+                        Ok(n) if n > 0 => tracing::info!(finished = n, "finished Twilio calls whose final status never came"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "could not finish stale calls"),
+                    }
                 }
             }
             _ = second.tick() => {
-                if let Err(e) = state.store.housekeeping().await {
+                if let Err(e) = store.housekeeping().await {
                     tracing::warn!(error = %e, "store housekeeping failed");
                 }
             }
             _ = minute.tick() => {
                 state.limiter.prune();
-                match state.store.idempotency_prune(Utc::now() - crate::idempotency::TTL).await {
-                    Ok(n) if n > 0 => tracing::debug!(removed = n, "pruned expired idempotency keys"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "could not prune idempotency keys"),
+                if let Some(_held) = one_node(store, "idempotency").await {
+                    match store.idempotency_prune(Utc::now() - crate::idempotency::TTL).await {
+                        Ok(n) if n > 0 => tracing::debug!(removed = n, "pruned expired idempotency keys"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "could not prune idempotency keys"),
+                    }
                 }
             }
         }

@@ -20,15 +20,15 @@ mod types;
 use std::sync::Arc;
 
 pub use contract::{
-    Agents, ApiKeys, Bootstrap, Calls, Credentials, Deliveries, Events, Idempotency, Maintenance, Numbers, Store,
-    Webhooks, Workspaces,
+    Agents, ApiKeys, Bootstrap, Calls, Coordination, Credentials, Deliveries, Events, Idempotency, Maintenance,
+    Numbers, Store, Webhooks, Workspaces,
 };
 pub use error::StoreError;
 pub use secrets::{SealReport, Secrets};
 pub use sqlite::SqliteStore;
 pub use types::{
     Attempt, AttemptResult, Bootstrapped, CallWrite, ClaimedDelivery, Delivery, DeliveryFilter, DeliveryStatus,
-    EventFilter, IdempotencyBegin, NewApiKey, NextStep, Purged, QueueStats, RecordedEvents, StoredEvent,
+    EventFilter, Held, IdempotencyBegin, NewApiKey, NextStep, Purged, QueueStats, RecordedEvents, StoredEvent,
     StoredResponse, WebhookHealth,
 };
 

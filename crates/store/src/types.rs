@@ -237,3 +237,19 @@ impl<'a> CallWrite<'a> {
         }
     }
 }
+
+/// A held lock ([`crate::Coordination`]): released when dropped.
+pub struct Held(#[allow(dead_code, reason = "held for its Drop")] Box<dyn Send + Sync>);
+
+impl Held {
+    /// A lock kept by whatever `keep` holds (released when it drops).
+    pub fn new(keep: impl Send + Sync + 'static) -> Self {
+        Self(Box::new(keep))
+    }
+}
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Held")
+    }
+}

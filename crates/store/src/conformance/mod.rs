@@ -21,6 +21,7 @@
 
 mod calls;
 mod concurrency;
+mod coordination;
 mod health;
 mod idempotency;
 mod queue;
@@ -41,6 +42,7 @@ use serde_json::{Map, json};
 
 pub use self::calls::*;
 pub use self::concurrency::*;
+pub use self::coordination::*;
 pub use self::health::*;
 pub use self::idempotency::*;
 pub use self::queue::*;
@@ -86,6 +88,7 @@ macro_rules! conformance_tests {
             concurrent_claims_lease_each_delivery_once,
             concurrent_retries_one_wins,
             concurrent_revokes_keep_one_time,
+            named_locks_have_one_holder,
         );
     };
     (@each $fresh:expr; $($name:ident),* $(,)?) => {

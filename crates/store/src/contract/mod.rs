@@ -20,6 +20,7 @@
 //! | [`Events`] | record_events (with their deliveries), list, get |
 //! | [`Deliveries`] | claim, next_due, record_attempts, list, get, retry, replay, queue_stats |
 //! | [`Maintenance`] | housekeeping, seal_secrets, purge_before |
+//! | [`Coordination`] | lock, try_lock (named locks across nodes) |
 //!
 //! The rules that do not depend on the database live in `frontdesk-core` as pure
 //! functions, so that every backend decides alike: which webhooks an event goes to and
@@ -68,12 +69,14 @@
 //! | `replay` | At least once: concurrent replays may queue an event twice; none is lost. |
 //! | `seal_secrets` | Concurrent runs leave every value sealed and readable; a value written meanwhile is not overwritten by a stale seal. |
 //! | `housekeeping` | Any node, any time; changes no result. |
+//! | `lock`, `try_lock` | At most one holder of a name across all nodes; of concurrent `try_lock`s on a free name exactly one gets it; a dead holder's lock is freed. |
 //! | reads (`get_*`, `list_*`, `*_by_*`, `ping`, `next_due`, `queue_stats`) | See every write that returned before they began; `next_due` is only a hint. |
 
 mod agents;
 mod api_keys;
 mod bootstrap;
 mod calls;
+mod coordination;
 mod credentials;
 mod deliveries;
 mod events;
@@ -87,6 +90,7 @@ pub use agents::Agents;
 pub use api_keys::ApiKeys;
 pub use bootstrap::Bootstrap;
 pub use calls::Calls;
+pub use coordination::Coordination;
 pub use credentials::Credentials;
 pub use deliveries::Deliveries;
 pub use events::Events;
@@ -122,6 +126,7 @@ store_of!(
     Events,
     Deliveries,
     Maintenance,
+    Coordination,
 );
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 mod rows;
 mod agents;
 mod calls;
+mod coordination;
 mod credentials;
 mod deliveries;
 mod events;
@@ -16,6 +17,7 @@ mod maintenance;
 mod webhooks;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -49,6 +51,8 @@ pub struct SqliteStore {
     maintenance: SqlitePool,
     /// Seals secrets on the way in, opens them on the way out.
     secrets: Secrets,
+    /// Named locks (one node serves a SQLite database: they live in its process).
+    locks: Arc<coordination::Locks>,
 }
 
 impl SqliteStore {
@@ -94,6 +98,7 @@ impl SqliteStore {
             reader,
             maintenance,
             secrets,
+            locks: Arc::default(),
         })
     }
 

@@ -1,0 +1,26 @@
+//! Coordination between the nodes that share the database: named locks.
+//!
+//! A call's steps take the call's lock (a turn, a provider callback and a hang-up of one
+//! call never run side by side, on whichever nodes they land), and upkeep jobs take a
+//! lock so that one node at a time runs each (the sweeper, the retention purge).
+
+use async_trait::async_trait;
+
+use crate::{Held, StoreResult};
+
+/// Named locks shared by every node on the database.
+#[async_trait]
+pub trait Coordination: Send + Sync {
+    /// Waits for, and takes, the lock named `name`; it is held until the returned
+    /// [`Held`] drops (or its node dies). Not reentrant.
+    ///
+    /// Concurrency: at most one holder of a name at a time across every node sharing the
+    /// database; waiters get it one after another.
+    async fn lock(&self, name: &str) -> StoreResult<Held>;
+
+    /// Takes the lock named `name` if nobody holds it; `None` when a holder (on any
+    /// node) has it.
+    ///
+    /// Concurrency: of concurrent attempts on a free name, exactly one gets it.
+    async fn try_lock(&self, name: &str) -> StoreResult<Option<Held>>;
+}

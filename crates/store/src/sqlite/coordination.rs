@@ -1,0 +1,38 @@
+//! Named locks on SQLite ([`crate::Coordination`]): a SQLite database has one serving
+//! node (one process writes it), so the locks live in that process, one `tokio` mutex
+//! per name being used.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+
+use super::SqliteStore;
+use crate::{Coordination, Held, StoreResult};
+
+/// The locks of one store, by name.
+#[derive(Debug, Default)]
+pub(super) struct Locks {
+    named: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Locks {
+    fn of(&self, name: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut named = self.named.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if named.len() > 1_000 {
+            named.retain(|_, m| Arc::strong_count(m) > 1);
+        }
+        named.entry(name.to_owned()).or_default().clone()
+    }
+}
+
+#[async_trait]
+impl Coordination for SqliteStore {
+    async fn lock(&self, name: &str) -> StoreResult<Held> {
+        Ok(Held::new(self.locks.of(name).lock_owned().await))
+    }
+
+    async fn try_lock(&self, name: &str) -> StoreResult<Option<Held>> {
+        Ok(self.locks.of(name).try_lock_owned().ok().map(Held::new))
+    }
+}
