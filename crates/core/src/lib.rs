@@ -18,6 +18,7 @@ pub mod input;
 pub mod net;
 pub mod page;
 pub mod phone;
+pub mod ratelimit;
 pub mod retry;
 pub mod secret;
 pub mod template;

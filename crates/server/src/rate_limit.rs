@@ -1,5 +1,8 @@
-//! Per-key rate limits: an hourly budget and a per-second burst limit, both GCRA
-//! (governor), kept in memory per node.
+//! Per-key rate limits: an hourly budget and a per-second burst limit, both GCRA. On a
+//! database one node serves (SQLite) the budgets are kept in memory (governor); on one
+//! several nodes share (PostgreSQL) they are kept in the database
+//! ([`frontdesk_store::RateLimits`], one atomic statement per budget), so a key gets its
+//! limit once, not once per node.
 //!
 //! Every authenticated `/v1` response carries `X-RateLimit-Limit` (the hourly budget, or
 //! the per-second one when the hourly limit is off), `X-RateLimit-Remaining` and
@@ -21,6 +24,8 @@ use governor::{NotUntil, Quota};
 
 use std::sync::Arc;
 
+use frontdesk_store::Store;
+
 use crate::auth::Caller;
 use crate::{ApiError, RateLimitSettings};
 
@@ -32,6 +37,8 @@ pub struct RateLimiter {
     per_second: Option<Keyed>,
     per_hour: Option<Keyed>,
     clock: DefaultClock,
+    /// Set when the budgets live in the database (nodes share them).
+    shared: Option<Arc<dyn Store>>,
 }
 
 /// What the limiter decided for one request.
@@ -65,16 +72,82 @@ impl RateLimiter {
             per_second: keyed(per_second),
             per_hour: keyed(per_hour),
             clock: DefaultClock::default(),
+            shared: None,
+        }
+    }
+
+    /// Limits for a server on `store`: in the database when several nodes may share it,
+    /// else in memory.
+    #[must_use]
+    pub fn for_store(settings: RateLimitSettings, store: &Arc<dyn Store>) -> Self {
+        let mut limiter = Self::new(settings);
+        if store.shared_by_nodes() {
+            limiter.shared = Some(store.clone());
+        }
+        limiter
+    }
+
+    /// The limit the headers report: the hourly budget, or the per-second one when the
+    /// hourly limit is off (0: no limit).
+    fn reported(&self) -> u32 {
+        if self.settings.per_hour > 0 {
+            self.settings.per_hour
+        } else {
+            self.settings.per_second
+        }
+    }
+
+    /// Takes one request from `key`'s budgets, wherever they are kept.
+    pub async fn take(&self, key: &ApiKeyId) -> Decision {
+        let Some(store) = &self.shared else {
+            return self.check(key);
+        };
+        let limit = self.reported();
+        if limit == 0 {
+            return Decision::Unlimited;
+        }
+        let now = chrono::Utc::now();
+        let millis = |ms: i64| Duration::from_millis(u64::try_from(ms.max(0)).unwrap_or(0));
+        let budgets = [
+            (self.settings.per_second, "s", chrono::Duration::seconds(1)),
+            (self.settings.per_hour, "h", chrono::Duration::hours(1)),
+        ];
+        let mut last = None;
+        for (quota, suffix, window) in budgets.into_iter().filter(|(q, _, _)| *q > 0) {
+            match store.take_rate(&format!("{key}:{suffix}"), now, quota, window).await {
+                Ok(t) if !t.allowed => {
+                    return Decision::Limited {
+                        limit,
+                        retry_after: millis(t.retry_after),
+                        reset_in: millis(t.reset_after),
+                    };
+                }
+                Ok(t) => last = Some(t),
+                Err(e) => {
+                    // Open rather than closed: the API keeps answering while the limiter's
+                    // table is unreachable (the rest of the request needs the database
+                    // anyway).
+                    tracing::warn!(error = %e, "could not take from a shared rate-limit budget");
+                }
+            }
+        }
+        match (last, self.settings.per_hour > 0) {
+            (Some(t), true) => Decision::Allowed {
+                limit,
+                remaining: t.remaining,
+                reset_in: millis(t.reset_after),
+            },
+            _ => Decision::Allowed {
+                limit,
+                remaining: limit.saturating_sub(1),
+                reset_in: Duration::from_secs(1),
+            },
         }
     }
 
     /// Takes one request from `key`'s budgets.
     pub fn check(&self, key: &ApiKeyId) -> Decision {
-        let limit = if self.settings.per_hour > 0 {
-            self.settings.per_hour
-        } else {
-            self.settings.per_second
-        };
+        let limit = self.reported();
         if limit == 0 {
             return Decision::Unlimited;
         }
@@ -141,7 +214,7 @@ pub async fn enforce(State(limiter): State<Arc<RateLimiter>>, req: Request, next
     let Some(caller) = req.extensions().get::<Caller>() else {
         return next.run(req).await;
     };
-    match limiter.check(&caller.key_id) {
+    match limiter.take(&caller.key_id).await {
         Decision::Unlimited => next.run(req).await,
         Decision::Allowed {
             limit,

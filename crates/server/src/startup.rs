@@ -85,11 +85,12 @@ impl Application {
             Arc::new(StoreLocks(store.clone())),
             lines,
         ));
+        let limiter = Arc::new(RateLimiter::for_store(settings.rate_limit, &store));
         let state = AppState {
+            limiter,
             calls,
             accounts,
             store,
-            limiter: Arc::new(RateLimiter::new(settings.rate_limit)),
             dispatcher,
             settings: Arc::new(settings),
         };
@@ -242,7 +243,11 @@ async fn upkeep(state: AppState) {
             }
             _ = minute.tick() => {
                 state.limiter.prune();
-                if let Some(_held) = one_node(store, "idempotency").await {
+                if let Some(_held) = one_node(store, "prune").await {
+                    // Shared rate-limit budgets whole again (none on a one-node database).
+                    if let Err(e) = store.prune_rates(Utc::now()).await {
+                        tracing::warn!(error = %e, "could not prune rate-limit budgets");
+                    }
                     match store.idempotency_prune(Utc::now() - crate::idempotency::TTL).await {
                         Ok(n) if n > 0 => tracing::debug!(removed = n, "pruned expired idempotency keys"),
                         Ok(_) => {}

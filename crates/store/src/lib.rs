@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 pub use contract::{
     Agents, ApiKeys, Bootstrap, Calls, Coordination, Credentials, Deliveries, Events, Idempotency, Maintenance,
-    Numbers, Store, Webhooks, Workspaces,
+    Numbers, RateLimits, Store, Webhooks, Workspaces,
 };
 pub use error::StoreError;
 pub use secrets::{SealReport, Secrets};

@@ -25,6 +25,7 @@ mod coordination;
 mod health;
 mod idempotency;
 mod queue;
+mod rate_limits;
 mod retention;
 mod workspaces;
 
@@ -46,6 +47,7 @@ pub use self::coordination::*;
 pub use self::health::*;
 pub use self::idempotency::*;
 pub use self::queue::*;
+pub use self::rate_limits::*;
 pub use self::retention::*;
 pub use self::workspaces::*;
 use crate::{Attempt, CallWrite, NewApiKey, Store};
@@ -89,6 +91,7 @@ macro_rules! conformance_tests {
             concurrent_retries_one_wins,
             concurrent_revokes_keep_one_time,
             named_locks_have_one_holder,
+            rate_budgets_are_shared_and_atomic,
         );
     };
     (@each $fresh:expr; $($name:ident),* $(,)?) => {

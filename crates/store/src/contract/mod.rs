@@ -21,6 +21,7 @@
 //! | [`Deliveries`] | claim, next_due, record_attempts, list, get, retry, replay, queue_stats |
 //! | [`Maintenance`] | housekeeping, seal_secrets, purge_before |
 //! | [`Coordination`] | lock, try_lock (named locks across nodes) |
+//! | [`RateLimits`] | take_rate, prune_rates, shared_by_nodes |
 //!
 //! The rules that do not depend on the database live in `frontdesk-core` as pure
 //! functions, so that every backend decides alike: which webhooks an event goes to and
@@ -69,6 +70,7 @@
 //! | `replay` | At least once: concurrent replays may queue an event twice; none is lost. |
 //! | `seal_secrets` | Concurrent runs leave every value sealed and readable; a value written meanwhile is not overwritten by a stale seal. |
 //! | `housekeeping` | Any node, any time; changes no result. |
+//! | `take_rate` | Atomic per key across nodes: of concurrent takes from a budget with `n` left, exactly `n` are allowed. |
 //! | `lock`, `try_lock` | At most one holder of a name across all nodes; of concurrent `try_lock`s on a free name exactly one gets it; a dead holder's lock is freed. |
 //! | reads (`get_*`, `list_*`, `*_by_*`, `ping`, `next_due`, `queue_stats`) | See every write that returned before they began; `next_due` is only a hint. |
 
@@ -83,6 +85,7 @@ mod events;
 mod idempotency;
 mod maintenance;
 mod numbers;
+mod rate_limits;
 mod webhooks;
 mod workspaces;
 
@@ -97,6 +100,7 @@ pub use events::Events;
 pub use idempotency::Idempotency;
 pub use maintenance::Maintenance;
 pub use numbers::Numbers;
+pub use rate_limits::RateLimits;
 pub use webhooks::Webhooks;
 pub use workspaces::Workspaces;
 
@@ -127,6 +131,7 @@ store_of!(
     Deliveries,
     Maintenance,
     Coordination,
+    RateLimits,
 );
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod credentials;
 mod deliveries;
 mod events;
 mod maintenance;
+mod rate_limits;
 mod webhooks;
 
 use std::str::FromStr;
