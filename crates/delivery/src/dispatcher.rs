@@ -306,6 +306,9 @@ impl Dispatcher {
         let gauges = tokio::spawn(gauge_loop(self.store.clone()));
         let concurrency = self.settings.concurrency.max(1);
         let lease = self.lease();
+        // Other nodes' word of new work (PostgreSQL LISTEN/NOTIFY), when nodes share the
+        // database.
+        let remote = self.store.new_work();
         loop {
             if *stop.borrow() {
                 break;
@@ -345,6 +348,7 @@ impl Dispatcher {
                 };
                 tokio::select! {
                     () = self.wake.notified() => {},
+                    () = notified(remote.as_deref()) => {},
                     () = tokio::time::sleep(wait) => {},
                     _ = stop.changed() => break,
                 }
@@ -461,5 +465,13 @@ async fn gauge_loop(store: Arc<dyn Store>) {
                 .map_or(0.0, |t| (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0);
             metrics::gauge!("frontdesk_webhook_oldest_pending_seconds").set(age);
         }
+    }
+}
+
+/// Waits for `signal`, or forever when there is none.
+async fn notified(signal: Option<&Notify>) {
+    match signal {
+        Some(n) => n.notified().await,
+        None => std::future::pending().await,
     }
 }

@@ -35,4 +35,9 @@ impl Coordination for SqliteStore {
     async fn try_lock(&self, name: &str) -> StoreResult<Option<Held>> {
         Ok(self.locks.of(name).try_lock_owned().ok().map(Held::new))
     }
+
+    fn new_work(&self) -> Option<Arc<tokio::sync::Notify>> {
+        // One node: its dispatcher wakes itself when it records work.
+        None
+    }
 }
