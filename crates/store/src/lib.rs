@@ -13,6 +13,8 @@
 pub mod conformance;
 pub mod contract;
 mod error;
+#[macro_use]
+mod rows;
 pub mod secrets;
 mod sqlite;
 mod types;
