@@ -63,7 +63,10 @@ pub(super) async fn insert_deliveries(
     Ok(rows.len() as u64)
 }
 
-pub(super) async fn active_webhooks(
+/// The workspace's active webhooks, held (`FOR KEY SHARE`, in id order) until the
+/// transaction ends: a concurrent delete waits, so the deliveries about to be inserted
+/// never point at a webhook deleted in between (edits and health writes go on).
+async fn active_webhooks(
     tx: &mut Transaction<'static, Postgres>,
     secrets: &Secrets,
     workspace: &WorkspaceId,
@@ -71,7 +74,7 @@ pub(super) async fn active_webhooks(
     sqlx::query(concat!(
         "SELECT ",
         webhook_columns!(),
-        " FROM webhooks WHERE workspace_id = $1 AND active"
+        " FROM webhooks WHERE workspace_id = $1 AND active ORDER BY id FOR KEY SHARE"
     ))
     .bind(workspace.as_str())
     .fetch_all(&mut **tx)

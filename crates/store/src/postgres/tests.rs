@@ -58,7 +58,12 @@ impl TestDb {
 
     /// A store (a pool of its own: one node) on this database, not migrated.
     pub(super) async fn store(&self) -> PgStore {
-        PgStore::connect_with(self.admin.clone().database(&self.name), Secrets::default())
+        self.store_with(Secrets::default()).await
+    }
+
+    /// A store sealing with these secrets, not migrated.
+    pub(super) async fn store_with(&self, secrets: Secrets) -> PgStore {
+        PgStore::connect_with(self.admin.clone().database(&self.name), secrets)
             .await
             .expect("open the test database")
     }
@@ -112,3 +117,4 @@ mod conformance {
 }
 
 mod nodes;
+mod secrets;
