@@ -230,3 +230,49 @@ async fn purges_on_two_nodes_count_each_record_once() {
     }
     assert_eq!((calls, events), (40, 40));
 }
+
+/// A webhook deleted on one node while another records attempts of its deliveries and
+/// records new events: nothing fails (attempts of deleted deliveries are skipped; new
+/// events get deliveries or not, never a dangling one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_webhook_deleted_on_another_node_fails_no_write() {
+    let Some((a, b, _db)) = two_nodes().await else { return };
+    let ws = workspace(&*a, "a").await;
+    for round in 0..10 {
+        let hook = a
+            .create_webhook(&ws, &hook_spec(), &WebhookSecret::generate())
+            .await
+            .expect("create_webhook");
+        let events: Vec<_> = (0..20).map(|_| event(EventType::CallEnded)).collect();
+        let leased = a
+            .record_events(&ws, &events, 3, (Utc::now() + Duration::seconds(30), 20))
+            .await
+            .expect("record_events")
+            .leased;
+        let results: Vec<_> = leased
+            .iter()
+            .map(|d| crate::AttemptResult {
+                delivery_id: d.id.clone(),
+                webhook_id: d.webhook.id.clone(),
+                attempt: crate::conformance::attempt(500),
+                next: crate::NextStep::RetryAt(Utc::now()),
+                health: crate::WebhookHealth::Failing,
+            })
+            .collect();
+        let (na, nb, nc) = (a.clone(), b.clone(), a.clone());
+        let (w1, w2) = (ws.clone(), ws.clone());
+        let more: Vec<_> = (0..5).map(|_| event(EventType::CallAnswered)).collect();
+        let record = tokio::spawn(async move { na.record_attempts(&results, Utc::now()).await });
+        let delete = tokio::spawn(async move { nb.delete_webhook(&w1, &hook.id).await });
+        let events = tokio::spawn(async move { nc.record_events(&w2, &more, 3, (Utc::now(), 0)).await });
+        record
+            .await
+            .expect("task")
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert!(delete.await.expect("task").expect("delete_webhook"));
+        events
+            .await
+            .expect("task")
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+    }
+}
