@@ -74,7 +74,13 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options.application_name("frontdesk"))
+            // Notices ("relation ... already exists, skipping" from the migrator's
+            // `CREATE TABLE IF NOT EXISTS`) are not worth a log line on every start.
+            .connect_with(
+                options
+                    .application_name("frontdesk")
+                    .options([("client_min_messages", "warning")]),
+            )
             .await?;
         Ok(Self { pool, secrets })
     }

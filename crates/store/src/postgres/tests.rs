@@ -20,6 +20,15 @@ use crate::{Bootstrap, Secrets, Store};
 /// The variable naming the server's database to connect to.
 const URL_VAR: &str = "FRONTDESK_TEST_POSTGRES_URL";
 
+/// The server's URL, or `None` (said on stdout) without one.
+fn test_url() -> Option<String> {
+    let url = std::env::var(URL_VAR).ok().filter(|u| !u.trim().is_empty());
+    if url.is_none() {
+        println!("skipped: {URL_VAR} is not set");
+    }
+    url
+}
+
 /// A database created for one test, dropped (its connections ended) when the guard is.
 pub(super) struct TestDb {
     admin: PgConnectOptions,
@@ -29,11 +38,7 @@ pub(super) struct TestDb {
 impl TestDb {
     /// A new empty database, or `None` (said on stdout) without a server to use.
     pub(super) async fn create() -> Option<Self> {
-        let url = std::env::var(URL_VAR).ok().filter(|u| !u.trim().is_empty());
-        let Some(url) = url else {
-            println!("skipped: {URL_VAR} is not set");
-            return None;
-        };
+        let url = test_url()?;
         let admin = PgConnectOptions::from_str(&url).expect("FRONTDESK_TEST_POSTGRES_URL is a PostgreSQL URL");
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let nanos = std::time::SystemTime::now()
@@ -109,6 +114,20 @@ pub(super) async fn fresh() -> Option<(Arc<dyn Store>, TestDb)> {
     assert!(s.migrate().await.expect("migrate") >= 1);
     assert_eq!(s.migrate().await.expect("migrate again"), 0);
     Some((Arc::new(s), db))
+}
+
+/// `open` takes `postgres://` and `postgresql://` URLs.
+#[tokio::test]
+async fn open_takes_postgres_urls() {
+    let Some(url) = test_url() else { return };
+    for scheme in ["postgres://", "postgresql://"] {
+        let url = format!(
+            "{scheme}{}",
+            url.split_once("://").map_or(url.as_str(), |(_, rest)| rest)
+        );
+        let store = crate::open(&url, Secrets::default()).await.expect("open");
+        store.ping().await.expect("ping");
+    }
 }
 
 /// The whole store contract, on PostgreSQL.
