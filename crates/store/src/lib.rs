@@ -2,9 +2,9 @@
 //!
 //! One interface, [`Store`], that every layer above uses; nothing above this crate knows
 //! which database it runs on. [`Store`] is the sum of one trait per concern ([`contract`]:
-//! [`Calls`], [`Deliveries`], ...), each method with its concurrency promise. [`open`] picks the implementation from the database URL:
-//! `sqlite://` today (the embedded default), `postgres://` in a later release (the trait
-//! is shaped for it: no SQLite-only semantics leak through it).
+//! [`Calls`], [`Deliveries`], ...), each method with its concurrency promise. [`open`]
+//! picks the implementation from the database URL: `sqlite://` (the embedded default,
+//! one node) or `postgres://` (any number of nodes sharing one database).
 //!
 //! Migrations live per database under `migrations/<db>/` and are embedded in the binary.
 
@@ -13,6 +13,9 @@
 pub mod conformance;
 pub mod contract;
 mod error;
+#[macro_use]
+mod rows;
+mod postgres;
 pub mod secrets;
 mod sqlite;
 mod types;
@@ -24,6 +27,7 @@ pub use contract::{
     Numbers, RateLimits, Store, Webhooks, Workspaces,
 };
 pub use error::StoreError;
+pub use postgres::PgStore;
 pub use secrets::{SealReport, Secrets};
 pub use sqlite::SqliteStore;
 pub use types::{
@@ -36,19 +40,17 @@ pub use types::{
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Opens the database a URL names: `sqlite://PATH` (created with its folder when
-/// missing). PostgreSQL URLs are recognised and refused with a clear error until the
-/// PostgreSQL implementation lands. `secrets` seals what the store keeps secret (see
-/// [`secrets`]).
+/// missing) or `postgres://USER@HOST/DB` (`postgresql://` too; the database must exist).
+/// `secrets` seals what the store keeps secret (see [`secrets`]). The schema is made
+/// or brought up to date by [`Bootstrap::migrate`].
 pub async fn open(url: &str, secrets: Secrets) -> StoreResult<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(url, secrets).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Err(StoreError::Unsupported(
-            "PostgreSQL is not supported by this build yet; use a sqlite:// database URL".into(),
-        ))
+        Ok(Arc::new(PgStore::open(url, secrets).await?))
     } else {
         Err(StoreError::Unsupported(format!(
-            "`{}` is not a database URL this build understands; use sqlite://PATH (for example sqlite://./frontdesk-data/frontdesk.db)",
+            "`{}` is not a database URL this build understands; use sqlite://PATH (for example sqlite://./frontdesk-data/frontdesk.db) or postgres://USER@HOST/DB",
             redact_url(url)
         )))
     }

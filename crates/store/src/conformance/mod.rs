@@ -13,7 +13,9 @@
 //! ```
 //!
 //! which expands to one `#[tokio::test]` per behaviour (the caller needs `tokio` with
-//! its `macros` feature). Backend-specific tests (files on disk, raw SQL) stay with the
+//! its `macros` feature). A backend that needs a server the machine may not have returns
+//! `Option<(store, guard)>` instead ([`Fresh`]): `None` skips the test, after the closure
+//! has said why. Backend-specific tests (files on disk, raw SQL) stay with the
 //! backend. A new behaviour is a `pub async fn name(s: &dyn Store)` in a module here,
 //! re-exported below and named in the macro's list.
 //!
@@ -57,7 +59,7 @@ use crate::{Attempt, CallWrite, NewApiKey, Store};
 /// `$fresh` is a closure (called once per test) returning a future of
 /// `(store, guard)`: `store` an `Arc<dyn Store>` (or anything that derefs to
 /// `dyn Store`), `guard` whatever must outlive the test (a temporary folder, a
-/// database to drop).
+/// database to drop); or of `Option<(store, guard)>`, where `None` skips the test.
 #[macro_export]
 macro_rules! conformance_tests {
     ($fresh:expr) => {
@@ -98,11 +100,37 @@ macro_rules! conformance_tests {
         $(
             #[tokio::test]
             async fn $name() {
-                let (store, _guard) = ($fresh)().await;
+                let Some((store, _guard)) = $crate::conformance::Fresh::fresh(($fresh)().await) else {
+                    return;
+                };
                 $crate::conformance::$name(&*store).await;
             }
         )*
     };
+}
+
+/// What a backend's closure gives [`conformance_tests!`](crate::conformance_tests): a
+/// fresh store and its guard, or (`Option`) perhaps nothing, to skip the test.
+pub trait Fresh {
+    type Store;
+    type Guard;
+    fn fresh(self) -> Option<(Self::Store, Self::Guard)>;
+}
+
+impl<S, G> Fresh for (S, G) {
+    type Store = S;
+    type Guard = G;
+    fn fresh(self) -> Option<(S, G)> {
+        Some(self)
+    }
+}
+
+impl<S, G> Fresh for Option<(S, G)> {
+    type Store = S;
+    type Guard = G;
+    fn fresh(self) -> Option<(S, G)> {
+        self
+    }
 }
 
 /// A key to store, named `name`.

@@ -11,9 +11,9 @@ use frontdesk_core::id::{AgentId, NumberId, WorkspaceId};
 use frontdesk_core::page::{Page, PageRequest};
 use sqlx::{Sqlite, Transaction};
 
-use super::rows;
-use super::rows::{agent_from_row, ms, number_from_row};
 use super::{SqliteStore, exists_in_workspace, fetch_page, unique_violation, workspace_query};
+use crate::rows;
+use crate::rows::{agent_from_row, ms, number_from_row};
 use crate::secrets::Secrets;
 use crate::{Agents, Numbers};
 use crate::{StoreError, StoreResult};

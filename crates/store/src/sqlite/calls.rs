@@ -16,9 +16,9 @@ use sqlx::sqlite::SqliteArguments;
 use sqlx::{Sqlite, Transaction};
 
 use super::events::record_events_in;
-use super::rows::{call_from_row, ms};
 use super::{SqliteStore, exists_in_workspace, fetch_page, unique_violation, workspace_query};
 use crate::Calls;
+use crate::rows::{call_from_row, ms};
 use crate::{CallWrite, RecordedEvents, StoreError, StoreResult};
 use async_trait::async_trait;
 

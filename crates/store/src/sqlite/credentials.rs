@@ -8,9 +8,9 @@ use frontdesk_core::credentials::StoredCredentials;
 use frontdesk_core::id::WorkspaceId;
 
 use super::SqliteStore;
-use super::rows::{credentials_from_row, ms};
 use crate::Credentials;
 use crate::StoreResult;
+use crate::rows::{credentials_from_row, ms};
 use async_trait::async_trait;
 
 #[async_trait]

@@ -11,9 +11,9 @@ use frontdesk_core::webhook::{health, routing};
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::events::{NewDelivery, insert_deliveries};
-use super::rows::{attempt_from_row, delivery_from_row, event_from_row, from_ms, id, ms, webhook_from_row};
 use super::{SqliteStore, fetch_page, workspace_query};
 use crate::Deliveries;
+use crate::rows::{attempt_from_row, delivery_from_row, event_from_row, from_ms, id, ms, webhook_from_row};
 use crate::{
     Attempt, AttemptResult, ClaimedDelivery, Delivery, DeliveryFilter, NextStep, QueueStats, StoreError, StoreResult,
     WebhookHealth,

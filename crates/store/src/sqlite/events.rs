@@ -9,9 +9,9 @@ use frontdesk_core::page::{Page, PageRequest};
 use frontdesk_core::webhook::{Webhook, routing};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
-use super::rows::{event_from_row, ms, webhook_from_row};
 use super::{SqliteStore, fetch_page, workspace_query};
 use crate::Events;
+use crate::rows::{event_from_row, ms, webhook_from_row};
 use crate::secrets::Secrets;
 use crate::{ClaimedDelivery, EventFilter, RecordedEvents, StoreResult, StoredEvent};
 use async_trait::async_trait;

@@ -9,8 +9,8 @@ use frontdesk_core::secret::sealed_by;
 use sqlx::Row;
 
 use super::SqliteStore;
-use super::rows::json_col;
-use super::rows::ms;
+use crate::rows::json_col;
+use crate::rows::ms;
 use crate::secrets::{SealReport, idempotency_owner, webhook_headers_owner, webhook_secret_owner};
 use crate::{Maintenance, Purged};
 use crate::{StoreError, StoreResult};

@@ -5,8 +5,6 @@
 //! load, whatever the busy timeout), and a reader pool for concurrent reads, which WAL
 //! lets run beside the writer. Times are stored as integer milliseconds since the epoch.
 
-#[macro_use]
-mod rows;
 mod agents;
 mod calls;
 mod coordination;
@@ -34,7 +32,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
-use self::rows::{api_key_from_row, ms, workspace_from_row};
+use crate::rows::{self, api_key_from_row, ms, workspace_from_row};
 use crate::secrets::{Secrets, idempotency_owner};
 use crate::{
     ApiKeys, Bootstrap, Bootstrapped, Idempotency, IdempotencyBegin, NewApiKey, StoreError, StoreResult,

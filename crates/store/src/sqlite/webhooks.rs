@@ -5,10 +5,10 @@ use frontdesk_core::id::{WebhookId, WorkspaceId};
 use frontdesk_core::page::{Page, PageRequest};
 use frontdesk_core::webhook::{Webhook, WebhookSecret, WebhookSpec};
 
-use super::rows::{ms, webhook_from_row};
 use super::{SqliteStore, fetch_page, workspace_query};
 use crate::StoreResult;
 use crate::Webhooks;
+use crate::rows::{ms, webhook_from_row};
 use crate::secrets::{Secrets, webhook_headers_owner, webhook_secret_owner};
 use async_trait::async_trait;
 

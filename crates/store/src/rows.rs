@@ -1,4 +1,10 @@
-//! Reading SQLite rows back into domain records.
+//! Reading rows back into domain records, for every backend.
+//!
+//! Both backends store the same shapes (ids and enums as text, times as integer
+//! milliseconds since the epoch, JSON as text, so a JSON object keeps its key order), so
+//! one set of mapping functions reads them, over [`Cols`]: what a row of either database
+//! gives a column as. The column lists are macros (`concat!` needs literals: sqlx takes
+//! static SQL).
 
 use chrono::{DateTime, Utc};
 use frontdesk_core::agent::{Agent, Number, Provider};
@@ -6,10 +12,53 @@ use frontdesk_core::api_key::ApiKey;
 use frontdesk_core::id::{AgentId, ApiKeyId, NumberId, WorkspaceId};
 use frontdesk_core::workspace::Workspace;
 use sqlx::Row;
+use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 
 use crate::secrets::{Secrets, webhook_headers_owner, webhook_secret_owner};
 use crate::{StoreError, StoreResult};
+
+/// A row's columns as the mapping functions read them.
+pub(crate) trait Cols {
+    fn text(&self, col: &str) -> StoreResult<String>;
+    fn opt_text(&self, col: &str) -> StoreResult<Option<String>>;
+    fn int(&self, col: &str) -> StoreResult<i64>;
+    fn opt_int(&self, col: &str) -> StoreResult<Option<i64>>;
+    /// A yes/no column: SQLite's `INTEGER` 0/1, PostgreSQL's `BOOLEAN`.
+    fn flag(&self, col: &str) -> StoreResult<bool>;
+}
+
+/// The columns every backend reads alike.
+macro_rules! cols_by_try_get {
+    () => {
+        fn text(&self, col: &str) -> StoreResult<String> {
+            Ok(self.try_get(col)?)
+        }
+        fn opt_text(&self, col: &str) -> StoreResult<Option<String>> {
+            Ok(self.try_get(col)?)
+        }
+        fn int(&self, col: &str) -> StoreResult<i64> {
+            Ok(self.try_get(col)?)
+        }
+        fn opt_int(&self, col: &str) -> StoreResult<Option<i64>> {
+            Ok(self.try_get(col)?)
+        }
+    };
+}
+
+impl Cols for SqliteRow {
+    cols_by_try_get!();
+    fn flag(&self, col: &str) -> StoreResult<bool> {
+        Ok(self.try_get::<i64, _>(col)? != 0)
+    }
+}
+
+impl Cols for PgRow {
+    cols_by_try_get!();
+    fn flag(&self, col: &str) -> StoreResult<bool> {
+        Ok(self.try_get(col)?)
+    }
+}
 
 /// The columns [`api_key_from_row`] reads, as a literal for `concat!` (sqlx only takes
 /// static SQL).
@@ -19,49 +68,49 @@ macro_rules! api_key_columns {
     };
 }
 
-pub(super) fn ms(t: DateTime<Utc>) -> i64 {
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-pub(super) fn from_ms(ms: i64) -> StoreResult<DateTime<Utc>> {
+pub(crate) fn from_ms(ms: i64) -> StoreResult<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("timestamp {ms}")))
 }
 
 /// Now, at the millisecond precision the database keeps.
-pub(super) fn now_ms() -> StoreResult<DateTime<Utc>> {
+pub(crate) fn now_ms() -> StoreResult<DateTime<Utc>> {
     from_ms(ms(Utc::now()))
 }
 
-pub(super) fn opt_ms(v: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
+pub(crate) fn opt_ms(v: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
     v.map(from_ms).transpose()
 }
 
-pub(super) fn id<T>(
-    row: &SqliteRow,
+pub(crate) fn id<T>(
+    row: &impl Cols,
     col: &str,
     parse: fn(&str) -> Result<T, frontdesk_core::ValidationError>,
 ) -> StoreResult<T> {
-    let s: String = row.try_get(col)?;
+    let s: String = row.text(col)?;
     parse(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
-pub(super) fn workspace_from_row(row: &SqliteRow) -> StoreResult<Workspace> {
+pub(crate) fn workspace_from_row(row: &impl Cols) -> StoreResult<Workspace> {
     Ok(Workspace {
         id: id(row, "id", WorkspaceId::parse)?,
-        name: row.try_get("name")?,
-        created_at: from_ms(row.try_get("created_at")?)?,
+        name: row.text("name")?,
+        created_at: from_ms(row.int("created_at")?)?,
     })
 }
 
-pub(super) fn api_key_from_row(row: &SqliteRow) -> StoreResult<ApiKey> {
+pub(crate) fn api_key_from_row(row: &impl Cols) -> StoreResult<ApiKey> {
     Ok(ApiKey {
         id: id(row, "id", ApiKeyId::parse)?,
         workspace_id: id(row, "workspace_id", WorkspaceId::parse)?,
-        name: row.try_get("name")?,
-        prefix: row.try_get("prefix")?,
-        created_at: from_ms(row.try_get("created_at")?)?,
-        last_used_at: opt_ms(row.try_get("last_used_at")?)?,
-        revoked_at: opt_ms(row.try_get("revoked_at")?)?,
+        name: row.text("name")?,
+        prefix: row.text("prefix")?,
+        created_at: from_ms(row.int("created_at")?)?,
+        last_used_at: opt_ms(row.opt_int("last_used_at")?)?,
+        revoked_at: opt_ms(row.opt_int("revoked_at")?)?,
     })
 }
 
@@ -80,35 +129,35 @@ macro_rules! number_columns {
 }
 
 /// An agent, its sealed tool headers opened.
-pub(super) fn agent_from_row(row: &SqliteRow, secrets: &Secrets) -> StoreResult<Agent> {
+pub(crate) fn agent_from_row(row: &impl Cols, secrets: &Secrets) -> StoreResult<Agent> {
     let agent_id = id(row, "id", AgentId::parse)?;
     let workspace_id = id(row, "workspace_id", WorkspaceId::parse)?;
     let config = secrets.open_agent(json_col(row, "config")?, &workspace_id, agent_id.as_str())?;
     Ok(Agent {
         id: agent_id,
         workspace_id,
-        name: row.try_get("name")?,
+        name: row.text("name")?,
         config,
-        created_at: from_ms(row.try_get("created_at")?)?,
-        updated_at: from_ms(row.try_get("updated_at")?)?,
+        created_at: from_ms(row.int("created_at")?)?,
+        updated_at: from_ms(row.int("updated_at")?)?,
     })
 }
 
-pub(super) fn number_from_row(row: &SqliteRow) -> StoreResult<Number> {
+pub(crate) fn number_from_row(row: &impl Cols) -> StoreResult<Number> {
     Ok(Number {
         id: id(row, "id", NumberId::parse)?,
         workspace_id: id(row, "workspace_id", WorkspaceId::parse)?,
-        number: row.try_get("number")?,
+        number: row.text("number")?,
         agent_id: id(row, "agent_id", AgentId::parse)?,
         provider: provider(row)?,
         voice: frontdesk_core::agent::NumberVoice {
             mode: {
-                let m: String = row.try_get("voice_mode")?;
+                let m: String = row.text("voice_mode")?;
                 frontdesk_core::agent::VoiceMode::parse(&m).map_err(|e| StoreError::Corrupt(e.to_string()))?
             },
-            record_messages: row.try_get::<i64, _>("record_messages")? != 0,
+            record_messages: row.flag("record_messages")?,
         },
-        created_at: from_ms(row.try_get("created_at")?)?,
+        created_at: from_ms(row.int("created_at")?)?,
     })
 }
 
@@ -119,20 +168,20 @@ macro_rules! credentials_columns {
     };
 }
 
-pub(super) fn credentials_from_row(row: &SqliteRow) -> StoreResult<frontdesk_core::credentials::StoredCredentials> {
+pub(crate) fn credentials_from_row(row: &impl Cols) -> StoreResult<frontdesk_core::credentials::StoredCredentials> {
     Ok(frontdesk_core::credentials::StoredCredentials {
         workspace_id: id(row, "workspace_id", WorkspaceId::parse)?,
         provider: provider(row)?,
-        account_sid: row.try_get("account_sid")?,
-        sealed_secret: row.try_get("sealed_secret")?,
-        secret_hint: row.try_get("secret_hint")?,
-        created_at: from_ms(row.try_get("created_at")?)?,
-        updated_at: from_ms(row.try_get("updated_at")?)?,
+        account_sid: row.text("account_sid")?,
+        sealed_secret: row.text("sealed_secret")?,
+        secret_hint: row.text("secret_hint")?,
+        created_at: from_ms(row.int("created_at")?)?,
+        updated_at: from_ms(row.int("updated_at")?)?,
     })
 }
 
-fn provider(row: &SqliteRow) -> StoreResult<Provider> {
-    let provider: String = row.try_get("provider")?;
+fn provider(row: &impl Cols) -> StoreResult<Provider> {
+    let provider: String = row.text("provider")?;
     Provider::parse(&provider).ok_or_else(|| StoreError::Corrupt(format!("provider `{provider}`")))
 }
 
@@ -159,18 +208,18 @@ macro_rules! delivery_columns {
     };
 }
 
-pub(super) fn json_col<T: serde::de::DeserializeOwned>(row: &SqliteRow, col: &str) -> StoreResult<T> {
-    let s: String = row.try_get(col)?;
+pub(crate) fn json_col<T: serde::de::DeserializeOwned>(row: &impl Cols, col: &str) -> StoreResult<T> {
+    let s: String = row.text(col)?;
     serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
-fn event_type(row: &SqliteRow, col: &str) -> StoreResult<frontdesk_core::event::EventType> {
-    let s: String = row.try_get(col)?;
+fn event_type(row: &impl Cols, col: &str) -> StoreResult<frontdesk_core::event::EventType> {
+    let s: String = row.text(col)?;
     frontdesk_core::event::EventType::parse(&s).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// A webhook, its sealed secrets and headers opened.
-pub(super) fn webhook_from_row(row: &SqliteRow, secrets: &Secrets) -> StoreResult<frontdesk_core::webhook::Webhook> {
+pub(crate) fn webhook_from_row(row: &impl Cols, secrets: &Secrets) -> StoreResult<frontdesk_core::webhook::Webhook> {
     use frontdesk_core::webhook::{HttpMethod, Webhook, WebhookSecret, WebhookSpec};
     let webhook_id = id(row, "id", frontdesk_core::id::WebhookId::parse)?;
     let workspace_id = id(row, "workspace_id", WorkspaceId::parse)?;
@@ -181,15 +230,15 @@ pub(super) fn webhook_from_row(row: &SqliteRow, secrets: &Secrets) -> StoreResul
         .map(|e| frontdesk_core::event::EventType::parse(e))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let method: String = row.try_get("method")?;
-    let body_template: Option<String> = row.try_get("body_template")?;
+    let method: String = row.text("method")?;
+    let body_template: Option<String> = row.opt_text("body_template")?;
     let secret = |s: String| {
         WebhookSecret::parse(&secrets.open(&s, &secret_owner)?).map_err(|e| StoreError::Corrupt(e.to_string()))
     };
-    let headers: String = row.try_get("headers")?;
+    let headers: String = row.text("headers")?;
     let headers = secrets.open_headers(&headers, &webhook_headers_owner(&workspace_id, webhook_id.as_str()))?;
-    let previous: Option<String> = row.try_get("previous_secret")?;
-    let previous_until: Option<i64> = row.try_get("previous_secret_until")?;
+    let previous: Option<String> = row.opt_text("previous_secret")?;
+    let previous_until: Option<i64> = row.opt_int("previous_secret_until")?;
     let previous_secret = match (previous, previous_until) {
         (Some(s), Some(until)) => Some((secret(s)?, from_ms(until)?)),
         _ => None,
@@ -198,8 +247,8 @@ pub(super) fn webhook_from_row(row: &SqliteRow, secrets: &Secrets) -> StoreResul
         id: webhook_id,
         workspace_id,
         spec: WebhookSpec {
-            name: row.try_get("name")?,
-            url: row.try_get("url")?,
+            name: row.text("name")?,
+            url: row.text("url")?,
             events,
             method: HttpMethod::parse(&method).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             headers,
@@ -208,33 +257,33 @@ pub(super) fn webhook_from_row(row: &SqliteRow, secrets: &Secrets) -> StoreResul
                 .transpose()
                 .map_err(|e| StoreError::Corrupt(format!("body_template: {e}")))?,
             numbers: json_col(row, "numbers")?,
-            active: row.try_get::<i64, _>("active")? != 0,
+            active: row.flag("active")?,
         },
-        secret: secret(row.try_get("secret")?)?,
+        secret: secret(row.text("secret")?)?,
         previous_secret,
-        disabled_reason: row.try_get("disabled_reason")?,
-        failing_since: opt_ms(row.try_get("failing_since")?)?,
-        created_at: from_ms(row.try_get("created_at")?)?,
-        updated_at: from_ms(row.try_get("updated_at")?)?,
+        disabled_reason: row.opt_text("disabled_reason")?,
+        failing_since: opt_ms(row.opt_int("failing_since")?)?,
+        created_at: from_ms(row.int("created_at")?)?,
+        updated_at: from_ms(row.int("updated_at")?)?,
     })
 }
 
-pub(super) fn event_from_row(row: &SqliteRow) -> StoreResult<crate::StoredEvent> {
+pub(crate) fn event_from_row(row: &impl Cols) -> StoreResult<crate::StoredEvent> {
     Ok(crate::StoredEvent {
         id: id(row, "id", frontdesk_core::id::EventId::parse)?,
         workspace_id: id(row, "workspace_id", WorkspaceId::parse)?,
         event: event_type(row, "event")?,
-        call_id: row.try_get("call_id")?,
-        number: row.try_get("number")?,
-        payload: row.try_get("payload")?,
+        call_id: row.opt_text("call_id")?,
+        number: row.opt_text("number")?,
+        payload: row.text("payload")?,
         context: json_col(row, "context")?,
-        created_at: from_ms(row.try_get("created_at")?)?,
+        created_at: from_ms(row.int("created_at")?)?,
     })
 }
 
-pub(super) fn delivery_from_row(row: &SqliteRow) -> StoreResult<crate::Delivery> {
-    let status: String = row.try_get("status")?;
-    let code: Option<i64> = row.try_get("last_status_code")?;
+pub(crate) fn delivery_from_row(row: &impl Cols) -> StoreResult<crate::Delivery> {
+    let status: String = row.text("status")?;
+    let code: Option<i64> = row.opt_int("last_status_code")?;
     Ok(crate::Delivery {
         id: id(row, "id", frontdesk_core::id::DeliveryId::parse)?,
         workspace_id: id(row, "workspace_id", WorkspaceId::parse)?,
@@ -243,24 +292,24 @@ pub(super) fn delivery_from_row(row: &SqliteRow) -> StoreResult<crate::Delivery>
         event: event_type(row, "event")?,
         status: crate::DeliveryStatus::parse(&status)
             .ok_or_else(|| StoreError::Corrupt(format!("status `{status}`")))?,
-        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(0),
-        next_attempt_at: opt_ms(row.try_get("next_attempt_at")?)?,
+        attempts: u32::try_from(row.int("attempts")?).unwrap_or(0),
+        next_attempt_at: opt_ms(row.opt_int("next_attempt_at")?)?,
         last_status_code: code.and_then(|c| u16::try_from(c).ok()),
-        last_error: row.try_get("last_error")?,
-        created_at: from_ms(row.try_get("created_at")?)?,
-        updated_at: from_ms(row.try_get("updated_at")?)?,
+        last_error: row.opt_text("last_error")?,
+        created_at: from_ms(row.int("created_at")?)?,
+        updated_at: from_ms(row.int("updated_at")?)?,
     })
 }
 
-pub(super) fn attempt_from_row(row: &SqliteRow) -> StoreResult<crate::Attempt> {
-    let code: Option<i64> = row.try_get("status_code")?;
+pub(crate) fn attempt_from_row(row: &impl Cols) -> StoreResult<crate::Attempt> {
+    let code: Option<i64> = row.opt_int("status_code")?;
     Ok(crate::Attempt {
-        attempted_at: from_ms(row.try_get("attempted_at")?)?,
+        attempted_at: from_ms(row.int("attempted_at")?)?,
         status_code: code.and_then(|c| u16::try_from(c).ok()),
-        latency_ms: u32::try_from(row.try_get::<i64, _>("latency_ms")?).unwrap_or(0),
-        response_body: row.try_get("response_body")?,
-        error: row.try_get("error")?,
-        notes: row.try_get("notes")?,
+        latency_ms: u32::try_from(row.int("latency_ms")?).unwrap_or(0),
+        response_body: row.opt_text("response_body")?,
+        error: row.opt_text("error")?,
+        notes: row.opt_text("notes")?,
     })
 }
 
@@ -283,38 +332,38 @@ macro_rules! call_read_columns {
     };
 }
 
-pub(super) fn call_from_row(row: &SqliteRow) -> StoreResult<frontdesk_core::call::Call> {
+pub(crate) fn call_from_row(row: &impl Cols) -> StoreResult<frontdesk_core::call::Call> {
     use frontdesk_core::call::{Call, CallStatus, Direction};
-    let direction: String = row.try_get("direction")?;
-    let status: String = row.try_get("status")?;
+    let direction: String = row.text("direction")?;
+    let status: String = row.text("status")?;
     Ok(Call {
         id: id(row, "id", frontdesk_core::id::CallId::parse)?,
         workspace_id: id(row, "workspace_id", WorkspaceId::parse)?,
         agent_id: id(row, "agent_id", AgentId::parse)?,
         direction: Direction::parse(&direction).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         status: CallStatus::parse(&status).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        from: row.try_get("from_number")?,
-        to: row.try_get("to_number")?,
+        from: row.text("from_number")?,
+        to: row.text("to_number")?,
         provider: provider(row)?,
-        provider_call_id: row.try_get("provider_call_id")?,
+        provider_call_id: row.opt_text("provider_call_id")?,
         caller: json_col(row, "caller")?,
-        call_type: row.try_get("call_type")?,
+        call_type: row.opt_text("call_type")?,
         custom_fields: json_col(row, "custom_fields")?,
-        message: row.try_get("message")?,
-        transferred_to: row.try_get("transferred_to")?,
-        ai_summary: row.try_get("ai_summary")?,
+        message: row.opt_text("message")?,
+        transferred_to: row.opt_text("transferred_to")?,
+        ai_summary: row.opt_text("ai_summary")?,
         turns: json_col(row, "turns")?,
-        purpose: row.try_get("purpose")?,
-        end_reason: row.try_get("end_reason")?,
+        purpose: row.opt_text("purpose")?,
+        end_reason: row.opt_text("end_reason")?,
         tool_calls: json_col(row, "tool_calls")?,
         session: json_col(row, "session")?,
-        version: row.try_get("version")?,
-        started_at: from_ms(row.try_get("started_at")?)?,
-        answered_at: opt_ms(row.try_get("answered_at")?)?,
-        ended_at: opt_ms(row.try_get("ended_at")?)?,
-        updated_at: from_ms(row.try_get("updated_at")?)?,
+        version: row.int("version")?,
+        started_at: from_ms(row.int("started_at")?)?,
+        answered_at: opt_ms(row.opt_int("answered_at")?)?,
+        ended_at: opt_ms(row.opt_int("ended_at")?)?,
+        updated_at: from_ms(row.int("updated_at")?)?,
         provider_details: json_col(row, "provider_details")?,
-        duration: row.try_get("duration_seconds")?,
-        purged_at: opt_ms(row.try_get("purged_at")?)?,
+        duration: row.opt_int("duration_seconds")?,
+        purged_at: opt_ms(row.opt_int("purged_at")?)?,
     })
 }
