@@ -18,6 +18,9 @@ mod rows;
 mod postgres;
 pub mod secrets;
 mod sqlite;
+#[cfg(any(test, feature = "conformance"))]
+#[doc(hidden)]
+pub mod testing;
 mod types;
 
 use std::sync::Arc;

@@ -721,7 +721,7 @@ async fn secrets_are_sealed_at_rest() {
         ("tool-token-7d2e4c", "a tool header value"),
         (api_key.as_str(), "the new API key"),
     ] {
-        app.assert_not_at_rest(clear, what);
+        app.assert_not_at_rest(clear, what).await;
     }
 }
 

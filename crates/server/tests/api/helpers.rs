@@ -1,4 +1,9 @@
 //! `spawn_app`: a server with its own temporary database and a bootstrap key.
+//!
+//! The database is SQLite in a temporary folder, or, with
+//! `FRONTDESK_TEST_DATABASE=postgres` and `FRONTDESK_TEST_POSTGRES_URL` set, a fresh
+//! PostgreSQL database of its own (dropped when the test ends): `scripts/test` runs this
+//! whole suite both ways when PostgreSQL is there.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +23,32 @@ pub struct TestApp {
     pub key: String,
     pub store: Arc<dyn Store>,
     pub client: Client,
-    _dir: tempfile::TempDir,
+    db: TestDatabase,
+}
+
+/// Where a test's data lives; removed when the test ends.
+enum TestDatabase {
+    Sqlite(tempfile::TempDir),
+    Postgres(frontdesk_store::testing::TestDb),
+}
+
+impl TestDatabase {
+    async fn new() -> Self {
+        if std::env::var("FRONTDESK_TEST_DATABASE").is_ok_and(|d| d == "postgres") {
+            let db = frontdesk_store::testing::TestDb::create()
+                .await
+                .expect("FRONTDESK_TEST_DATABASE=postgres needs FRONTDESK_TEST_POSTGRES_URL");
+            return Self::Postgres(db);
+        }
+        Self::Sqlite(tempfile::tempdir().expect("temp dir"))
+    }
+
+    fn url(&self) -> String {
+        match self {
+            Self::Sqlite(dir) => format!("sqlite://{}/frontdesk.db", dir.path().display()),
+            Self::Postgres(db) => db.url().to_owned(),
+        }
+    }
 }
 
 /// A server with rate limits off (tests that need them use [`spawn_app_with`]).
@@ -33,8 +63,8 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerSettings)) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}/frontdesk.db", dir.path().display());
+    let db = TestDatabase::new().await;
+    let url = db.url();
     let mut settings = ServerSettings {
         listen: "127.0.0.1:0".parse().expect("addr"),
         rate_limit: RateLimitSettings {
@@ -65,7 +95,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerSettings)) -> Test
             frontdesk_delivery::install_crypto();
             Client::new()
         },
-        _dir: dir,
+        db,
     }
 }
 
@@ -81,9 +111,9 @@ pub async fn open_store(url: &str, master_key: Option<&str>) -> Arc<dyn Store> {
 
 impl TestApp {
     /// The database's files as they are on disk now: the main file, the write-ahead
-    /// log, the shared memory.
-    pub fn database_files(&self) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-        let files: Vec<_> = std::fs::read_dir(self._dir.path())
+    /// log, the shared memory (SQLite).
+    fn database_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        let files: Vec<_> = std::fs::read_dir(dir)
             .expect("the test's database folder")
             .flatten()
             .map(|e| e.path())
@@ -96,14 +126,22 @@ impl TestApp {
         files
     }
 
-    /// Asserts that no file of the database holds `clear`.
-    pub fn assert_not_at_rest(&self, clear: &str, what: &str) {
-        for (path, bytes) in self.database_files() {
-            assert!(
-                !bytes.windows(clear.len()).any(|w| w == clear.as_bytes()),
-                "{} holds {what} in clear",
-                path.display()
-            );
+    /// Asserts that the database does not hold `clear`: no file of it (SQLite), no row
+    /// of any table (PostgreSQL).
+    pub async fn assert_not_at_rest(&self, clear: &str, what: &str) {
+        match &self.db {
+            TestDatabase::Sqlite(dir) => {
+                for (path, bytes) in Self::database_files(dir.path()) {
+                    assert!(
+                        !bytes.windows(clear.len()).any(|w| w == clear.as_bytes()),
+                        "{} holds {what} in clear",
+                        path.display()
+                    );
+                }
+            }
+            TestDatabase::Postgres(db) => {
+                assert!(!db.dump().await.contains(clear), "the database holds {what} in clear");
+            }
         }
     }
 

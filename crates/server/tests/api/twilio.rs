@@ -322,11 +322,12 @@ async fn a_workspace_token_validates_its_own_accounts_requests() {
     assert_eq!(r.names(), ["Gather"], "{r:#?}");
 
     // At rest, the token is encrypted: the database files do not hold it in clear.
-    app.assert_not_at_rest(token, "the auth token");
+    app.assert_not_at_rest(token, "the auth token").await;
     app.assert_not_at_rest(
         &base64::engine::general_purpose::STANDARD.encode(token),
         "the auth token",
-    );
+    )
+    .await;
 
     // A new token replaces the old one at once.
     let rotated = "1f2e3d4c5b6a79880f1e2d3c4b5a6978";

@@ -16,7 +16,8 @@ use crate::{Held, StoreResult};
 #[async_trait]
 pub trait Coordination: Send + Sync {
     /// Waits for, and takes, the lock named `name`; it is held until the returned
-    /// [`Held`] drops (or its node dies). Not reentrant.
+    /// [`Held`] drops (freed at once on SQLite, as soon as the holder's transaction has
+    /// ended on PostgreSQL) or its node dies. Not reentrant.
     ///
     /// Concurrency: at most one holder of a name at a time across every node sharing the
     /// database; waiters get it one after another.

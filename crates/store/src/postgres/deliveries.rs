@@ -320,6 +320,11 @@ impl Deliveries for PgStore {
         .fetch_optional(&self.pool)
         .await?;
         if let Some(row) = row {
+            // Due now and leased to nobody: word to every node's dispatcher.
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(super::coordination::WORK_CHANNEL)
+                .execute(&self.pool)
+                .await?;
             return delivery_from_row(&row).map(Some);
         }
         let exists: bool =

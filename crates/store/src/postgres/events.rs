@@ -60,6 +60,13 @@ pub(super) async fn insert_deliveries(
         });
         q.build().execute(&mut **tx).await?;
     }
+    if rows.iter().any(|d| d.lease_until.is_none()) {
+        // Deliveries nobody leased: word to every node's dispatcher, at commit.
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(super::coordination::WORK_CHANNEL)
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(rows.len() as u64)
 }
 

@@ -16,6 +16,7 @@
 
 mod agents;
 mod calls;
+mod coordination;
 mod credentials;
 mod deliveries;
 mod events;
@@ -23,6 +24,7 @@ mod maintenance;
 mod webhooks;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -35,6 +37,7 @@ use frontdesk_core::page::{Page, PageRequest};
 use frontdesk_core::workspace::{DEFAULT_WORKSPACE, Workspace, WorkspaceName};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Connection, Postgres, QueryBuilder, Row, Transaction};
+use tokio::sync::Notify;
 
 use crate::rows::{self, api_key_from_row, ms, workspace_from_row};
 use crate::secrets::{Secrets, idempotency_owner};
@@ -54,10 +57,18 @@ const BOOTSTRAP_LOCK: i64 = 0x4644_626F_6F74_7374;
 /// upkeep at once; several nodes stay well under PostgreSQL's default of 100.
 const POOL_SIZE: u32 = 16;
 
+/// Connections per node for named locks (each held lock keeps one) and the listener of
+/// other nodes' work.
+const LOCK_POOL_SIZE: u32 = 64;
+
 /// PostgreSQL-backed store.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Connections that hold named locks, and the one that listens.
+    locks: PgPool,
+    /// Raised when another node (or this one) queues deliveries nobody leased.
+    work: Arc<Notify>,
     /// Seals secrets on the way in, opens them on the way out.
     secrets: Secrets,
 }
@@ -71,18 +82,29 @@ impl PgStore {
 
     /// Connects with these options.
     pub(crate) async fn connect_with(options: PgConnectOptions, secrets: Secrets) -> StoreResult<Self> {
+        // Notices ("relation ... already exists, skipping" from the migrator's
+        // `CREATE TABLE IF NOT EXISTS`) are not worth a log line on every start.
+        let options = options
+            .application_name("frontdesk")
+            .options([("client_min_messages", "warning")]);
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(Duration::from_secs(10))
-            // Notices ("relation ... already exists, skipping" from the migrator's
-            // `CREATE TABLE IF NOT EXISTS`) are not worth a log line on every start.
-            .connect_with(
-                options
-                    .application_name("frontdesk")
-                    .options([("client_min_messages", "warning")]),
-            )
+            .connect_with(options.clone())
             .await?;
-        Ok(Self { pool, secrets })
+        let locks = PgPoolOptions::new()
+            .max_connections(LOCK_POOL_SIZE)
+            .min_connections(0)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_lazy_with(options);
+        let work = Arc::new(Notify::new());
+        tokio::spawn(coordination::listen(locks.clone(), Arc::downgrade(&work)));
+        Ok(Self {
+            pool,
+            locks,
+            work,
+            secrets,
+        })
     }
 
     async fn begin(&self) -> StoreResult<Transaction<'static, Postgres>> {
