@@ -133,8 +133,6 @@ impl Drop for TestDb {
     }
 }
 
-/// A fresh, migrated store on a database of its own (with the guard that drops it).
-
 /// `url` with its database replaced by `name` (the query kept).
 fn database_url(url: &str, name: &str) -> String {
     let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));

@@ -14,6 +14,7 @@ use crate::testing::test_url;
 use crate::{Bootstrap, Secrets, Store};
 
 /// The variable naming the server's database to connect to.
+/// A fresh, migrated store on a database of its own (with the guard that drops it).
 pub(super) async fn fresh() -> Option<(Arc<dyn Store>, TestDb)> {
     let db = TestDb::create().await?;
     let s = db.store().await;
