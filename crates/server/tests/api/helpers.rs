@@ -29,7 +29,7 @@ pub struct TestApp {
 /// Where a test's data lives; removed when the test ends.
 enum TestDatabase {
     Sqlite(tempfile::TempDir),
-    Postgres(frontdesk_store::testing::TestDb),
+    Postgres(Box<frontdesk_store::testing::TestDb>),
 }
 
 impl TestDatabase {
@@ -38,7 +38,7 @@ impl TestDatabase {
             let db = frontdesk_store::testing::TestDb::create()
                 .await
                 .expect("FRONTDESK_TEST_DATABASE=postgres needs FRONTDESK_TEST_POSTGRES_URL");
-            return Self::Postgres(db);
+            return Self::Postgres(Box::new(db));
         }
         Self::Sqlite(tempfile::tempdir().expect("temp dir"))
     }
