@@ -30,6 +30,8 @@ pub struct TestApp {
 enum TestDatabase {
     Sqlite(tempfile::TempDir),
     Postgres(Box<frontdesk_store::testing::TestDb>),
+    /// Another node's view of a database the first node's test owns.
+    Shared,
 }
 
 impl TestDatabase {
@@ -47,6 +49,7 @@ impl TestDatabase {
         match self {
             Self::Sqlite(dir) => format!("sqlite://{}/frontdesk.db", dir.path().display()),
             Self::Postgres(db) => db.url().to_owned(),
+            Self::Shared => panic!("ask the first node for the database"),
         }
     }
 }
@@ -62,9 +65,8 @@ pub async fn spawn_app() -> TestApp {
     .await
 }
 
-pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerSettings)) -> TestApp {
-    let db = TestDatabase::new().await;
-    let url = db.url();
+/// The settings every test server starts from, with `configure` applied.
+fn test_settings(configure: impl FnOnce(&mut ServerSettings)) -> ServerSettings {
     let mut settings = ServerSettings {
         listen: "127.0.0.1:0".parse().expect("addr"),
         rate_limit: RateLimitSettings {
@@ -78,15 +80,28 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerSettings)) -> Test
     settings.delivery.retry.jitter = 0.0;
     settings.delivery.timeout = Duration::from_secs(2);
     configure(&mut settings);
+    settings
+}
+
+/// Starts a server on `store` in the background; returns its address.
+async fn serve(settings: ServerSettings, store: Arc<dyn Store>) -> String {
+    let app = Application::build(settings, store).await.expect("build app");
+    let address = format!("http://{}", app.local_addr().expect("local addr"));
+    tokio::spawn(app.run_until(std::future::pending()));
+    address
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerSettings)) -> TestApp {
+    let db = TestDatabase::new().await;
+    let url = db.url();
+    let settings = test_settings(configure);
     // The store seals with the server's master key, as `frontdesk serve` wires it.
     let store = open_store(&url, settings.master_key.as_deref()).await;
     let first = bootstrap(&*store)
         .await
         .expect("bootstrap")
         .expect("fresh database bootstraps");
-    let app = Application::build(settings, store.clone()).await.expect("build app");
-    let address = format!("http://{}", app.local_addr().expect("local addr"));
-    tokio::spawn(app.run_until(std::future::pending()));
+    let address = serve(settings, store.clone()).await;
     TestApp {
         address,
         key: first.secret.expose().to_owned(),
@@ -109,7 +124,42 @@ pub async fn open_store(url: &str, master_key: Option<&str>) -> Arc<dyn Store> {
     store
 }
 
+/// A second node on a test's database (PostgreSQL: several nodes share one database).
+pub struct Node {
+    pub address: String,
+    pub store: Arc<dyn Store>,
+}
+
 impl TestApp {
+    /// Whether this test runs on PostgreSQL (where several nodes can share the database).
+    pub fn on_postgres(&self) -> bool {
+        matches!(self.db, TestDatabase::Postgres(_))
+    }
+
+    /// Another node on the same database, with its own store (pool) and settings, or
+    /// `None` (said on stdout) when the test runs on SQLite, which one node serves.
+    pub async fn another_node(&self, configure: impl FnOnce(&mut ServerSettings)) -> Option<Node> {
+        if !self.on_postgres() {
+            println!("skipped: several nodes need PostgreSQL (FRONTDESK_TEST_DATABASE=postgres)");
+            return None;
+        }
+        let settings = test_settings(configure);
+        let store = open_store(&self.db.url(), settings.master_key.as_deref()).await;
+        let address = serve(settings, store.clone()).await;
+        Some(Node { address, store })
+    }
+
+    /// The same app, talking to another node (the same key, the other address).
+    pub fn via(&self, node: &Node) -> TestApp {
+        TestApp {
+            address: node.address.clone(),
+            key: self.key.clone(),
+            store: node.store.clone(),
+            client: self.client.clone(),
+            db: TestDatabase::Shared,
+        }
+    }
+
     /// The database's files as they are on disk now: the main file, the write-ahead
     /// log, the shared memory (SQLite).
     fn database_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
@@ -142,6 +192,7 @@ impl TestApp {
             TestDatabase::Postgres(db) => {
                 assert!(!db.dump().await.contains(clear), "the database holds {what} in clear");
             }
+            TestDatabase::Shared => panic!("check at rest through the first node"),
         }
     }
 

@@ -11,6 +11,7 @@ mod helpers;
 mod idempotency;
 mod isolation;
 mod meta;
+mod nodes;
 mod openapi;
 mod rate_limit;
 mod receiver;
