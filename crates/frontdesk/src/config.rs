@@ -32,6 +32,7 @@ const TYPED_SETTINGS: &[&str] = &[
     "rate_limit_per_second",
     "max_body_bytes",
     "max_connections",
+    "database_pool_size",
 ];
 
 /// The default configuration file, read from the working directory when present.
@@ -83,6 +84,10 @@ pub struct Config {
     pub request_body_timeout: String,
     /// Open connections at most.
     pub max_connections: usize,
+    /// PostgreSQL: connections per node for queries.
+    pub database_pool_size: u32,
+    /// PostgreSQL: longest a statement may run (`0` or `off`: no limit).
+    pub database_statement_timeout: String,
     /// How long transcripts, event payloads and delivery logs are kept (`90d`); unset
     /// keeps them.
     pub retention: Option<String>,
@@ -117,6 +122,8 @@ impl Default for Config {
             request_header_timeout: "10s".into(),
             request_body_timeout: "30s".into(),
             max_connections: 10_000,
+            database_pool_size: 16,
+            database_statement_timeout: "30s".into(),
             retention: None,
             log_format: "text".into(),
             log: "info".into(),
@@ -147,13 +154,15 @@ const SETTINGS: &[&str] = &[
     "request_header_timeout",
     "request_body_timeout",
     "max_connections",
+    "database_pool_size",
+    "database_statement_timeout",
     "retention",
     "log_format",
     "log",
 ];
 
 /// `FRONTDESK_*` variables that are not server settings (client and test tooling).
-const OTHER_VARS: &[&str] = &["url", "api_key", "test_postgres_url", "config"];
+const OTHER_VARS: &[&str] = &["url", "api_key", "test_postgres_url", "test_database", "config"];
 
 /// A setting that is missing, unreadable or invalid.
 #[derive(Debug, thiserror::Error)]
@@ -298,6 +307,7 @@ impl Config {
         if self.max_connections == 0 || self.max_connections > 1_000_000 {
             return Err(invalid("max_connections", "must be between 1 and 1000000"));
         }
+        self.connect_options()?;
         self.retention()?;
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(invalid(
@@ -366,6 +376,30 @@ impl Config {
             return Err(invalid(setting, "must be from 1s to 10m, for example 10s"));
         }
         Ok(d)
+    }
+
+    /// How nodes connect to a shared database (PostgreSQL).
+    pub fn connect_options(&self) -> Result<frontdesk_store::ConnectOptions, ConfigError> {
+        if self.database_pool_size == 0 || self.database_pool_size > 1_000 {
+            return Err(invalid("database_pool_size", "must be between 1 and 1000"));
+        }
+        let t = self.database_statement_timeout.trim();
+        let statement_timeout = if t == "0" || t.eq_ignore_ascii_case("off") {
+            None
+        } else {
+            let d = parse_duration(t).map_err(|e| invalid("database_statement_timeout", e.message))?;
+            if d < Duration::from_secs(1) {
+                return Err(invalid(
+                    "database_statement_timeout",
+                    "must be at least 1s (or `off`), for example 30s",
+                ));
+            }
+            Some(d)
+        };
+        Ok(frontdesk_store::ConnectOptions {
+            pool_size: self.database_pool_size,
+            statement_timeout,
+        })
     }
 
     /// How long call contents are kept; `None` keeps them.
@@ -481,6 +515,37 @@ mod tests {
         assert_eq!(c.delivery_timeout().unwrap(), Duration::from_secs(5));
         assert_eq!((c.rate_limit_per_hour, c.rate_limit_per_second), (1000, 50));
         assert_eq!(c.twilio_api_base_url, "https://api.twilio.com");
+    }
+
+    #[test]
+    fn database_connection_settings() {
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("FRONTDESK_DATABASE_POOL_SIZE", "40"),
+                ("FRONTDESK_DATABASE_STATEMENT_TIMEOUT", "5s"),
+            ]),
+        )
+        .expect("valid")
+        .config;
+        let o = c.connect_options().expect("valid");
+        assert_eq!(o.pool_size, 40);
+        assert_eq!(o.statement_timeout, Some(Duration::from_secs(5)));
+        let off = Config::load_from(None, env(&[("FRONTDESK_DATABASE_STATEMENT_TIMEOUT", "off")]))
+            .expect("valid")
+            .config;
+        assert_eq!(off.connect_options().expect("valid").statement_timeout, None);
+        for (var, value, setting) in [
+            ("FRONTDESK_DATABASE_POOL_SIZE", "0", "database_pool_size"),
+            (
+                "FRONTDESK_DATABASE_STATEMENT_TIMEOUT",
+                "10ms",
+                "database_statement_timeout",
+            ),
+        ] {
+            let e = Config::load_from(None, env(&[(var, value)])).expect_err("refused");
+            assert!(e.to_string().contains(setting), "{e}");
+        }
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub enum StoreError {
     /// A stored value could not be read back.
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+    /// The database did not answer in time.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]

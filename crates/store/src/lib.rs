@@ -42,15 +42,39 @@ pub use types::{
 /// Result of every storage operation.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// How a node connects to a database several nodes share (PostgreSQL; a SQLite store
+/// has its own fixed pools).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// Connections per node for queries (named locks have a pool of their own).
+    pub pool_size: u32,
+    /// Longest a statement may run before the database cancels it; `None`: no limit.
+    pub statement_timeout: Option<std::time::Duration>,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: 16,
+            statement_timeout: Some(std::time::Duration::from_secs(30)),
+        }
+    }
+}
+
 /// Opens the database a URL names: `sqlite://PATH` (created with its folder when
-/// missing) or `postgres://USER@HOST/DB` (`postgresql://` too; the database must exist).
-/// `secrets` seals what the store keeps secret (see [`secrets`]). The schema is made
-/// or brought up to date by [`Bootstrap::migrate`].
+/// missing) or `postgres://USER@HOST/DB` (`postgresql://` too; the database must exist;
+/// TLS as the URL's `sslmode` says). `secrets` seals what the store keeps secret (see
+/// [`secrets`]). The schema is made or brought up to date by [`Bootstrap::migrate`].
 pub async fn open(url: &str, secrets: Secrets) -> StoreResult<Arc<dyn Store>> {
+    open_with(url, secrets, ConnectOptions::default()).await
+}
+
+/// [`open`], with the connection options of a shared database.
+pub async fn open_with(url: &str, secrets: Secrets, options: ConnectOptions) -> StoreResult<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(url, secrets).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::open(url, secrets).await?))
+        Ok(Arc::new(PgStore::open_with(url, secrets, options).await?))
     } else {
         Err(StoreError::Unsupported(format!(
             "`{}` is not a database URL this build understands; use sqlite://PATH (for example sqlite://./frontdesk-data/frontdesk.db) or postgres://USER@HOST/DB",

@@ -45,7 +45,8 @@ pub async fn open_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, usiz
         .transpose()
         .context("invalid setting `master_key` (env FRONTDESK_MASTER_KEY)")?
         .map(Arc::new);
-    let store = frontdesk_store::open(&config.database_url, Secrets::new(key))
+    let connect = config.connect_options()?;
+    let store = frontdesk_store::open_with(&config.database_url, Secrets::new(key), connect)
         .await
         .with_context(|| format!("could not open the database {url}"))?;
     let applied = store

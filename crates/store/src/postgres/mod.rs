@@ -39,6 +39,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRo
 use sqlx::{Connection, Postgres, QueryBuilder, Row, Transaction};
 use tokio::sync::Notify;
 
+use crate::ConnectOptions;
 use crate::rows::{self, api_key_from_row, ms, workspace_from_row};
 use crate::secrets::{Secrets, idempotency_owner};
 use crate::{
@@ -52,10 +53,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 const MIGRATE_LOCK: i64 = 0x4644_6D69_6772_6174;
 /// Advisory lock held by the first-start transaction ("FDbootst").
 const BOOTSTRAP_LOCK: i64 = 0x4644_626F_6F74_7374;
-
-/// Connections per node: enough for the request handlers, the delivery workers and the
-/// upkeep at once; several nodes stay well under PostgreSQL's default of 100.
-const POOL_SIZE: u32 = 16;
 
 /// Connections per node for named locks (each held lock keeps one) and the listener of
 /// other nodes' work.
@@ -77,18 +74,33 @@ impl PgStore {
     /// Connects to the database at a `postgres://` (or `postgresql://`) URL. The
     /// database must exist; [`Bootstrap::migrate`] creates the schema.
     pub async fn open(url: &str, secrets: Secrets) -> StoreResult<Self> {
-        Self::connect_with(PgConnectOptions::from_str(url)?, secrets).await
+        Self::open_with(url, secrets, ConnectOptions::default()).await
+    }
+
+    /// [`PgStore::open`] with a pool size and statement timeout.
+    pub async fn open_with(url: &str, secrets: Secrets, connect: ConnectOptions) -> StoreResult<Self> {
+        Self::connect(PgConnectOptions::from_str(url)?, secrets, connect).await
     }
 
     /// Connects with these options.
+    #[cfg(any(test, feature = "conformance"))]
     pub(crate) async fn connect_with(options: PgConnectOptions, secrets: Secrets) -> StoreResult<Self> {
+        Self::connect(options, secrets, ConnectOptions::default()).await
+    }
+
+    async fn connect(options: PgConnectOptions, secrets: Secrets, connect: ConnectOptions) -> StoreResult<Self> {
         // Notices ("relation ... already exists, skipping" from the migrator's
         // `CREATE TABLE IF NOT EXISTS`) are not worth a log line on every start.
-        let options = options
-            .application_name("frontdesk")
-            .options([("client_min_messages", "warning")]);
+        let timeout = connect
+            .statement_timeout
+            .map_or(0, |t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX))
+            .to_string();
+        let options = options.application_name("frontdesk").options([
+            ("client_min_messages", "warning"),
+            ("statement_timeout", timeout.as_str()),
+        ]);
         let pool = PgPoolOptions::new()
-            .max_connections(POOL_SIZE)
+            .max_connections(connect.pool_size.max(1))
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options.clone())
             .await?;
@@ -273,8 +285,11 @@ impl Bootstrap for PgStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        // A readiness probe wants an answer soon, not after the pool's acquire timeout.
+        match tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&self.pool)).await {
+            Ok(done) => done.map(|_| ()).map_err(Into::into),
+            Err(_) => Err(StoreError::Unavailable("the database did not answer within 2 s".into())),
+        }
     }
 
     async fn bootstrap_if_empty(&self, key: &NewApiKey) -> StoreResult<Option<Bootstrapped>> {
