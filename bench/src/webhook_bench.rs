@@ -71,7 +71,13 @@ async fn wait_total(seen: &Seen, n: u64, within: Duration) -> bool {
 
 #[tokio::main]
 async fn main() {
-    let server = arg("--server", "http://127.0.0.1:8080");
+    // One server, or several nodes of one database (comma-separated): events are spread
+    // over them, webhooks created on the first.
+    let servers: Vec<String> = arg("--server", "http://127.0.0.1:8080")
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let server = servers[0].clone();
     let key = arg("--key", "");
     let webhooks: usize = arg("--webhooks", "1").parse().unwrap();
     let burst: usize = arg("--burst", "20000").parse().unwrap();
@@ -128,23 +134,33 @@ async fn main() {
         assert_eq!(res.status(), 201, "create webhook: {}", res.text().await.unwrap());
     }
 
-    // 2. Burst.
+    // 2. Burst: batches of 1000, each node taking its share, the nodes side by side.
     let start = Instant::now();
-    let mut sent = 0;
-    while sent < burst {
-        let n = (burst - sent).min(1000);
-        let events: Vec<Value> = (0..n)
-            .map(|i| json!({"event": "data.collected", "data": {"field": "n", "value": i}}))
-            .collect();
-        let res = http
-            .post(format!("{server}/v1/sim/events"))
-            .bearer_auth(&key)
-            .json(&json!({"events": events}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 202);
-        sent += n;
+    let batches: Vec<usize> = (0..burst.div_ceil(1000))
+        .map(|b| (burst - b * 1000).min(1000))
+        .collect();
+    let mut posting = Vec::new();
+    for (node, url) in servers.iter().enumerate() {
+        let mine: Vec<usize> = batches.iter().skip(node).step_by(servers.len()).copied().collect();
+        let (http, key, url) = (http.clone(), key.clone(), url.clone());
+        posting.push(tokio::spawn(async move {
+            for n in mine {
+                let events: Vec<Value> = (0..n)
+                    .map(|i| json!({"event": "data.collected", "data": {"field": "n", "value": i}}))
+                    .collect();
+                let res = http
+                    .post(format!("{url}/v1/sim/events"))
+                    .bearer_auth(&key)
+                    .json(&json!({"events": events}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 202);
+            }
+        }));
+    }
+    for p in posting {
+        p.await.unwrap();
     }
     let ingest = start.elapsed();
     let want = (burst * webhooks) as u64;
@@ -176,7 +192,8 @@ async fn main() {
     let start = Instant::now();
     for i in 0..total {
         tick.tick().await;
-        let (http, acked, key, server) = (http.clone(), acked.clone(), key.clone(), server.clone());
+        let server = servers[usize::try_from(i).unwrap_or(0) % servers.len()].clone();
+        let (http, acked, key) = (http.clone(), acked.clone(), key.clone());
         handles.push(tokio::spawn(async move {
             let body = json!({"events": [{"event": "data.collected", "data": {"field": "n", "value": i}}]});
             let sent = Instant::now();
