@@ -42,5 +42,6 @@ mod conformance {
     crate::conformance_tests!(super::fresh);
 }
 
+mod migration;
 mod nodes;
 mod secrets;
