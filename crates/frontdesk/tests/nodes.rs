@@ -475,8 +475,9 @@ async fn an_outage_of_the_database_loses_nothing_accepted() {
     let prober = tokio::spawn({
         let node = node.clone();
         async move {
+            // The readiness ping gives up after 2 s: a probe waiting 3 s gets an answer.
             let http = reqwest::Client::builder()
-                .timeout(Duration::from_secs(1))
+                .timeout(Duration::from_secs(3))
                 .build()
                 .unwrap();
             let mut seen = Vec::new();
@@ -563,8 +564,13 @@ async fn an_outage_of_the_database_loses_nothing_accepted() {
         .filter(|(asked, _, _)| *asked > restored)
         .any(|(_, _, s)| *s == Some(200));
     assert!(ready_after, "/readyz answers ready again after the outage");
-    // During the outage /readyz may be slow to answer (the pool waits for a connection)
-    // but never says ready while the database cannot be reached.
+    // During the outage /readyz says not ready (within its 2 s ping), and never ready.
+    assert!(
+        probes
+            .iter()
+            .any(|&(asked, answered, s)| asked >= cut && answered < restored && s == Some(503)),
+        "/readyz answered 503 while the database was cut"
+    );
     assert!(
         !probes
             .iter()
