@@ -10,7 +10,9 @@
 //!   `NOTIFY frontdesk_work` (delivered at commit); every node listens (`LISTEN`, on a
 //!   connection of the lock pool) and wakes its dispatcher.
 //! - Rate-limit budgets: one statement per budget, GCRA in SQL (an upsert that moves
-//!   the key's theoretical arrival time only while it stays within the burst).
+//!   the key's theoretical arrival time only while it stays within the burst), on the
+//!   coordination pool, whose commits are asynchronous: a crash may forget the last
+//!   moments of a budget, which only lets a few requests more through.
 
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -141,7 +143,7 @@ impl RateLimits for PgStore {
         .bind(now)
         .bind(t)
         .bind(tau)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.locks)
         .await?;
         Ok(match moved {
             // Allowed: the same figures the arithmetic gives from the state before.
@@ -149,7 +151,7 @@ impl RateLimits for PgStore {
             None => {
                 let stored: Option<i64> = sqlx::query_scalar("SELECT tat FROM rate_limits WHERE key = $1")
                     .bind(key)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&self.locks)
                     .await?;
                 take(stored, now, limit, window)
             }
@@ -159,7 +161,7 @@ impl RateLimits for PgStore {
     async fn prune_rates(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM rate_limits WHERE tat <= $1")
             .bind(ms(before))
-            .execute(&self.pool)
+            .execute(&self.locks)
             .await?;
         Ok(done.rows_affected())
     }

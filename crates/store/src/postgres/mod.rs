@@ -62,7 +62,8 @@ const LOCK_POOL_SIZE: u32 = 64;
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
-    /// Connections that hold named locks, and the one that listens.
+    /// Connections for coordination: named locks, the listener of other nodes' work,
+    /// and rate budgets (asynchronous commit).
     locks: PgPool,
     /// Raised when another node (or this one) queues deliveries nobody leased.
     work: Arc<Notify>,
@@ -104,11 +105,13 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options.clone())
             .await?;
+        // Coordination writes only what may be lost in a crash (rate budgets; advisory
+        // locks write nothing): asynchronous commit spares them the WAL flush.
         let locks = PgPoolOptions::new()
             .max_connections(LOCK_POOL_SIZE)
             .min_connections(0)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_lazy_with(options);
+            .connect_lazy_with(options.options([("synchronous_commit", "off")]));
         let work = Arc::new(Notify::new());
         tokio::spawn(coordination::listen(locks.clone(), Arc::downgrade(&work)));
         Ok(Self {
