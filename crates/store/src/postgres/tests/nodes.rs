@@ -276,3 +276,40 @@ async fn a_webhook_deleted_on_another_node_fails_no_write() {
             .unwrap_or_else(|e| panic!("round {round}: {e}"));
     }
 }
+
+/// New work recorded on one node and leased to nobody wakes the other node's dispatcher
+/// at once (`LISTEN`/`NOTIFY`), rather than at its next periodic claim.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn new_work_on_one_node_wakes_the_other() {
+    use crate::Coordination;
+    let Some((a, b, _db)) = two_nodes().await else { return };
+    let ws = workspace(&*a, "acme").await;
+    a.create_webhook(&ws, &hook_spec(), &WebhookSecret::generate())
+        .await
+        .expect("webhook");
+    let signal = b.new_work().expect("a node on PostgreSQL hears of new work");
+    // The listener connects in the background; give it a moment, then record on A with
+    // nothing leased to A.
+    let mut woken = false;
+    for _ in 0..50 {
+        let wait = signal.notified();
+        let now = Utc::now();
+        a.record_events(&ws, &[event(EventType::CallEnded)], 3, (now + Duration::seconds(30), 0))
+            .await
+            .expect("record");
+        if tokio::time::timeout(std::time::Duration::from_millis(200), wait)
+            .await
+            .is_ok()
+        {
+            woken = true;
+            break;
+        }
+    }
+    assert!(woken, "node B heard of node A's new deliveries");
+    // And B can claim them.
+    let claimed = b
+        .claim_deliveries(Utc::now(), Duration::seconds(30), 100)
+        .await
+        .expect("claim");
+    assert!(!claimed.is_empty());
+}
