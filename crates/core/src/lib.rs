@@ -22,6 +22,7 @@ pub mod ratelimit;
 pub mod retry;
 pub mod secret;
 pub mod template;
+pub mod user;
 pub mod webhook;
 pub mod workspace;
 
