@@ -110,6 +110,9 @@ prefixed_id!(
 prefixed_id!(
     /// One event's delivery to one webhook.
     DeliveryId, "dlv", "delivery");
+prefixed_id!(
+    /// A dashboard user.
+    UserId, "usr", "user");
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,29 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 
 use crate::ValidationError;
+use crate::id::{UserId, WorkspaceId};
+
+/// A dashboard user as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub workspace_id: WorkspaceId,
+    /// The sign-in name (lower case).
+    pub login: String,
+    /// Argon2id, PHC string ([`Password::hash`]).
+    pub password_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A signed-in session as stored (found by its token's digest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user_id: UserId,
+    pub workspace_id: WorkspaceId,
+    pub login: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
 
 /// Wrong passwords for one user within [`LOCKOUT_WINDOW`] that lock its sign-in.
 pub const LOCKOUT_FAILURES: u32 = 5;

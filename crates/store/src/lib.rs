@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 pub use contract::{
     Agents, ApiKeys, Bootstrap, Calls, Coordination, Credentials, Deliveries, Events, Idempotency, Maintenance,
-    Numbers, RateLimits, Store, Webhooks, Workspaces,
+    Numbers, RateLimits, Store, Users, Webhooks, Workspaces,
 };
 pub use error::StoreError;
 pub use postgres::PgStore;

@@ -367,3 +367,23 @@ pub(crate) fn call_from_row(row: &impl Cols) -> StoreResult<frontdesk_core::call
         purged_at: opt_ms(row.opt_int("purged_at")?)?,
     })
 }
+
+pub(crate) fn user_from_row(row: &impl Cols) -> StoreResult<frontdesk_core::user::User> {
+    Ok(frontdesk_core::user::User {
+        id: id(row, "id", frontdesk_core::id::UserId::parse)?,
+        workspace_id: id(row, "workspace_id", WorkspaceId::parse)?,
+        login: row.text("login")?,
+        password_hash: row.text("password_hash")?,
+        created_at: from_ms(row.int("created_at")?)?,
+    })
+}
+
+pub(crate) fn session_from_row(row: &impl Cols) -> StoreResult<frontdesk_core::user::Session> {
+    Ok(frontdesk_core::user::Session {
+        user_id: id(row, "user_id", frontdesk_core::id::UserId::parse)?,
+        workspace_id: id(row, "workspace_id", WorkspaceId::parse)?,
+        login: row.text("login")?,
+        created_at: from_ms(row.int("created_at")?)?,
+        last_seen_at: from_ms(row.int("last_seen_at")?)?,
+    })
+}

@@ -29,6 +29,7 @@ mod idempotency;
 mod queue;
 mod rate_limits;
 mod retention;
+mod users;
 mod workspaces;
 
 use std::collections::BTreeMap;
@@ -51,6 +52,7 @@ pub use self::idempotency::*;
 pub use self::queue::*;
 pub use self::rate_limits::*;
 pub use self::retention::*;
+pub use self::users::*;
 pub use self::workspaces::*;
 use crate::{Attempt, CallWrite, NewApiKey, Store};
 
@@ -94,6 +96,8 @@ macro_rules! conformance_tests {
             concurrent_revokes_keep_one_time,
             named_locks_have_one_holder,
             rate_budgets_are_shared_and_atomic,
+            users_have_unique_names_and_count_wrong_passwords,
+            sessions_live_while_used,
         );
     };
     (@each $fresh:expr; $($name:ident),* $(,)?) => {

@@ -22,6 +22,7 @@
 //! | [`Maintenance`] | housekeeping, seal_secrets, purge_before |
 //! | [`Coordination`] | lock, try_lock (named locks across nodes) |
 //! | [`RateLimits`] | take_rate, prune_rates, shared_by_nodes |
+//! | [`Users`] | users, wrong passwords, sessions (the dashboard) |
 //!
 //! The rules that do not depend on the database live in `frontdesk-core` as pure
 //! functions, so that every backend decides alike: which webhooks an event goes to and
@@ -86,6 +87,7 @@ mod idempotency;
 mod maintenance;
 mod numbers;
 mod rate_limits;
+mod users;
 mod webhooks;
 mod workspaces;
 
@@ -101,6 +103,7 @@ pub use idempotency::Idempotency;
 pub use maintenance::Maintenance;
 pub use numbers::Numbers;
 pub use rate_limits::RateLimits;
+pub use users::Users;
 pub use webhooks::Webhooks;
 pub use workspaces::Workspaces;
 
@@ -132,6 +135,7 @@ store_of!(
     Maintenance,
     Coordination,
     RateLimits,
+    Users,
 );
 
 #[cfg(test)]
