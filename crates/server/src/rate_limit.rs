@@ -112,7 +112,8 @@ impl RateLimiter {
             (self.settings.per_second, "s", chrono::Duration::seconds(1)),
             (self.settings.per_hour, "h", chrono::Duration::hours(1)),
         ];
-        let mut last = None;
+        // The hourly budget's figures, which the headers report (when it is on).
+        let mut hourly = None;
         for (quota, suffix, window) in budgets.into_iter().filter(|(q, _, _)| *q > 0) {
             match store.take_rate(&format!("{key}:{suffix}"), now, quota, window).await {
                 Ok(t) if !t.allowed => {
@@ -122,7 +123,8 @@ impl RateLimiter {
                         reset_in: millis(t.reset_after),
                     };
                 }
-                Ok(t) => last = Some(t),
+                Ok(t) if suffix == "h" => hourly = Some(t),
+                Ok(_) => {}
                 Err(e) => {
                     // Open rather than closed: the API keeps answering while the limiter's
                     // table is unreachable (the rest of the request needs the database
@@ -131,8 +133,8 @@ impl RateLimiter {
                 }
             }
         }
-        match (last, self.settings.per_hour > 0) {
-            (Some(t), true) => Decision::Allowed {
+        match hourly {
+            Some(t) => Decision::Allowed {
                 limit,
                 remaining: t.remaining,
                 reset_in: millis(t.reset_after),

@@ -13,6 +13,7 @@
 pub mod conformance;
 pub mod contract;
 mod error;
+mod local_locks;
 #[macro_use]
 mod rows;
 mod postgres;

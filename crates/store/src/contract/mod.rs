@@ -72,6 +72,8 @@
 //! | `seal_secrets` | Concurrent runs leave every value sealed and readable; a value written meanwhile is not overwritten by a stale seal. |
 //! | `housekeeping` | Any node, any time; changes no result. |
 //! | `take_rate` | Atomic per key across nodes: of concurrent takes from a budget with `n` left, exactly `n` are allowed. |
+//! | `create_user` | The same sign-in name twice: exactly one succeeds. |
+//! | `session`, `set_password` | A session seen on any node stays alive on all; a new password ends every session of the user. |
 //! | `lock`, `try_lock` | At most one holder of a name across all nodes; of concurrent `try_lock`s on a free name exactly one gets it; a dead holder's lock is freed. |
 //! | reads (`get_*`, `list_*`, `*_by_*`, `ping`, `next_due`, `queue_stats`) | See every write that returned before they began; `next_due` is only a hint. |
 

@@ -4,15 +4,18 @@
 //! - Named locks are transaction-scoped advisory locks (`pg_advisory_xact_lock` on a
 //!   64-bit hash of the name), each held by an open transaction on a connection of a
 //!   pool of their own: dropping the [`Held`] ends the transaction and frees the lock,
-//!   and a node that dies frees its locks with its connections. The pool is separate so
-//!   that steps holding a call's lock never starve the queries they run meanwhile.
+//!   and a node that dies frees its locks with its connections (TCP keepalives let the
+//!   server notice a vanished node within about a minute). The pool is separate so that
+//!   steps holding a call's lock never starve the queries they run meanwhile, and a
+//!   node's waiters for one name queue in the process first, so at most one connection
+//!   per name waits in the database.
 //! - Word of new work: a transaction that queues deliveries nobody has leased sends
 //!   `NOTIFY frontdesk_work` (delivered at commit); every node listens (`LISTEN`, on a
 //!   connection of the lock pool) and wakes its dispatcher.
 //! - Rate-limit budgets: one statement per budget, GCRA in SQL (an upsert that moves
-//!   the key's theoretical arrival time only while it stays within the burst), on the
-//!   coordination pool, whose commits are asynchronous: a crash may forget the last
-//!   moments of a budget, which only lets a few requests more through.
+//!   the key's theoretical arrival time only while it stays within the burst), on a
+//!   small pool of their own whose commits are asynchronous: a crash may forget the
+//!   last moments of a budget, which only lets a few requests more through.
 
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -56,21 +59,26 @@ impl Drop for Open {
 #[async_trait]
 impl Coordination for PgStore {
     async fn lock(&self, name: &str) -> StoreResult<Held> {
+        // This node's waiters queue here, so at most one connection per name waits.
+        let local = self.local.of(name).lock_owned().await;
         let mut tx = self.locks.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(key_of(name))
             .execute(&mut *tx)
             .await?;
-        Ok(Held::new(Open(Mutex::new(Some(tx)))))
+        Ok(Held::new((Open(Mutex::new(Some(tx))), local)))
     }
 
     async fn try_lock(&self, name: &str) -> StoreResult<Option<Held>> {
+        let Ok(local) = self.local.of(name).try_lock_owned() else {
+            return Ok(None);
+        };
         let mut tx = self.locks.begin().await?;
         let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
             .bind(key_of(name))
             .fetch_one(&mut *tx)
             .await?;
-        Ok(got.then(|| Held::new(Open(Mutex::new(Some(tx))))))
+        Ok(got.then(|| Held::new((Open(Mutex::new(Some(tx))), local))))
     }
 
     fn new_work(&self) -> Option<Arc<Notify>> {
@@ -143,17 +151,25 @@ impl RateLimits for PgStore {
         .bind(now)
         .bind(t)
         .bind(tau)
-        .fetch_optional(&self.locks)
+        .fetch_optional(&self.aux)
         .await?;
         Ok(match moved {
             // Allowed: the same figures the arithmetic gives from the state before.
             Some(tat) => take(Some(tat - t), now, limit, window),
             None => {
+                // Refused; the stored state only gives the figures (retry-after). It may
+                // have moved or been pruned since: refused all the same.
                 let stored: Option<i64> = sqlx::query_scalar("SELECT tat FROM rate_limits WHERE key = $1")
                     .bind(key)
-                    .fetch_optional(&self.locks)
+                    .fetch_optional(&self.aux)
                     .await?;
-                take(stored, now, limit, window)
+                let figures = take(stored, now, limit, window);
+                Taken {
+                    allowed: false,
+                    remaining: 0,
+                    retry_after: figures.retry_after.max(1),
+                    ..figures
+                }
             }
         })
     }
@@ -161,7 +177,7 @@ impl RateLimits for PgStore {
     async fn prune_rates(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM rate_limits WHERE tat <= $1")
             .bind(ms(before))
-            .execute(&self.locks)
+            .execute(&self.aux)
             .await?;
         Ok(done.rows_affected())
     }

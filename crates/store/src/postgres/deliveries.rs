@@ -320,11 +320,15 @@ impl Deliveries for PgStore {
         .fetch_optional(&self.pool)
         .await?;
         if let Some(row) = row {
-            // Due now and leased to nobody: word to every node's dispatcher.
-            sqlx::query("SELECT pg_notify($1, '')")
+            // Due now and leased to nobody: word to every node's dispatcher (a hint: the
+            // retry is done whether or not it goes out).
+            if let Err(e) = sqlx::query("SELECT pg_notify($1, '')")
                 .bind(super::coordination::WORK_CHANNEL)
                 .execute(&self.pool)
-                .await?;
+                .await
+            {
+                tracing::warn!(error = %e, "could not announce a retried delivery");
+            }
             return delivery_from_row(&row).map(Some);
         }
         let exists: bool =

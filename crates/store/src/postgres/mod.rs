@@ -25,7 +25,7 @@ mod users;
 mod webhooks;
 
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -48,24 +48,37 @@ use crate::{
     StoredResponse, Workspaces,
 };
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+/// The migrations. Applied ones this build does not know are ignored: a node of an
+/// earlier release restarting after a newer migration (a rolling deploy, a rollback)
+/// starts on the newer schema, which is additive.
+static MIGRATOR: LazyLock<sqlx::migrate::Migrator> = LazyLock::new(|| {
+    let mut m = sqlx::migrate!("./migrations/postgres");
+    m.set_ignore_missing(true);
+    m
+});
 
 /// Advisory lock held while a node migrates and counts what it applied ("FDmigrat").
 const MIGRATE_LOCK: i64 = 0x4644_6D69_6772_6174;
 /// Advisory lock held by the first-start transaction ("FDbootst").
 const BOOTSTRAP_LOCK: i64 = 0x4644_626F_6F74_7374;
 
-/// Connections per node for named locks (each held lock keeps one) and the listener of
-/// other nodes' work.
+/// Connections per node for named locks (each held or awaited lock keeps one; at most
+/// one awaited per name) and the listener of other nodes' work.
 const LOCK_POOL_SIZE: u32 = 64;
+
+/// Connections per node for rate budgets and the readiness ping.
+const AUX_POOL_SIZE: u32 = 8;
 
 /// PostgreSQL-backed store.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
-    /// Connections for coordination: named locks, the listener of other nodes' work,
-    /// and rate budgets (asynchronous commit).
+    /// Connections that hold named locks, and the listener of other nodes' work.
     locks: PgPool,
+    /// Connections for rate budgets and the readiness ping.
+    aux: PgPool,
+    /// One waiter per name on this node before the database is asked.
+    local: Arc<crate::local_locks::LocalLocks>,
     /// Raised when another node (or this one) queues deliveries nobody leased.
     work: Arc<Notify>,
     /// Seals secrets on the way in, opens them on the way out.
@@ -97,27 +110,40 @@ impl PgStore {
             .statement_timeout
             .map_or(0, |t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX))
             .to_string();
+        // TCP keepalives: the server notices a node that vanished (power, network) within
+        // a minute, and ends its sessions, which frees its advisory locks.
         let options = options.application_name("frontdesk").options([
             ("client_min_messages", "warning"),
-            ("statement_timeout", timeout.as_str()),
+            ("tcp_keepalives_idle", "30"),
+            ("tcp_keepalives_interval", "10"),
+            ("tcp_keepalives_count", "3"),
         ]);
         let pool = PgPoolOptions::new()
             .max_connections(connect.pool_size.max(1))
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options.clone())
+            .connect_with(options.clone().options([("statement_timeout", timeout.as_str())]))
             .await?;
-        // Coordination writes only what may be lost in a crash (rate budgets; advisory
-        // locks write nothing): asynchronous commit spares them the WAL flush.
+        // Named locks wait as long as their holders hold them: no statement timeout.
         let locks = PgPoolOptions::new()
             .max_connections(LOCK_POOL_SIZE)
             .min_connections(0)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_lazy_with(options.options([("synchronous_commit", "off")]));
+            .connect_lazy_with(options.clone());
+        // Rate budgets and the readiness ping: short statements on a few connections of
+        // their own (so a busy query pool delays neither), with asynchronous commit (a
+        // crash may forget the last moments of a budget, which is harmless).
+        let aux = PgPoolOptions::new()
+            .max_connections(AUX_POOL_SIZE)
+            .min_connections(0)
+            .acquire_timeout(Duration::from_secs(2))
+            .connect_lazy_with(options.options([("synchronous_commit", "off"), ("statement_timeout", "2000")]));
         let work = Arc::new(Notify::new());
         tokio::spawn(coordination::listen(locks.clone(), Arc::downgrade(&work)));
         Ok(Self {
             pool,
             locks,
+            aux,
+            local: Arc::default(),
             work,
             secrets,
         })
@@ -265,14 +291,18 @@ impl Bootstrap for PgStore {
         // for the whole call) also covers the counts before and after, so the number
         // returned is what this call applied, not what a node migrating at the same
         // moment did.
-        let mut conn = self.pool.acquire().await?;
+        //
+        // On the lock pool, which has no statement timeout: a migration may take longer
+        // than a query is allowed to (an index on a large table), and waiting for
+        // another node's migration too.
+        let mut conn = self.locks.acquire().await?;
         sqlx::query("SELECT pg_advisory_lock($1)")
             .bind(MIGRATE_LOCK)
             .execute(&mut *conn)
             .await?;
         let result = async {
             let before = applied_migrations(&mut conn).await?;
-            MIGRATOR.run(&self.pool).await?;
+            MIGRATOR.run(&self.locks).await?;
             let after = applied_migrations(&mut conn).await?;
             Ok::<_, StoreError>(usize::try_from(after - before).unwrap_or(0))
         }
@@ -290,7 +320,8 @@ impl Bootstrap for PgStore {
 
     async fn ping(&self) -> StoreResult<()> {
         // A readiness probe wants an answer soon, not after the pool's acquire timeout.
-        match tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&self.pool)).await {
+        // On a pool of its own: a node whose query pool is busy is still ready.
+        match tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&self.aux)).await {
             Ok(done) => done.map(|_| ()).map_err(Into::into),
             Err(_) => Err(StoreError::Unavailable("the database did not answer within 2 s".into())),
         }

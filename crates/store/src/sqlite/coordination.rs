@@ -2,29 +2,12 @@
 //! node (one process writes it), so the locks live in that process, one `tokio` mutex
 //! per name being used.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use super::SqliteStore;
 use crate::{Coordination, Held, StoreResult};
-
-/// The locks of one store, by name.
-#[derive(Debug, Default)]
-pub(super) struct Locks {
-    named: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl Locks {
-    fn of(&self, name: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut named = self.named.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if named.len() > 1_000 {
-            named.retain(|_, m| Arc::strong_count(m) > 1);
-        }
-        named.entry(name.to_owned()).or_default().clone()
-    }
-}
 
 #[async_trait]
 impl Coordination for SqliteStore {

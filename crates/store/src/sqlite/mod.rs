@@ -17,7 +17,7 @@ mod users;
 mod webhooks;
 
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -40,7 +40,13 @@ use crate::{
     StoredResponse, Workspaces,
 };
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+/// The migrations. Applied ones this build does not know are ignored, so an earlier
+/// release still starts on a database a later one migrated (migrations are additive).
+static MIGRATOR: LazyLock<sqlx::migrate::Migrator> = LazyLock::new(|| {
+    let mut m = sqlx::migrate!("./migrations/sqlite");
+    m.set_ignore_missing(true);
+    m
+});
 
 /// SQLite-backed store.
 #[derive(Debug, Clone)]
@@ -52,7 +58,7 @@ pub struct SqliteStore {
     /// Seals secrets on the way in, opens them on the way out.
     secrets: Secrets,
     /// Named locks (one node serves a SQLite database: they live in its process).
-    locks: Arc<coordination::Locks>,
+    locks: Arc<crate::local_locks::LocalLocks>,
 }
 
 impl SqliteStore {
