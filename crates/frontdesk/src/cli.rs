@@ -41,6 +41,9 @@ pub enum Command {
     /// Manage workspaces.
     #[command(subcommand)]
     Workspaces(WorkspacesCommand),
+    /// Manage dashboard users.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -146,6 +149,33 @@ pub enum KeysCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a dashboard user and print its password alone on stdout (a generated one
+    /// unless `--password-stdin` reads it).
+    Create {
+        /// Workspace the user belongs to.
+        #[arg(long, value_name = "NAME")]
+        workspace: String,
+        /// The sign-in name: an email address (or a plain name like `admin`).
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+        /// Read the password from standard input (its first line) instead of generating
+        /// one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's password (ending its sessions) and print it alone on stdout (a
+    /// generated one unless `--password-stdin` reads it).
+    ResetPassword {
+        /// The user's sign-in name.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
 /// A usage error found after parsing (bad workspace name, bad id): exit status 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -192,6 +222,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => commands::migrate::run(&config, out).await,
         Command::Workspaces(cmd) => commands::workspaces::run(&config, out, cmd).await,
         Command::Keys(cmd) => commands::keys::run(&config, out, cmd).await,
+        Command::Users(cmd) => commands::users::run(&config, out, cmd).await,
         Command::Listen(args) => commands::listen::run(args, out).await,
         Command::Call(args) => commands::call::run(args, out).await,
     }

@@ -388,3 +388,73 @@ fn serve_refuses_secrets_it_cannot_open() {
     assert!(http_get(&server.addr, "/v1/webhooks", &key).contains("Bearer crm"));
     assert!(terminate(server).success());
 }
+
+/// Runs `frontdesk` with `input` on its standard input.
+fn run_with_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = frontdesk(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run frontdesk");
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn users_create_and_reset_password_print_the_password_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), &["workspaces", "create", "acme"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(
+        dir.path(),
+        &["users", "create", "--workspace", "acme", "--email", "Owner@Acme.com"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let generated = stdout(&o).trim_end_matches('\n').to_owned();
+    assert_eq!(generated.len(), 20, "a generated password, alone: {generated:?}");
+
+    // The same name again, a short password, an unknown user: one line each, exit 2.
+    let o = run(
+        dir.path(),
+        &["users", "create", "--workspace", "acme", "--email", "owner@acme.com"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
+    let o = run_with_stdin(
+        dir.path(),
+        &[
+            "users",
+            "create",
+            "--workspace",
+            "acme",
+            "--email",
+            "b@acme.com",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("12"), "{}", stderr(&o));
+    let o = run(dir.path(), &["users", "reset-password", "--email", "nobody@acme.com"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+
+    let o = run_with_stdin(
+        dir.path(),
+        &[
+            "users",
+            "reset-password",
+            "--email",
+            "owner@acme.com",
+            "--password-stdin",
+            "--json",
+        ],
+        "a long passphrase of mine\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["email"], "owner@acme.com");
+    assert_eq!(v["password"], "a long passphrase of mine");
+}

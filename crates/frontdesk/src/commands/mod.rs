@@ -6,6 +6,7 @@ pub mod keys;
 pub mod listen;
 pub mod migrate;
 pub mod serve;
+pub mod users;
 pub mod workspaces;
 
 use std::sync::Arc;
