@@ -228,8 +228,18 @@ fn serve_bootstraps_once_serves_and_stops_on_sigterm() {
     let res = http_get(&server.addr, "/v1/api-keys", &key);
     assert!(res.starts_with("HTTP/1.1 200"), "{res}");
     assert!(res.contains("\"name\":\"bootstrap\""), "{res}");
+    // The first dashboard user, `admin`, with its password printed once.
+    let admin_line = server
+        .lines
+        .iter()
+        .find(|l| l.contains("Dashboard user `admin`"))
+        .expect("the admin's password printed");
+    let password = admin_line.trim().rsplit(' ').next().expect("password");
+    assert_eq!(password.len(), 20, "{admin_line}");
     let status = terminate(server);
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+    let o = run(dir.path(), &["users", "reset-password", "--email", "admin", "--json"]);
+    assert!(o.status.success(), "the admin exists: {}", stderr(&o));
 
     // Second start: same database, no new bootstrap, the key still works.
     let server = start_server(dir.path());

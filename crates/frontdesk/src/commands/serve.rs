@@ -2,6 +2,7 @@
 //! then finish in-flight requests and exit.
 
 use anyhow::Context;
+use frontdesk_core::user::{Login, Password};
 use frontdesk_server::Application;
 use frontdesk_server::bootstrap::{FirstStart, bootstrap};
 use frontdesk_store::Store;
@@ -23,7 +24,10 @@ pub async fn run(mut config: Config, listen: Option<String>) -> anyhow::Result<(
     let base = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     // Bootstrap only once the port is ours, so the key is never created unseen.
     if let Some(first) = bootstrap(&*store).await.context("could not bootstrap the database")? {
-        print_first_start(&first, &base);
+        let admin = create_admin(&*store, &first)
+            .await
+            .context("could not create the dashboard user `admin`")?;
+        print_first_start(&first, &admin, &base);
     }
     tracing::info!(%addr, version = env!("CARGO_PKG_VERSION"), "listening");
     println!("Frontdesk listening on http://{addr}");
@@ -68,7 +72,19 @@ async fn check_secrets(store: &dyn Store, keyed: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_first_start(first: &FirstStart, base: &str) {
+/// The first dashboard user, `admin` in the first workspace, with a generated password
+/// (SPEC section 7), printed once beside the bootstrap key.
+async fn create_admin(store: &dyn Store, first: &FirstStart) -> anyhow::Result<Password> {
+    let password = Password::generate();
+    let p = password.clone();
+    // Argon2id is slow on purpose: off the async workers.
+    let hashed = tokio::task::spawn_blocking(move || p.hash()).await?;
+    let login = Login::parse("admin").map_err(|e| anyhow::anyhow!(e.message))?;
+    store.create_user(&first.created.workspace.id, &login, &hashed).await?;
+    Ok(password)
+}
+
+fn print_first_start(first: &FirstStart, admin: &Password, base: &str) {
     let c = &first.created;
     println!(
         "First start: created workspace `{}`, demo agent {} and demo number {} (provider sim).",
@@ -76,7 +92,11 @@ fn print_first_start(first: &FirstStart, base: &str) {
     );
     println!("Bootstrap API key (shown only this once; store it now):");
     println!("  {}", first.secret.expose());
-    println!("Dashboard: {base}/  (sign in with the API key above)");
+    println!(
+        "Dashboard user `admin`, password (shown only this once): {}",
+        admin.expose()
+    );
+    println!("Dashboard: {base}/  (its pages are still being built; the API works today)");
     println!(
         "Try it:    curl -H 'Authorization: Bearer {}' {base}/v1/api-keys",
         first.secret.expose()
