@@ -360,17 +360,7 @@ impl CallService {
     /// One caller turn on a call just read, under the conflict policy: a turn that lost
     /// the race having done nothing is taken again on the call as it now stands.
     pub async fn hear(&self, call: Call, input: Input<'_>) -> Result<Step, CallError> {
-        retry(call, |call| async move {
-            let (ws, id) = (call.workspace_id.clone(), call.id.clone());
-            let result = match input {
-                Input::Speech { text, confidence } if !text.trim().is_empty() => {
-                    self.turn_once(call, text, confidence).await
-                }
-                _ => self.silence_once(call).await,
-            };
-            self.again_when_raced(result, &ws, &id).await
-        })
-        .await
+        retry(call, |call| self.take_turn(call, input)).await
     }
 
     /// A provider's turn (Twilio's `<Gather>`): `seq` is how many transcript lines the
@@ -379,24 +369,30 @@ impl CallService {
     /// stands, not a second turn.
     pub async fn gathered(&self, call: Call, input: Input<'_>, seq: Option<usize>) -> Result<Step, CallError> {
         let (ws, id) = (call.workspace_id.clone(), call.id.clone());
-        let (w, i) = (&ws, &id);
         let result = retry(call, |call| async move {
             if seq.is_some_and(|n| n != call.turns.len()) {
                 return Ok(Outcome::Done(Self::current(call)));
             }
-            let result = match input {
-                Input::Speech { text, confidence } if !text.trim().is_empty() => {
-                    self.turn_once(call, text, confidence).await
-                }
-                _ => self.silence_once(call).await,
-            };
-            self.again_when_raced(result, w, i).await
+            self.take_turn(call, input).await
         })
         .await;
         match result {
             Err(CallError::Conflict(_)) => Ok(Self::current(self.load(&ws, &id).await?)),
             other => other,
         }
+    }
+
+    /// One try of a caller's turn (words, or silence when there are none), as the
+    /// conflict policy takes it.
+    async fn take_turn(&self, call: Call, input: Input<'_>) -> Result<Outcome<Step>, CallError> {
+        let (ws, id) = (call.workspace_id.clone(), call.id.clone());
+        let result = match input {
+            Input::Speech { text, confidence } if !text.trim().is_empty() => {
+                self.turn_once(call, text, confidence).await
+            }
+            _ => self.silence_once(call).await,
+        };
+        self.again_when_raced(result, &ws, &id).await
     }
 
     /// [`Outcome::Raced`] with the fresh call when a step lost the race having done
