@@ -126,6 +126,13 @@ impl MasterKey {
     }
 }
 
+/// Whether two byte strings are equal, in time that depends only on their length (for
+/// comparing signatures, digests and tokens).
+#[must_use]
+pub fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Whether a stored value is sealed (`v1.<key id>.<data>`), and if so the id of the key
 /// that sealed it. No clear value the store keeps looks like this: webhook secrets start
 /// with `whsec_`, headers are JSON objects, responses JSON.

@@ -195,13 +195,7 @@ impl SessionToken {
     /// Whether a form's CSRF token is this session's (constant-time).
     #[must_use]
     pub fn csrf_matches(&self, presented: &str) -> bool {
-        let want = self.csrf();
-        want.len() == presented.len()
-            && want
-                .bytes()
-                .zip(presented.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
+        crate::secret::constant_eq(self.csrf().as_bytes(), presented.as_bytes())
     }
 }
 

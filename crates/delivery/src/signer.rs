@@ -8,6 +8,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use frontdesk_core::secret::constant_eq;
 use frontdesk_core::webhook::WebhookSecret;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -55,10 +56,6 @@ pub enum VerifyError {
     Stale(i64),
     #[error("no signature matches the secret")]
     Mismatch,
-}
-
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Verifies Standard Webhooks headers: the timestamp within `tolerance` seconds of `now`

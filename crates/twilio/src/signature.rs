@@ -12,6 +12,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use frontdesk_core::secret::constant_eq;
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -197,13 +198,6 @@ pub fn verify<'t>(
         .into_iter()
         .position(|token| signed.iter().any(|s| s.matches(token, signature, algorithm)))
         .ok_or(SignatureError::Mismatch)
-}
-
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// `(scheme, authority, rest)` of an absolute URL.
