@@ -265,12 +265,6 @@ impl CallService {
         self.lines.iter().find(|l| l.line().provider == provider)
     }
 
-    /// Whether a provider can place calls in this build.
-    #[must_use]
-    pub fn can_place(&self, provider: Provider) -> bool {
-        self.line(provider).is_some()
-    }
-
     /// Whether a provider's calls are over when their conversation is (no final status
     /// comes from the provider).
     fn ends_with_conversation(&self, provider: Provider) -> bool {

@@ -355,9 +355,9 @@ async fn offline_service(
     let number = store
         .create_number(&ws.id, to, &agent.id, Provider::Sim, NumberVoice::default())
         .await?;
-    let dispatcher = Dispatcher::new(store.clone(), DeliverySettings::default())?;
     let settings = DeliverySettings::default();
-    let client = GuardedClient::new(settings.policy, Duration::from_secs(1))?;
+    let client = GuardedClient::new(settings.policy.clone(), Duration::from_secs(1))?;
+    let dispatcher = Dispatcher::new(store.clone(), settings)?;
     let lines: Vec<std::sync::Arc<dyn Telephony>> = vec![std::sync::Arc::new(Sim)];
     let calls = CallService::new(
         store,

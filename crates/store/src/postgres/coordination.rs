@@ -43,18 +43,10 @@ fn key_of(name: &str) -> i64 {
     i64::from_be_bytes(first)
 }
 
-/// A lock's transaction, kept open while the lock is held.
-struct Open(Mutex<Option<Transaction<'static, Postgres>>>);
-
-impl Drop for Open {
-    fn drop(&mut self) {
-        // Dropping the transaction rolls it back when its connection goes back to the
-        // pool, which frees the advisory lock.
-        if let Ok(mut tx) = self.0.lock() {
-            drop(tx.take());
-        }
-    }
-}
+/// A lock's transaction, kept open while the lock is held; dropping it rolls it back
+/// when its connection goes back to the pool, which frees the advisory lock. (In a
+/// mutex only so that it is `Sync`.)
+struct Open(#[allow(dead_code, reason = "held for its Drop")] Mutex<Transaction<'static, Postgres>>);
 
 #[async_trait]
 impl Coordination for PgStore {
@@ -66,7 +58,7 @@ impl Coordination for PgStore {
             .bind(key_of(name))
             .execute(&mut *tx)
             .await?;
-        Ok(Held::new((Open(Mutex::new(Some(tx))), local)))
+        Ok(Held::new((Open(Mutex::new(tx)), local)))
     }
 
     async fn try_lock(&self, name: &str) -> StoreResult<Option<Held>> {
@@ -78,7 +70,7 @@ impl Coordination for PgStore {
             .bind(key_of(name))
             .fetch_one(&mut *tx)
             .await?;
-        Ok(got.then(|| Held::new((Open(Mutex::new(Some(tx))), local))))
+        Ok(got.then(|| Held::new((Open(Mutex::new(tx)), local))))
     }
 
     fn new_work(&self) -> Option<Arc<Notify>> {
