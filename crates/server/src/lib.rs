@@ -11,6 +11,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod guard;

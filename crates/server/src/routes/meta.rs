@@ -1,12 +1,11 @@
 //! Unauthenticated endpoints: liveness, readiness, Prometheus metrics, the OpenAPI
-//! document and a landing page.
+//! document. (The dashboard serves `/`.)
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse};
-use axum::routing::get;
+use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -27,7 +26,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(readyz))
         .routes(routes!(metrics))
         .routes(routes!(openapi))
-        .route("/", get(index))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -72,16 +70,4 @@ async fn metrics() -> impl IntoResponse {
     responses((status = 200, content_type = "application/json", body = Object)))]
 async fn openapi(Extension(doc): Extension<OpenApiJson>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], doc.0.as_str().to_owned())
-}
-
-async fn index() -> Html<&'static str> {
-    Html(concat!(
-        "<!doctype html><html><head><meta charset=utf-8><title>Frontdesk</title></head><body>",
-        "<h1>Frontdesk</h1><p>Self-hosted AI phone receptionist, version ",
-        env!("CARGO_PKG_VERSION"),
-        ".</p><ul><li><a href=\"/v1/openapi.json\">API reference (OpenAPI)</a></li>",
-        "<li><a href=\"/healthz\">Health</a></li><li><a href=\"/metrics\">Metrics</a></li></ul>",
-        "<p>Call the API with <code>Authorization: Bearer &lt;API key&gt;</code>; ",
-        "the bootstrap key was printed on first start.</p></body></html>"
-    ))
 }

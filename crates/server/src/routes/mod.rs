@@ -141,6 +141,7 @@ pub fn build(state: AppState) -> (Router, OpenApiDoc) {
         .split_for_parts();
     let router = router
         .merge(crate::telephony::router())
+        .merge(crate::dashboard::router(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);

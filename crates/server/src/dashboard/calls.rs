@@ -1,0 +1,15 @@
+//! `/calls`: Calls.
+
+use axum::Router;
+use axum::routing::get;
+
+use super::{PageResult, Signed, stub};
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/calls", get(page))
+}
+
+async fn page(signed: Signed) -> PageResult {
+    stub(&signed, "calls", "Calls")
+}

@@ -1,0 +1,15 @@
+//! `/test-call`: Test call.
+
+use axum::Router;
+use axum::routing::get;
+
+use super::{PageResult, Signed, stub};
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/test-call", get(page))
+}
+
+async fn page(signed: Signed) -> PageResult {
+    stub(&signed, "test-call", "Test call")
+}
