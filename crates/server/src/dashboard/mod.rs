@@ -40,6 +40,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(agents::router())
         .merge(test_call::router())
         .merge(settings::router())
+        .merge(session::guarded_router())
         .route_layer(from_fn_with_state(state.clone(), session::require_session));
     Router::new()
         .merge(session::router())

@@ -37,10 +37,14 @@ const LOGIN_COOKIE: &str = "frontdesk_login";
 /// The header scripts send the CSRF token in.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
+/// The sign-in page (open to all).
 pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/login", get(login_page).post(sign_in))
-        .route("/logout", post(sign_out))
+    Router::new().route("/login", get(login_page).post(sign_in))
+}
+
+/// Sign-out (behind the session guard, like every form).
+pub(super) fn guarded_router() -> Router<AppState> {
+    Router::new().route("/logout", post(sign_out))
 }
 
 /// The signed-in user of a dashboard request.

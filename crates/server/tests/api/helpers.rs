@@ -21,6 +21,8 @@ pub struct TestApp {
     pub address: String,
     /// The bootstrap key of workspace `default`.
     pub key: String,
+    /// The default workspace (the bootstrap key's).
+    pub workspace: WorkspaceId,
     pub store: Arc<dyn Store>,
     pub client: Client,
     db: TestDatabase,
@@ -105,6 +107,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerSettings)) -> Test
     TestApp {
         address,
         key: first.secret.expose().to_owned(),
+        workspace: first.created.workspace.id.clone(),
         store,
         client: {
             frontdesk_delivery::install_crypto();
@@ -154,6 +157,7 @@ impl TestApp {
         TestApp {
             address: node.address.clone(),
             key: self.key.clone(),
+            workspace: self.workspace.clone(),
             store: node.store.clone(),
             client: self.client.clone(),
             db: TestDatabase::Shared,

@@ -5,6 +5,8 @@
 
 mod abuse;
 mod auth;
+mod browser;
+mod dashboard;
 mod delivery;
 mod errors;
 mod helpers;
