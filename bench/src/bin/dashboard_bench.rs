@@ -34,7 +34,7 @@ fn call(store_agent: &frontdesk_core::id::AgentId, ws: &frontdesk_core::id::Work
     let started = now - Duration::minutes((i as i64 * 2) % (14 * 24 * 60));
     let turns: Vec<Turn> = (0..turns)
         .map(|t| {
-            let (who, text) = if t % 2 == 0 {
+            let (who, text) = if t.is_multiple_of(2) {
                 (Speaker::Agent, format!("Thanks for calling Acme Plumbing, how can I help? ({t})"))
             } else {
                 (Speaker::Caller, format!("My kitchen sink is leaking under the cabinet, call {i} turn {t}."))
@@ -50,7 +50,7 @@ fn call(store_agent: &frontdesk_core::id::AgentId, ws: &frontdesk_core::id::Work
         id: CallId::generate(),
         workspace_id: ws.clone(),
         agent_id: store_agent.clone(),
-        direction: if i % 5 == 0 { Direction::Outbound } else { Direction::Inbound },
+        direction: if i.is_multiple_of(5) { Direction::Outbound } else { Direction::Inbound },
         status: CallStatus::Completed,
         from: format!("+1555{:07}", i % 10_000_000),
         to: "+15550100000".into(),
