@@ -95,7 +95,8 @@ async fn page(
             .next()
             .map(|n| n.number);
         let base = public_base(&settings, &headers);
-        (first_call_commands(&base, number.as_deref()), number)
+        let commands = first_call_commands(&base, number.as_deref(), &spare_number(signed.workspace_id.as_str()));
+        (commands, number)
     };
     let page = OverviewPage {
         chrome: Chrome::new(&signed, "overview"),
@@ -126,9 +127,20 @@ async fn page(
     Ok(render(&page)?.into_response())
 }
 
-/// The first-call guide: `curl` against the simulator API, with an agent and a number
-/// first when the workspace has no number yet.
-fn first_call_commands(base: &str, number: Option<&str>) -> String {
+/// A number for the guide to add when the workspace has none: numbers are unique
+/// across workspaces, so each workspace gets its own (+1 555 and seven digits from its
+/// id), the same on every visit.
+fn spare_number(seed: &str) -> String {
+    // FNV-1a: stable across builds and platforms.
+    let hash = seed
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("+1555{:07}", hash % 10_000_000)
+}
+
+/// The first-call guide: `curl` against the simulator API, with an agent and the number
+/// `spare` first when the workspace has no number yet.
+fn first_call_commands(base: &str, number: Option<&str>, spare: &str) -> String {
     let auth = "-H \"Authorization: Bearer YOUR_KEY\"";
     let json = "-H \"Content-Type: application/json\"";
     let post = |path: &str, body: &str| -> String {
@@ -142,7 +154,7 @@ fn first_call_commands(base: &str, number: Option<&str>) -> String {
     let to = match number {
         Some(n) => n.to_owned(),
         None => {
-            let n = "+15550100000";
+            let n = spare;
             out.push_str("# 1. An agent to answer (edit it later on the Agents page)\n");
             out.push_str(&post("/v1/agents", r#"{"name": "Front desk"}"#));
             out.push_str("\n# 2. A simulated number for it (AGENT_ID: the \"id\" the last command printed)\n");

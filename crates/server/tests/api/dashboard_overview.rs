@@ -52,7 +52,7 @@ fn between<'a>(html: &'a str, open: &str, close: &str) -> &'a str {
 
 /// Runs the guide's `curl` commands as written, with the app's key for `YOUR_KEY` and
 /// the ids the earlier answers gave for `AGENT_ID` and `CALL_ID`.
-async fn run_guide(app: &TestApp, commands: &str) -> Vec<Value> {
+async fn run_guide(app: &TestApp, key: &str, commands: &str) -> Vec<Value> {
     let joined = commands.replace("\\\n", " ");
     let mut answers = Vec::new();
     let (mut agent, mut call) = (String::new(), String::new());
@@ -66,7 +66,7 @@ async fn run_guide(app: &TestApp, commands: &str) -> Vec<Value> {
             .replace("AGENT_ID", &agent)
             .replace("CALL_ID", &call);
         assert!(url.starts_with(&app.address), "{url} is this server");
-        let mut req = app.client.post(&url).bearer_auth(&app.key);
+        let mut req = app.client.post(&url).bearer_auth(key);
         if let Some(i) = line.find("-d '") {
             let body = &line[i + 4..];
             let body = &body[..body.find('\'').unwrap()].replace("AGENT_ID", &agent);
@@ -79,7 +79,7 @@ async fn run_guide(app: &TestApp, commands: &str) -> Vec<Value> {
         let status = res.status();
         let answer: Value = res.json().await.unwrap_or(Value::Null);
         assert!(status.is_success(), "{line}: {status} {answer}");
-        if let Some(id) = answer["id"].as_str().filter(|id| id.starts_with("agent_")) {
+        if let Some(id) = answer["id"].as_str().filter(|id| id.starts_with("agt_")) {
             agent = id.to_owned();
         }
         if let Some(id) = answer["call_id"].as_str() {
@@ -92,8 +92,10 @@ async fn run_guide(app: &TestApp, commands: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn an_empty_workspace_gets_a_first_call_guide_that_works() {
+    // A workspace of its own, with no number yet: the guide adds an agent and a number.
     let app = spawn_app().await;
-    let b = app.browser().await;
+    let (ws, key) = app.other_workspace("second").await;
+    let b = app.browser_of(&ws, "them@example.com").await;
     let html = b.page("/").await;
     let page = text(&html);
     assert!(page.contains("No calls yet"), "{page}");
@@ -102,9 +104,15 @@ async fn an_empty_workspace_gets_a_first_call_guide_that_works() {
     let commands = unescape(between(&html, "<code id=\"first-call-commands\"", "</code>"));
     assert!(commands.contains("/v1/sim/calls"), "{commands}");
     assert!(commands.contains("/v1/agents") && commands.contains("/v1/numbers"), "{commands}");
+    assert_eq!(
+        commands,
+        unescape(between(&b.page("/").await, "<code id=\"first-call-commands\"", "</code>")),
+        "the same number on every visit"
+    );
 
-    // The commands work as written: an agent, a number, a call, a turn, a hang-up.
-    let answers = run_guide(&app, &commands).await;
+    // The commands work as written (with that workspace's key): an agent, a number, a
+    // call, a turn, a hang-up.
+    let answers = run_guide(&app, &key, &commands).await;
     assert_eq!(answers.len(), 5, "{answers:?}");
     assert_eq!(answers[4]["ended"], true, "{answers:?}");
 
@@ -113,33 +121,26 @@ async fn an_empty_workspace_gets_a_first_call_guide_that_works() {
     assert!(page.contains("Calls today 1"), "{page}");
     assert!(page.contains("Live calls 0"), "{page}");
 
-    // A workspace with a number but no calls: the guide calls that number.
-    let (other, _) = app.other_workspace("second").await;
-    let them = app.browser_of(&other, "them@example.com").await;
-    let html = them.page("/").await;
-    assert!(text(&html).contains("No calls yet"), "another workspace's calls do not count");
-    assert!(html.contains("/v1/agents"), "no number there either");
+    // The default workspace saw none of it.
+    let mine = app.browser().await;
+    let page = text(&mine.page("/").await);
+    assert!(page.contains("No calls yet"), "{page}");
 }
 
 #[tokio::test]
-async fn the_guide_uses_the_workspaces_number() {
+async fn the_guide_calls_the_workspaces_number() {
+    // The default workspace starts with a demo agent on a sim number.
     let app = spawn_app().await;
-    let (s, agent) = post_json(&app, "/v1/agents", agent_file("contractor")).await;
-    assert_eq!(s, 201, "{agent}");
-    let (s, n) = post_json(
-        &app,
-        "/v1/numbers",
-        json!({"number": "+15553330000", "agent_id": agent["id"], "provider": "sim"}),
-    )
-    .await;
-    assert_eq!(s, 201, "{n}");
+    let numbers: Value = app.get("/v1/numbers").send().await.unwrap().json().await.unwrap();
+    let number = numbers["data"][0]["number"].as_str().unwrap().to_owned();
     let b = app.browser().await;
     let html = b.page("/").await;
     let commands = unescape(between(&html, "<code id=\"first-call-commands\"", "</code>"));
     assert!(!commands.contains("/v1/agents"), "{commands}");
-    assert!(commands.contains("\"to\": \"+15553330000\""), "{commands}");
-    let answers = run_guide(&app, &commands).await;
+    assert!(commands.contains(&format!("\"to\": \"{number}\"")), "{commands}");
+    let answers = run_guide(&app, &app.key, &commands).await;
     assert_eq!(answers.len(), 3, "{answers:?}");
+    assert!(text(&b.page("/").await).contains("Calls today 1"));
 }
 
 /// `n` items of a `/v1` list, polled until there are at least `n` (bounded).
