@@ -63,12 +63,8 @@ impl EventType {
             Self::CallTransferred => {
                 "The receptionist handed the call to a person: the number in `transferred_to`, why in `reason`."
             }
-            Self::CallEnded => {
-                "A call finished: its outcome, duration, collected fields, summary and transcript."
-            }
-            Self::TranscriptReady => {
-                "An answered call's full transcript is ready, as text and turn by turn (`turns`)."
-            }
+            Self::CallEnded => "A call finished: its outcome, duration, collected fields, summary and transcript.",
+            Self::TranscriptReady => "An answered call's full transcript is ready, as text and turn by turn (`turns`).",
         }
     }
 

@@ -196,7 +196,11 @@ pub fn summarize(activity: &Activity, today: NaiveDate, days: u32) -> Summary {
         })
         .collect::<Vec<_>>();
 
-    types.sort_by(|(a, n), (b, m)| m.cmp(n).then_with(|| a.is_none().cmp(&b.is_none())).then_with(|| a.cmp(b)));
+    types.sort_by(|(a, n), (b, m)| {
+        m.cmp(n)
+            .then_with(|| a.is_none().cmp(&b.is_none()))
+            .then_with(|| a.cmp(b))
+    });
     let call_types = types
         .into_iter()
         .map(|(call_type, n)| TypeCount {
@@ -275,7 +279,11 @@ mod tests {
         assert_eq!(s.days.len(), 14);
         assert_eq!(s.days[0].date, NaiveDate::from_ymd_opt(2026, 3, 1).expect("date"));
         assert_eq!(s.days[13].date, today());
-        assert!(s.days.iter().all(|d| d.calls == 0 && d.attempts == 0 && d.p50_ms.is_none()));
+        assert!(
+            s.days
+                .iter()
+                .all(|d| d.calls == 0 && d.attempts == 0 && d.p50_ms.is_none())
+        );
         assert_eq!((s.calls, s.calls_today, s.attempts), (0, 0, 0));
         assert!(s.call_types.is_empty());
     }
@@ -305,11 +313,7 @@ mod tests {
         assert_eq!(s.days[2].calls, 1);
         assert_eq!(s.days[12].calls, 1);
         assert_eq!(s.days[1].calls, 0);
-        let names: Vec<(Option<&str>, u64)> = s
-            .call_types
-            .iter()
-            .map(|t| (t.call_type.as_deref(), t.calls))
-            .collect();
+        let names: Vec<(Option<&str>, u64)> = s.call_types.iter().map(|t| (t.call_type.as_deref(), t.calls)).collect();
         assert_eq!(
             names,
             vec![

@@ -136,7 +136,11 @@ fn sample_call(now: DateTime<Utc>) -> Call {
         .lines()
         .filter_map(|line| {
             let (who, said) = line.split_once(": ")?;
-            let speaker = if who == "Caller" { Speaker::Caller } else { Speaker::Agent };
+            let speaker = if who == "Caller" {
+                Speaker::Caller
+            } else {
+                Speaker::Agent
+            };
             Some(Turn::new(speaker, said, started))
         })
         .collect();
@@ -213,9 +217,11 @@ fn catalog(now: DateTime<Utc>) -> Vec<(EventType, NewEvent)> {
     EventType::ALL
         .into_iter()
         .map(|kind| {
-            let e = events.iter().find(|e| e.event == kind).cloned().unwrap_or_else(|| {
-                NewEvent::new(kind, sample_call_ended_data(), &business, now)
-            });
+            let e = events
+                .iter()
+                .find(|e| e.event == kind)
+                .cloned()
+                .unwrap_or_else(|| NewEvent::new(kind, sample_call_ended_data(), &business, now));
             (kind, e)
         })
         .collect()
@@ -252,7 +258,13 @@ mod tests {
         let parts: Vec<(bool, &str)> = w.iter().map(|w| (w.code, w.text.as_str())).collect();
         assert_eq!(
             parts,
-            vec![(false, "the "), (true, "field"), (false, " and "), (true, "value"), (false, ".")]
+            vec![
+                (false, "the "),
+                (true, "field"),
+                (false, " and "),
+                (true, "value"),
+                (false, ".")
+            ]
         );
     }
 }

@@ -74,9 +74,7 @@ async fn page(
     signed: Signed,
 ) -> PageResult {
     let today = Utc::now().date_naive();
-    let activity = store
-        .activity(&signed.workspace_id, period_start(today, DAYS))
-        .await?;
+    let activity = store.activity(&signed.workspace_id, period_start(today, DAYS)).await?;
     let summary = summarize(&activity, today, DAYS);
     let has_calls = !activity.calls.is_empty()
         || activity.live_calls > 0
@@ -132,9 +130,9 @@ async fn page(
 /// id), the same on every visit.
 fn spare_number(seed: &str) -> String {
     // FNV-1a: stable across builds and platforms.
-    let hash = seed
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let hash = seed.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     format!("+1555{:07}", hash % 10_000_000)
 }
 
@@ -212,7 +210,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -368,18 +366,22 @@ fn calls_chart(days: &[Day]) -> ColumnChart {
     let busiest = days.iter().filter(|d| d.calls > 0).max_by_key(|d| (d.calls, d.date));
     let summary = match busiest {
         Some(b) => format!(
-            "Calls per day: {total} over {} days, most on {} ({})",
+            "{total} over {} days, most on {} ({})",
             days.len(),
             day_text(b.date),
             b.calls
         ),
-        None => format!("Calls per day: none over {} days", days.len()),
+        None => format!("none over {} days", days.len()),
     };
     ColumnChart {
         ticks: ticks(top, |v| format!("{v:.0}")),
         columns: columns(days, top, |d| {
             let v = d.calls as f64;
-            let label = if d.calls > 0 { d.calls.to_string() } else { String::new() };
+            let label = if d.calls > 0 {
+                d.calls.to_string()
+            } else {
+                String::new()
+            };
             Some((v, label, format!("{}: {} calls", day_text(d.date), d.calls)))
         }),
         slots: slots(days),
@@ -392,7 +394,7 @@ fn success_chart(days: &[Day]) -> ColumnChart {
     let attempts: u64 = tried.iter().map(|d| d.attempts).sum();
     let succeeded: u64 = tried.iter().map(|d| d.succeeded).sum();
     let summary = if attempts == 0 {
-        format!("Delivery success rate per day: no attempts over {} days", days.len())
+        format!("no attempts over {} days", days.len())
     } else {
         let rate = succeeded as f64 / attempts as f64;
         let worst = tried
@@ -403,7 +405,7 @@ fn success_chart(days: &[Day]) -> ColumnChart {
             format!(", lowest {} on {}", percent(r), day_text(d))
         });
         format!(
-            "Delivery success rate per day: {} of {attempts} attempts succeeded ({}){worst}",
+            "{} of {attempts} attempts succeeded ({}){worst}",
             succeeded,
             percent(rate)
         )
@@ -502,13 +504,13 @@ fn type_chart(types: &[TypeCount]) -> TypeChart {
         .collect::<Vec<_>>();
     let summary = match bars.first() {
         Some(b) => format!(
-            "Call types: {} types, the most common {} ({} calls, {})",
+            "{} types, the most common {} ({} calls, {})",
             types.len(),
             b.name,
             b.calls,
             b.share
         ),
-        None => "Call types: no calls".to_owned(),
+        None => "no calls".to_owned(),
     };
     TypeChart {
         height: c(16.0 + TYPE_ROW * bars.len().max(1) as f64),
@@ -579,9 +581,9 @@ fn latency_chart(days: &[Day]) -> LineChart {
             format!("{}: p50 {}, p95 {}", day_text(date), millis(p50), millis(p95))
         });
     let summary = if latest.is_empty() {
-        format!("Attempt latency per day: no attempts over {} days", days.len())
+        format!("no attempts over {} days", days.len())
     } else {
-        format!("Attempt latency per day, p50 and p95, highest p95 {}; latest {latest}", millis(max))
+        format!("highest p95 {}; latest {latest}", millis(max))
     };
     LineChart {
         ticks: ticks(top, |v| format!("{v:.0}")),

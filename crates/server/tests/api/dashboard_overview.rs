@@ -71,9 +71,7 @@ async fn run_guide(app: &TestApp, key: &str, commands: &str) -> Vec<Value> {
             let body = &line[i + 4..];
             let body = &body[..body.find('\'').unwrap()].replace("AGENT_ID", &agent);
             assert!(line.contains("-H \"Content-Type: application/json\""), "{line}");
-            req = req
-                .header("content-type", "application/json")
-                .body(body.to_owned());
+            req = req.header("content-type", "application/json").body(body.to_owned());
         }
         let res = req.send().await.unwrap();
         let status = res.status();
@@ -103,10 +101,17 @@ async fn an_empty_workspace_gets_a_first_call_guide_that_works() {
     assert!(!html.contains("<svg"), "no charts of nothing");
     let commands = unescape(between(&html, "<code id=\"first-call-commands\"", "</code>"));
     assert!(commands.contains("/v1/sim/calls"), "{commands}");
-    assert!(commands.contains("/v1/agents") && commands.contains("/v1/numbers"), "{commands}");
+    assert!(
+        commands.contains("/v1/agents") && commands.contains("/v1/numbers"),
+        "{commands}"
+    );
     assert_eq!(
         commands,
-        unescape(between(&b.page("/").await, "<code id=\"first-call-commands\"", "</code>")),
+        unescape(between(
+            &b.page("/").await,
+            "<code id=\"first-call-commands\"",
+            "</code>"
+        )),
         "the same number on every visit"
     );
 
@@ -152,11 +157,7 @@ async fn wait_for_list(app: &TestApp, path: &str, n: usize) -> Vec<Value> {
         if items.len() >= n {
             return items;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{path}: {} of {n}",
-            items.len()
-        );
+        assert!(tokio::time::Instant::now() < deadline, "{path}: {} of {n}", items.len());
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -242,10 +243,18 @@ async fn the_overview_counts_calls_and_deliveries_and_draws_them() {
     ] {
         assert!(page.contains(expected), "{expected:?} in {page}");
     }
-    assert!(html.contains("href=\"/webhooks\""), "failed deliveries link to the webhooks");
+    assert!(
+        html.contains("href=\"/webhooks\""),
+        "failed deliveries link to the webhooks"
+    );
     // Four charts, each an image with a title and a caption, and their numbers as tables.
     assert_eq!(html.matches("<svg role=\"img\"").count(), 4, "{html}");
-    for id in ["chart-calls-title", "chart-types-title", "chart-success-title", "chart-latency-title"] {
+    for id in [
+        "chart-calls-title",
+        "chart-types-title",
+        "chart-success-title",
+        "chart-latency-title",
+    ] {
         assert!(html.contains(&format!("aria-labelledby=\"{id}\"")), "{id}");
         assert!(html.contains(&format!("<title id=\"{id}\">")), "{id}");
     }
@@ -277,8 +286,12 @@ async fn the_event_catalog_lists_every_event_with_a_real_example_and_its_variabl
             text(section).contains(&kind.description().replace('`', "")),
             "{name}'s description"
         );
-        let payload: Value = serde_json::from_str(&unescape(between(section, "<pre", "</pre>").trim_start_matches("<code>").trim_end_matches("</code>")))
-            .unwrap_or_else(|e| panic!("{name}'s example is JSON: {e}\n{section}"));
+        let payload: Value = serde_json::from_str(&unescape(
+            between(section, "<pre", "</pre>")
+                .trim_start_matches("<code>")
+                .trim_end_matches("</code>"),
+        ))
+        .unwrap_or_else(|e| panic!("{name}'s example is JSON: {e}\n{section}"));
         assert_eq!(payload["event"], name);
         assert!(payload["id"].as_str().unwrap().starts_with("evt_"));
         assert_eq!(payload["data"]["caller"]["name"], "John Doe");

@@ -82,7 +82,13 @@ pub async fn activity_is_the_workspaces_own_since_a_time(s: &dyn Store) {
                 900,
                 NextStep::RetryAt(t + Duration::hours(1)),
             ),
-            tried(&leased[1], t - Duration::minutes(2), Some(200), 120, NextStep::Succeeded),
+            tried(
+                &leased[1],
+                t - Duration::minutes(2),
+                Some(200),
+                120,
+                NextStep::Succeeded,
+            ),
             tried(&leased[2], t - Duration::minutes(1), None, 2000, NextStep::Failed),
         ],
         t,
@@ -136,7 +142,12 @@ pub async fn activity_is_the_workspaces_own_since_a_time(s: &dyn Store) {
         ]
     );
     assert_eq!(
-        (mine.live_calls, mine.pending_deliveries, mine.failed_deliveries, mine.truncated),
+        (
+            mine.live_calls,
+            mine.pending_deliveries,
+            mine.failed_deliveries,
+            mine.truncated
+        ),
         (1, 1, 1, false)
     );
 
