@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 pub use contract::{
     Agents, ApiKeys, Bootstrap, Calls, Coordination, Credentials, Deliveries, Events, Idempotency, Maintenance,
-    Numbers, RateLimits, Store, Users, Webhooks, Workspaces,
+    Numbers, RateLimits, Reports, Store, Users, Webhooks, Workspaces,
 };
 pub use error::StoreError;
 pub use postgres::PgStore;

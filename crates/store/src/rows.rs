@@ -387,3 +387,23 @@ pub(crate) fn session_from_row(row: &impl Cols) -> StoreResult<frontdesk_core::u
         last_seen_at: from_ms(row.int("last_seen_at")?)?,
     })
 }
+
+/// A call as the overview counts it (columns `started_at, call_type, status`).
+pub(crate) fn call_point_from_row(row: &impl Cols) -> StoreResult<frontdesk_core::report::CallPoint> {
+    let status: String = row.text("status")?;
+    Ok(frontdesk_core::report::CallPoint {
+        started_at: from_ms(row.int("started_at")?)?,
+        call_type: row.opt_text("call_type")?,
+        status: frontdesk_core::call::CallStatus::parse(&status).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    })
+}
+
+/// An attempt as the overview counts it (columns `attempted_at, status_code, latency_ms`).
+pub(crate) fn attempt_point_from_row(row: &impl Cols) -> StoreResult<frontdesk_core::report::AttemptPoint> {
+    let code: Option<i64> = row.opt_int("status_code")?;
+    Ok(frontdesk_core::report::AttemptPoint {
+        attempted_at: from_ms(row.int("attempted_at")?)?,
+        status_code: code.and_then(|c| u16::try_from(c).ok()),
+        latency_ms: u32::try_from(row.int("latency_ms")?).unwrap_or(0),
+    })
+}

@@ -28,6 +28,7 @@ mod health;
 mod idempotency;
 mod queue;
 mod rate_limits;
+mod reports;
 mod retention;
 mod users;
 mod workspaces;
@@ -51,6 +52,7 @@ pub use self::health::*;
 pub use self::idempotency::*;
 pub use self::queue::*;
 pub use self::rate_limits::*;
+pub use self::reports::*;
 pub use self::retention::*;
 pub use self::users::*;
 pub use self::workspaces::*;
@@ -98,6 +100,7 @@ macro_rules! conformance_tests {
             rate_budgets_are_shared_and_atomic,
             users_have_unique_names_and_count_wrong_passwords,
             sessions_live_while_used,
+            activity_is_the_workspaces_own_since_a_time,
         );
     };
     (@each $fresh:expr; $($name:ident),* $(,)?) => {
