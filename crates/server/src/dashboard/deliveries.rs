@@ -250,6 +250,10 @@ struct Filters {
     errors: FieldErrors,
 }
 
+#[allow(
+    clippy::needless_update,
+    reason = "the filter may grow fields this page does not use (an event id is coming)"
+)]
 fn filters(wid: &WebhookId, q: &LogQuery) -> Filters {
     let mut errors = FieldErrors::default();
     let status = given(q.status.as_deref()).and_then(|s| {
@@ -620,6 +624,8 @@ async fn replay(
 /// One attempt as the delivery page shows it.
 pub struct AttemptRow {
     pub number: usize,
+    /// The latest attempt (its request and response are shown open).
+    pub last: bool,
     pub at: Time,
     pub status_code: Option<u16>,
     pub ok: bool,
@@ -643,9 +649,10 @@ pub struct RequestRow {
 }
 
 impl AttemptRow {
-    fn of(number: usize, a: Attempt) -> Self {
+    fn of(number: usize, last: bool, a: Attempt) -> Self {
         Self {
             number,
+            last,
             at: Time::of(a.attempted_at),
             ok: a.status_code.is_some_and(|c| (200..300).contains(&c)),
             status_code: a.status_code,
@@ -705,11 +712,14 @@ async fn delivery_page(
         chrome: Chrome::new(&signed, "webhooks"),
         d,
         hook_name,
-        attempts: attempts
-            .into_iter()
-            .enumerate()
-            .map(|(i, a)| AttemptRow::of(i + 1, a))
-            .collect(),
+        attempts: {
+            let n = attempts.len();
+            attempts
+                .into_iter()
+                .enumerate()
+                .map(|(i, a)| AttemptRow::of(i + 1, i + 1 == n, a))
+                .collect()
+        },
         notice: (given(q.done.as_deref()) == Some("retry"))
             .then(|| "Queued for another attempt; it goes out now. Reload to see it.".to_owned()),
         here,

@@ -458,3 +458,67 @@ async fn the_log_pages_through_failed_then_succeeded_deliveries() {
     let res = b.get(&format!("/webhooks/{wid}?part=sideways")).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn attempts_from_before_requests_were_kept_say_not_recorded_and_pages_need_a_session() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start().await;
+    let hook = create(&app, json!({"url": receiver.url("/hook")})).await;
+    let wid = hook["id"].as_str().unwrap().to_owned();
+    crate::delivery::emit(&app, vec![("call.ended", json!({}))]).await;
+    let done = wait_for(&app, &format!("?webhook_id={wid}&status=succeeded"), "delivered", |d| {
+        d.len() == 1
+    })
+    .await;
+    let did = done[0]["id"].as_str().unwrap().to_owned();
+    // An attempt as recorded before the request and response headers were kept.
+    let old = frontdesk_store::Attempt {
+        attempted_at: chrono::Utc::now(),
+        status_code: Some(200),
+        latency_ms: 7,
+        response_body: Some("ok".into()),
+        error: None,
+        notes: None,
+        request: None,
+        response_headers: None,
+    };
+    app.store
+        .record_attempts(
+            &[frontdesk_store::AttemptResult {
+                delivery_id: frontdesk_core::id::DeliveryId::parse(&did).unwrap(),
+                webhook_id: frontdesk_core::id::WebhookId::parse(&wid).unwrap(),
+                attempt: old,
+                next: frontdesk_store::NextStep::Succeeded,
+                health: frontdesk_store::WebhookHealth::Unchanged,
+            }],
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let b = app.browser().await;
+    let page = b.page(&format!("/deliveries/{did}")).await;
+    assert_eq!(page.matches("<h3 id=\"attempt-").count(), 2);
+    assert!(page.contains("Not recorded"), "{page}");
+    assert!(page.contains("Headers not recorded"));
+    assert!(
+        page.contains("<code>webhook-signature</code>"),
+        "the first attempt's request"
+    );
+
+    // Without a session: to the sign-in page; a form without its CSRF token: 403.
+    let anon = crate::browser::no_redirects();
+    for path in [format!("/webhooks/{wid}"), format!("/deliveries/{did}")] {
+        let res = anon.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+        assert!(Browser::location(&res).starts_with("/login"), "{path}");
+    }
+    let res = b
+        .client
+        .post(b.url(&format!("/deliveries/{did}/retry")))
+        .header(reqwest::header::COOKIE, &b.cookie)
+        .form(&[("back", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
