@@ -28,18 +28,37 @@ use frontdesk_store::{CallWrite, Secrets, Store};
 
 const TYPES: [&str; 4] = ["booking", "billing", "emergency", "general"];
 
-fn call(store_agent: &frontdesk_core::id::AgentId, ws: &frontdesk_core::id::WorkspaceId, i: usize, turns: usize) -> Call {
+fn call(
+    store_agent: &frontdesk_core::id::AgentId,
+    ws: &frontdesk_core::id::WorkspaceId,
+    i: usize,
+    turns: usize,
+) -> Call {
     let now = Utc::now();
-    #[allow(clippy::cast_possible_wrap, clippy::cast_possible_truncation, reason = "small numbers")]
+    #[allow(
+        clippy::cast_possible_wrap,
+        clippy::cast_possible_truncation,
+        reason = "small numbers"
+    )]
     let started = now - Duration::minutes((i as i64 * 2) % (14 * 24 * 60));
     let turns: Vec<Turn> = (0..turns)
         .map(|t| {
             let (who, text) = if t.is_multiple_of(2) {
-                (Speaker::Agent, format!("Thanks for calling Acme Plumbing, how can I help? ({t})"))
+                (
+                    Speaker::Agent,
+                    format!("Thanks for calling Acme Plumbing, how can I help? ({t})"),
+                )
             } else {
-                (Speaker::Caller, format!("My kitchen sink is leaking under the cabinet, call {i} turn {t}."))
+                (
+                    Speaker::Caller,
+                    format!("My kitchen sink is leaking under the cabinet, call {i} turn {t}."),
+                )
             };
-            #[allow(clippy::cast_possible_wrap, clippy::cast_possible_truncation, reason = "small numbers")]
+            #[allow(
+                clippy::cast_possible_wrap,
+                clippy::cast_possible_truncation,
+                reason = "small numbers"
+            )]
             Turn::new(who, text, started + Duration::seconds(t as i64 * 5))
         })
         .collect();
@@ -50,7 +69,11 @@ fn call(store_agent: &frontdesk_core::id::AgentId, ws: &frontdesk_core::id::Work
         id: CallId::generate(),
         workspace_id: ws.clone(),
         agent_id: store_agent.clone(),
-        direction: if i.is_multiple_of(5) { Direction::Outbound } else { Direction::Inbound },
+        direction: if i.is_multiple_of(5) {
+            Direction::Outbound
+        } else {
+            Direction::Inbound
+        },
         status: CallStatus::Completed,
         from: format!("+1555{:07}", i % 10_000_000),
         to: "+15550100000".into(),
@@ -185,14 +208,21 @@ async fn run(n_calls: usize, n: usize) -> Result<(), String> {
     ];
     let mut results = Vec::new();
     for p in pages {
-        let reps = if matches!(p, "/healthz" | "/calls") || p == call_page { n } else { n / 4 };
+        let reps = if matches!(p, "/healthz" | "/calls") || p == call_page {
+            n
+        } else {
+            n / 4
+        };
         results.push(measure(&client, &base, &cookie, p, reps.max(10)).await?);
     }
     // The baseline again at the end: the machine may have changed pace meanwhile.
     let again = measure(&client, &base, &cookie, "/healthz", n).await?;
     let base50 = (results[0].p50 + again.p50) / 2.0;
     let base99 = (results[0].p99 + again.p99) / 2.0;
-    println!("{:<42} {:>9} {:>9} {:>9} {:>9} {:>9}", "page", "p50 ms", "p99 ms", "p50 ×hz", "p99 ×hz", "bytes");
+    println!(
+        "{:<42} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "page", "p50 ms", "p99 ms", "p50 ×hz", "p99 ×hz", "bytes"
+    );
     for m in results.iter().chain(std::iter::once(&again)) {
         println!(
             "{:<42} {:>9.2} {:>9.2} {:>9.1} {:>9.1} {:>9}",
@@ -219,7 +249,8 @@ async fn main() -> ExitCode {
     let n_calls = args.first().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let n = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200);
     let outcome = run(n_calls, n).await;
-    let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("frontdesk-dashboard-bench-{}", std::process::id())));
+    let _ =
+        std::fs::remove_dir_all(std::env::temp_dir().join(format!("frontdesk-dashboard-bench-{}", std::process::id())));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

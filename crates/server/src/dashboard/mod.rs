@@ -12,6 +12,7 @@
 pub mod agents;
 pub mod assets;
 pub mod calls;
+pub mod deliveries;
 pub mod events;
 pub mod overview;
 pub mod session;
@@ -36,6 +37,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(overview::router())
         .merge(calls::router())
         .merge(webhooks::router())
+        .merge(deliveries::router())
         .merge(events::router())
         .merge(agents::router())
         .merge(test_call::router())

@@ -9,10 +9,11 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use frontdesk_core::event::{Business, EventType, NewEvent, sample_call_ended_data};
-use frontdesk_core::id::WebhookId;
+use frontdesk_core::id::{WebhookId, WorkspaceId};
 use frontdesk_core::phone::PhoneNumber;
 use frontdesk_core::webhook::{self, HttpMethod, Webhook, WebhookSecret, WebhookSpec};
 use frontdesk_core::{ValidationError, input};
+use frontdesk_delivery::Dispatcher;
 use frontdesk_store::Store;
 use frontdesk_store::StoredEvent;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -459,25 +460,50 @@ async fn replay(
     ApiJson(body): ApiJson<Replay>,
 ) -> Result<(StatusCode, Json<Queued>), ApiError> {
     let wid = webhook_id(&id)?;
-    let since = parse_time("since", &body.since).map_err(|e| ApiError::invalid(&e))?;
-    let until = body
-        .until
-        .as_deref()
-        .map(|u| parse_time("until", u))
-        .transpose()
-        .map_err(|e| ApiError::invalid(&e))?;
+    let (since, until) = replay_range(&body.since, body.until.as_deref()).map_err(|e| ApiError::invalid(&e))?;
+    let queued = queue_replay(
+        &*store,
+        &settings,
+        &dispatcher,
+        &caller.workspace_id,
+        &wid,
+        (since, until),
+        body.only_failed,
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(Queued { queued })))
+}
+
+/// A replay's range from RFC 3339 times: `since`, and `until` (when given) later.
+/// Shared by the API's replay and the dashboard's recover and replay.
+pub(crate) fn replay_range(
+    since: &str,
+    until: Option<&str>,
+) -> Result<(DateTime<Utc>, Option<DateTime<Utc>>), ValidationError> {
+    let since = parse_time("since", since)?;
+    let until = until.map(|u| parse_time("until", u)).transpose()?;
     if until.is_some_and(|u| u <= since) {
-        return Err(ApiError::invalid(&ValidationError::new(
-            "until",
-            "`until` must be later than `since`",
-        )));
+        return Err(ValidationError::new("until", "`until` must be later than `since`"));
     }
+    Ok((since, until))
+}
+
+/// Queues a new delivery to webhook `wid` for every event of the range its filters match
+/// (or, `only_failed`, every one whose delivery failed: a recovery), and wakes the
+/// dispatcher; returns how many were queued. Shared by the API and the dashboard.
+pub(crate) async fn queue_replay(
+    store: &dyn Store,
+    settings: &ServerSettings,
+    dispatcher: &Dispatcher,
+    workspace: &WorkspaceId,
+    wid: &WebhookId,
+    (since, until): (DateTime<Utc>, Option<DateTime<Utc>>),
+    only_failed: bool,
+) -> Result<u64, ApiError> {
     let retries = settings.delivery.retry.retries();
-    let queued = store
-        .replay(&caller.workspace_id, &wid, since, until, body.only_failed, retries)
-        .await?;
+    let queued = store.replay(workspace, wid, since, until, only_failed, retries).await?;
     if queued > 0 {
         dispatcher.wake();
     }
-    Ok((StatusCode::ACCEPTED, Json(Queued { queued })))
+    Ok(queued)
 }
