@@ -26,6 +26,8 @@ fn tried(
             response_body: None,
             error: code.is_none().then(|| "timed out".to_owned()),
             notes: None,
+            request: None,
+            response_headers: None,
         },
         next,
         health: WebhookHealth::Unchanged,
