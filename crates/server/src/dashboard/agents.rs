@@ -190,7 +190,7 @@ async fn agents_page(store: &dyn Store, signed: &Signed, s: ListState) -> Result
         .await?;
     let all_numbers = store.list_numbers(ws).await?;
     let mut all_agents = store.list_agents(ws).await?;
-    all_agents.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    all_agents.sort_by_key(|a| a.name.to_lowercase());
     let cursor = s.q.cursor.as_deref().unwrap_or_default();
     let ncursor = s.q.ncursor.as_deref().unwrap_or_default();
     let mut add = s.add;
@@ -440,7 +440,11 @@ const TEXTS: [(&str, &str, &str, u8); 3] = [
 
 /// The business details (`business.*`), which templates may use.
 const BUSINESS: [(&str, &str, &str); 4] = [
-    ("owner_name", "Business name", "{{owner_name}}: the business the receptionist answers for."),
+    (
+        "owner_name",
+        "Business name",
+        "{{owner_name}}: the business the receptionist answers for.",
+    ),
     ("website", "Website", "{{website}}"),
     ("booking_url", "Booking link", "{{booking_url}}"),
     ("hours", "Opening hours", "{{hours}}, for example Mon-Fri 9am-5pm."),
@@ -600,7 +604,12 @@ impl ConfigForm {
             self.brain_error = Some(e.message.clone());
             return;
         }
-        if let Some(i) = self.texts.iter_mut().chain(&mut self.business).find(|i| i.key == target) {
+        if let Some(i) = self
+            .texts
+            .iter_mut()
+            .chain(&mut self.business)
+            .find(|i| i.key == target)
+        {
             i.error = Some(e.message.clone());
         } else if let Some(i) = self.sections.iter_mut().find(|i| i.key == target) {
             i.error = Some(e.to_string());

@@ -7,11 +7,11 @@
 
 use askama::Template;
 use axum::Json;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use axum::Router;
 use frontdesk_app::{CallService, Step};
 use frontdesk_core::agent::config::AgentConfig;
 use frontdesk_core::agent::{Agent, Number, Provider};
@@ -132,7 +132,7 @@ async fn page(
 ) -> PageResult {
     let ws = &signed.workspace_id;
     let mut agents = store.list_agents(ws).await?;
-    agents.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    agents.sort_by_key(|a| a.name.to_lowercase());
     let numbers = store.list_numbers(ws).await?;
     let choice = |a: &Agent| AgentChoice {
         id: a.id.to_string(),
@@ -275,9 +275,7 @@ async fn start(
     ApiJson(body): ApiJson<StartBody>,
 ) -> Result<(StatusCode, Json<Progress>), ApiError> {
     let ws = &signed.workspace_id;
-    let from = sim::caller_number(
-        super::view::given(body.from.as_deref()).unwrap_or(TEST_CALLER),
-    )?;
+    let from = sim::caller_number(super::view::given(body.from.as_deref()).unwrap_or(TEST_CALLER))?;
     let aid = AgentId::parse(&body.agent_id).map_err(|_| ApiError::not_found("agent", &body.agent_id))?;
     let agent = store
         .get_agent(ws, &aid)
@@ -318,11 +316,7 @@ async fn say(
     Ok(Json(Progress::of(&calls, step, ended).await))
 }
 
-async fn hang_up(
-    State(calls): CallsState,
-    signed: Signed,
-    Path(id): Path<String>,
-) -> Result<Json<Progress>, ApiError> {
+async fn hang_up(State(calls): CallsState, signed: Signed, Path(id): Path<String>) -> Result<Json<Progress>, ApiError> {
     let step = sim::hang_up_call(&calls, &signed.workspace_id, &id).await?;
     Ok(Json(Progress::of(&calls, step, true).await))
 }

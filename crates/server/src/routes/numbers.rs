@@ -111,7 +111,10 @@ impl CreateNumber {
         let provider = match self.provider.as_deref() {
             None => Provider::Sim,
             Some(p) => Provider::parse(p).ok_or_else(|| {
-                ValidationError::new("provider", format!("`{p}` is not a provider; use \"sim\" or \"twilio\""))
+                ValidationError::new(
+                    "provider",
+                    format!("`{p}` is not a provider; use \"sim\" or \"twilio\""),
+                )
             })?,
         };
         let voice = NumberVoice {

@@ -27,11 +27,11 @@ use crate::extract::{ApiJson, OptionalJson};
 use crate::state::{AppState, CallsState, DispatcherState, StoreState};
 use axum::extract::Path;
 use frontdesk_agent::EndReason;
+use frontdesk_agent::brain::Reply;
 use frontdesk_app::{CallService, Step};
 use frontdesk_core::agent::Number;
-use frontdesk_core::id::WorkspaceId;
-use frontdesk_agent::brain::Reply;
 use frontdesk_core::id::CallId;
+use frontdesk_core::id::WorkspaceId;
 use frontdesk_core::phone::PhoneNumber;
 
 /// Most events in one request.

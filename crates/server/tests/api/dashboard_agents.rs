@@ -195,7 +195,15 @@ async fn dashboard_agents_form_edits_the_whole_configuration() {
     assert_eq!(after["data_to_collect"][3]["field"], "budget");
     assert_eq!(after["data_to_collect"][3]["type"], "money");
     // The rest is as it was.
-    for kept in ["call_types", "transfer", "knowledge", "tools", "closing", "business", "brain"] {
+    for kept in [
+        "call_types",
+        "transfer",
+        "knowledge",
+        "tools",
+        "closing",
+        "business",
+        "brain",
+    ] {
         assert_eq!(after[kept], config[kept], "{kept}");
     }
     let html = b.page(&format!("{path}?notice=saved")).await;
@@ -319,11 +327,17 @@ async fn dashboard_agents_numbers_add_route_and_remove() {
     assert_eq!(n["provider"], "sim");
     let nid = n["id"].as_str().unwrap().to_owned();
     let html = b.page("/agents?notice=number-added").await;
-    assert!(html.contains("Number added.") && html.contains("+15550100002"), "{html}");
+    assert!(
+        html.contains("Number added.") && html.contains("+15550100002"),
+        "{html}"
+    );
 
     // The numbers API's validation, next to the field, the input kept.
     let res = b
-        .post_form("/agents/numbers", &[("number", "555"), ("provider", "sim"), ("agent_id", &demo)])
+        .post_form(
+            "/agents/numbers",
+            &[("number", "555"), ("provider", "sim"), ("agent_id", &demo)],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
@@ -374,7 +388,10 @@ async fn dashboard_agents_test_call_fills_fields_and_ends() {
     let html = b.page(&format!("/test-call?agent={demo}")).await;
     assert!(html.contains("/static/test-call.js"), "{html}");
     assert!(html.contains("<noscript>"), "says it needs script");
-    assert!(html.contains("/v1/sim/calls") && html.contains("+15550100000"), "{html}");
+    assert!(
+        html.contains("/v1/sim/calls") && html.contains("+15550100000"),
+        "{html}"
+    );
     assert!(html.contains("aria-live=\"polite\""), "{html}");
     let js = b.get("/static/test-call.js").await;
     assert_eq!(js.status(), StatusCode::OK);
@@ -385,7 +402,10 @@ async fn dashboard_agents_test_call_fills_fields_and_ends() {
     let start: Value = res.json().await.unwrap();
     assert!(start["say"].as_str().unwrap().contains("Frontdesk Demo Co"), "{start}");
     assert_eq!(start["ended"], false);
-    assert_eq!(start["fields"][0], json!({"field": "first_name", "required": true, "value": null}));
+    assert_eq!(
+        start["fields"][0],
+        json!({"field": "first_name", "required": true, "value": null})
+    );
     let call = start["call_id"].as_str().unwrap().to_owned();
 
     let say = async |text: &str| -> Value {
@@ -464,9 +484,7 @@ async fn dashboard_agents_another_workspace_gets_404s() {
     }
     let res = post_agent_form(&them, &format!("/agents/{demo}"), &[("name".into(), "Mine".into())]).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = them
-        .post_form(&format!("/agents/numbers/{nid}/remove"), &[])
-        .await;
+    let res = them.post_form(&format!("/agents/numbers/{nid}/remove"), &[]).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let res = them
         .post_form(&format!("/agents/numbers/{nid}"), &[("agent_id", &demo)])
