@@ -19,6 +19,7 @@
   const status = $("tc-status");
   const transcript = $("tc-transcript");
   const sayForm = $("tc-say");
+  const sayBox = $("tc-say-box");
   const textInput = $("tc-text");
   const hangupButton = $("tc-hangup");
   const endedBox = $("tc-ended");
@@ -97,7 +98,7 @@
 
   function finish(p) {
     callId = null;
-    sayForm.hidden = true;
+    sayBox.hidden = true;
     status.textContent = "The call has ended.";
     callLink.href = p.call_url;
     endedBox.hidden = false;
@@ -126,7 +127,7 @@
     callId = p.call_id;
     transcript.replaceChildren();
     endedBox.hidden = true;
-    sayForm.hidden = false;
+    sayBox.hidden = false;
     live.hidden = false;
     status.textContent = `Call in progress with ${agentSelect.selectedOptions[0]?.textContent || "the agent"}.`;
     progress(p);
