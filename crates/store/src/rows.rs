@@ -387,3 +387,18 @@ pub(crate) fn session_from_row(row: &impl Cols) -> StoreResult<frontdesk_core::u
         last_seen_at: from_ms(row.int("last_seen_at")?)?,
     })
 }
+
+/// A `LIKE` pattern (escape character `\`) that finds `text` anywhere: the text's own
+/// `%`, `_` and `\` match only themselves.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}

@@ -164,6 +164,8 @@ pub struct Attempt {
 /// Filters of `GET /v1/deliveries`.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {
+    /// The deliveries of one event (a call page lists each event's deliveries).
+    pub event_id: Option<frontdesk_core::id::EventId>,
     pub webhook_id: Option<frontdesk_core::id::WebhookId>,
     pub status: Option<DeliveryStatus>,
     pub event: Option<frontdesk_core::event::EventType>,

@@ -7,6 +7,7 @@ mod abuse;
 mod auth;
 mod browser;
 mod dashboard;
+mod dashboard_calls;
 mod delivery;
 mod errors;
 mod helpers;
