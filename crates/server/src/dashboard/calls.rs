@@ -29,8 +29,10 @@ use super::{Chrome, PageError, PageResult, Signed, render};
 use crate::routes::calls::{CallQuery, MAX_SEARCH, call_filter};
 use crate::state::{AppState, SettingsState, StoreState};
 
-/// Calls a list page shows unless `limit` says otherwise (at most 100).
+/// Calls a list page shows unless `limit` says otherwise.
 const PAGE_SIZE: u32 = 50;
+/// The most calls one list page shows.
+const MAX_PAGE: u32 = 100;
 /// Events (and deliveries per event) read for one call page, a page of 100 at a time.
 const EVENT_PAGE: u32 = 100;
 const MAX_EVENT_PAGES: usize = 10;
@@ -199,10 +201,16 @@ impl Filters {
             l => l.parse::<u32>().map_err(|_| {
                 ValidationError::new(
                     "limit",
-                    format!("`{l}` is not a page size; give a whole number from 1 to 100"),
+                    format!("`{l}` is not a page size; give a whole number from 1 to {MAX_PAGE}"),
                 )
             })?,
         };
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(ValidationError::new(
+                "limit",
+                format!("a page shows between 1 and {MAX_PAGE} calls, not {limit}; set `limit` in that range"),
+            ));
+        }
         PageRequest::parse(Some(limit), cursor, CallId::PREFIX)
     }
 }

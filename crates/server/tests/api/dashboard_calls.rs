@@ -53,13 +53,13 @@ fn rows(html: &str) -> usize {
     html.matches("href=\"/calls/call_").count()
 }
 
-/// The `href` of the "Next page" link, unescaped.
+/// The `href` of the "Next page" link, its `&` unescaped (askama writes `&#38;`).
 fn next_link(html: &str) -> Option<String> {
     let i = html.find("class=\"pager\"")?;
     let rest = &html[i..];
     let start = rest.find("href=\"")? + 6;
     let end = start + rest[start..].find('"')?;
-    Some(rest[start..end].replace("&amp;", "&"))
+    Some(rest[start..end].replace("&#38;", "&").replace("&amp;", "&"))
 }
 
 fn enc(v: &str) -> String {
@@ -271,7 +271,7 @@ async fn dashboard_calls_page_shows_the_call_its_events_and_deliveries() {
         let did = d["id"].as_str().unwrap();
         assert!(html.contains(&format!("href=\"/deliveries/{did}\"")), "{did} shown");
     }
-    assert!(html.contains("&quot;call_id&quot;") || html.contains("&#34;call_id&#34;"), "payloads shown");
+    assert!(html.contains("&#34;call_id&#34;"), "payloads shown");
 
     // Another workspace's user, a malformed id, an unknown one: 404 pages.
     let (ws, _) = app.other_workspace("elsewhere").await;
