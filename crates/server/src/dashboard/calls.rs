@@ -20,7 +20,7 @@ use frontdesk_core::agent::DEMO_NUMBER;
 use frontdesk_core::call::{Call, CallStatus, Direction, Speaker};
 use frontdesk_core::id::CallId;
 use frontdesk_core::page::PageRequest;
-use frontdesk_store::{DeliveryFilter, DeliveryStatus, EventFilter, StoredEvent, Store};
+use frontdesk_store::{DeliveryFilter, DeliveryStatus, EventFilter, Store, StoredEvent};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -270,10 +270,7 @@ struct CallsPage {
 impl CallsPage {
     /// The message for `field`, when that filter is the one in error.
     fn error_for(&self, field: &str) -> Option<&str> {
-        self.error
-            .as_ref()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
+        self.error.as_ref().filter(|(f, _)| f == field).map(|(_, m)| m.as_str())
     }
 
     /// The message of an error no field of the form shows (the cursor, the page size).
@@ -396,6 +393,9 @@ pub struct EventRow {
     pub id: String,
     pub event: &'static str,
     pub at: Time,
+    /// What the event says in brief: the field a `data.collected` collected, the number
+    /// a `call.transferred` went to.
+    pub detail: Option<String>,
     pub payload: String,
     pub deliveries: Vec<DeliveryRow>,
     /// More deliveries than the page shows.
@@ -453,6 +453,19 @@ fn field_text(v: &Value) -> String {
         Value::Null => String::new(),
         other => other.to_string(),
     }
+}
+
+/// An event's gist from its payload's `data`: `field: value`, or where a transfer went.
+fn event_detail(payload: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(payload).ok()?;
+    let data = v.get("data")?;
+    if let Some(field) = data.get("field").and_then(Value::as_str) {
+        let value = data.get("value").map(field_text).unwrap_or_default();
+        return Some(format!("{field}: {value}"));
+    }
+    data.get("transferred_to")
+        .and_then(Value::as_str)
+        .map(|to| format!("to {to}"))
 }
 
 /// Every event about `call`, newest first (`true`: there were more than shown).
@@ -522,6 +535,7 @@ async fn event_rows(store: &dyn Store, signed: &Signed, call: &CallId) -> Result
             id: e.id.to_string(),
             event: e.event.as_str(),
             at: Time::of(e.created_at),
+            detail: event_detail(&e.payload),
             payload: pretty_json(&e.payload),
             deliveries,
             more_deliveries: p.next_cursor.is_some(),
@@ -615,6 +629,16 @@ async fn show(State(store): StoreState, signed: Signed, Path(id): Path<String>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_details() {
+        let collected = r#"{"data": {"field": "first_name", "value": "Ada"}}"#;
+        assert_eq!(event_detail(collected).as_deref(), Some("first_name: Ada"));
+        let moved = r#"{"data": {"transferred_to": "+15557654321"}}"#;
+        assert_eq!(event_detail(moved).as_deref(), Some("to +15557654321"));
+        assert_eq!(event_detail(r#"{"data": {"transferred_to": null}}"#), None);
+        assert_eq!(event_detail("not json"), None);
+    }
 
     #[test]
     fn local_times_read_as_utc() {

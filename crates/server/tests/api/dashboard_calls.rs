@@ -103,7 +103,10 @@ async fn dashboard_calls_list_filters_searches_and_pages() {
     for id in all {
         assert!(list.contains(&format!("href=\"/calls/{id}\"")), "{id} listed:\n{list}");
     }
-    assert!(list.contains("View call with +15551230001"), "the link says what it opens");
+    assert!(
+        list.contains("View call with +15551230001"),
+        "the link says what it opens"
+    );
     assert!(list.contains("Ada Lovelace"), "the caller's name");
     assert!(list.contains("appointment"), "the call type");
     assert!(list.contains("<span class=\"badge ok\">completed</span>"));
@@ -125,25 +128,27 @@ async fn dashboard_calls_list_filters_searches_and_pages() {
     };
     let page = b.page("/calls?status=in_progress").await;
     only(&page, &[&live, &outbound]);
-    assert!(page.contains("<option value=\"in_progress\" selected>"), "the form keeps the filter");
+    assert!(
+        page.contains("<option value=\"in_progress\" selected>"),
+        "the form keeps the filter"
+    );
     only(
         &b.page("/calls?status=completed").await,
         &[&booked, &transferred, &other_line],
     );
     only(&b.page("/calls?direction=outbound").await, &[&outbound]);
-    only(&b.page("/calls?direction=inbound&status=").await, &[
-        &booked,
-        &transferred,
-        &live,
-        &other_line,
-    ]);
-    only(&b.page(&format!("/calls?number={}", enc("+15553330000"))).await, &[&other_line]);
-    only(&b.page(&format!("/calls?number={}", enc(DEMO))).await, &[
-        &booked,
-        &transferred,
-        &live,
-        &outbound,
-    ]);
+    only(
+        &b.page("/calls?direction=inbound&status=").await,
+        &[&booked, &transferred, &live, &other_line],
+    );
+    only(
+        &b.page(&format!("/calls?number={}", enc("+15553330000"))).await,
+        &[&other_line],
+    );
+    only(
+        &b.page(&format!("/calls?number={}", enc(DEMO))).await,
+        &[&booked, &transferred, &live, &outbound],
+    );
     only(&b.page("/calls?call_type=appointment").await, &[&booked]);
 
     // Search: a word the caller said, a fragment of the caller's number, the name.
@@ -153,13 +158,17 @@ async fn dashboard_calls_list_filters_searches_and_pages() {
     only(&b.page("/calls?q=ada+love").await, &[&booked]);
     let none = b.page("/calls?q=zebra").await;
     only(&none, &[]);
-    assert!(none.contains("No calls match") && none.contains("Clear the filters"), "{none}");
+    assert!(
+        none.contains("No calls match") && none.contains("Clear the filters"),
+        "{none}"
+    );
     assert!(none.contains("value=\"zebra\""), "the search box keeps the text");
 
     // Time: the RFC 3339 fields the page script fills, or the local inputs as UTC.
     let iso = |t: chrono::DateTime<Utc>| enc(&t.to_rfc3339());
     only(
-        &b.page(&format!("/calls?since={}&until={}", iso(before), iso(after))).await,
+        &b.page(&format!("/calls?since={}&until={}", iso(before), iso(after)))
+            .await,
         &all,
     );
     only(&b.page(&format!("/calls?since={}", iso(after))).await, &[]);
@@ -170,7 +179,8 @@ async fn dashboard_calls_list_filters_searches_and_pages() {
         &all,
     );
     only(
-        &b.page(&format!("/calls?since_local={}", local(after + Duration::minutes(2)))).await,
+        &b.page(&format!("/calls?since_local={}", local(after + Duration::minutes(2))))
+            .await,
         &[],
     );
 
@@ -178,7 +188,10 @@ async fn dashboard_calls_list_filters_searches_and_pages() {
     let res = b.get("/calls?status=done").await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let html = res.text().await.unwrap();
-    assert!(html.contains("id=\"status-error\"") && html.contains("not a call status"), "{html}");
+    assert!(
+        html.contains("id=\"status-error\"") && html.contains("not a call status"),
+        "{html}"
+    );
     assert!(html.contains("aria-invalid=\"true\""));
     let res = b.get("/calls?number=abc").await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
@@ -196,7 +209,10 @@ async fn dashboard_calls_list_filters_searches_and_pages() {
     let first = b.page("/calls?limit=2").await;
     assert_eq!(rows(&first), 2);
     let next = next_link(&first).expect("a next page");
-    assert!(next.starts_with("/calls?") && next.contains("limit=2") && next.contains("cursor=call_"), "{next}");
+    assert!(
+        next.starts_with("/calls?") && next.contains("limit=2") && next.contains("cursor=call_"),
+        "{next}"
+    );
     let second = b.page(&next).await;
     assert_eq!(rows(&second), 2);
     let third = b.page(&next_link(&second).expect("a third page")).await;
@@ -215,7 +231,14 @@ async fn dashboard_calls_list_filters_searches_and_pages() {
     assert_eq!(rows(&b.page(&next).await), 1);
 
     // The API takes the same search.
-    let api: Value = app.get("/v1/calls?q=real%20person").send().await.unwrap().json().await.unwrap();
+    let api: Value = app
+        .get("/v1/calls?q=real%20person")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(api["data"].as_array().unwrap().len(), 1, "{api}");
     assert_eq!(api["data"][0]["id"], transferred.as_str());
 
@@ -241,7 +264,14 @@ async fn dashboard_calls_page_shows_the_call_its_events_and_deliveries() {
     assert_eq!(s, 201, "{hook}");
     let hook_id = hook["id"].as_str().unwrap().to_owned();
     let id = appointment_call(&app).await;
-    let c: Value = app.get(&format!("/v1/calls/{id}")).send().await.unwrap().json().await.unwrap();
+    let c: Value = app
+        .get(&format!("/v1/calls/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
 
     let html = b.page(&format!("/calls/{id}")).await;
     assert_eq!(html.matches("<h1").count(), 1);
@@ -259,12 +289,19 @@ async fn dashboard_calls_page_shows_the_call_its_events_and_deliveries() {
     assert!(greeting < asked, "in order");
     // Collected fields.
     let fields = &html[html.find("id=\"fields\"").unwrap()..];
-    assert!(fields.contains("<dt>first_name</dt>") && fields.contains("<dt>phone</dt>"), "{fields}");
+    assert!(
+        fields.contains("<dt>first_name</dt>") && fields.contains("<dt>phone</dt>"),
+        "{fields}"
+    );
     // Events, each with its delivery to the webhook.
     for e in ["call.answered", "data.collected", "call.ended"] {
         assert!(html.contains(&format!(">{e} ")), "{e} shown:\n{html}");
     }
-    assert!(html.contains(&format!("href=\"/webhooks/{hook_id}\">CRM</a>")), "{html}");
+    assert!(html.contains("data.collected <span class=\"muted\">(first_name: Ada Lovelace)</span>"));
+    assert!(
+        html.contains(&format!("href=\"/webhooks/{hook_id}\">CRM</a>")),
+        "{html}"
+    );
     assert!(html.contains("href=\"/deliveries/dlv_"));
     let deliveries: Value = app.get("/v1/deliveries").send().await.unwrap().json().await.unwrap();
     for d in deliveries["data"].as_array().unwrap() {
@@ -279,7 +316,10 @@ async fn dashboard_calls_page_shows_the_call_its_events_and_deliveries() {
     let res = them.get(&format!("/calls/{id}")).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let body = res.text().await.unwrap();
-    assert!(body.contains("<html") && !body.contains("Ada"), "an HTML 404 telling nothing");
+    assert!(
+        body.contains("<html") && !body.contains("Ada"),
+        "an HTML 404 telling nothing"
+    );
     for path in ["/calls/nope", "/calls/call_01JD3Q2W8M6Y7Z0ABCDEF12345"] {
         assert_eq!(b.get(path).await.status(), StatusCode::NOT_FOUND, "{path}");
     }
@@ -297,5 +337,8 @@ async fn dashboard_calls_purged_call_says_so() {
     let html = b.page(&format!("/calls/{id}")).await;
     assert!(html.contains("removed by the retention policy"), "{html}");
     assert!(!html.contains("Ada Lovelace"), "the contents are gone");
-    assert!(html.contains("<span class=\"badge ok\">completed</span>"), "the outcome stays");
+    assert!(
+        html.contains("<span class=\"badge ok\">completed</span>"),
+        "the outcome stays"
+    );
 }

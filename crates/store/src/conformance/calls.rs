@@ -553,7 +553,7 @@ pub async fn calls_search_finds_caller_and_transcript_text(s: &dyn Store) {
     let specs = [
         ("+15551230001", "Ada Lovelace", "I need a quote for a Kitchen REMODEL."),
         ("+15559870002", "Bob_Smith", "Is the 50% discount still on?"),
-        ("+15554440003", "Bob Smith", "I saw 5000 off somewhere."),
+        ("+15554440003", "Bob Smith", r"I saw 5000 off at C:\deals."),
     ];
     let mut made = Vec::new();
     for (from, name, said) in specs {
@@ -598,6 +598,7 @@ pub async fn calls_search_finds_caller_and_transcript_text(s: &dyn Store) {
     assert_eq!(find("+1555").await, pick(&[2, 1, 0]));
     assert_eq!(find("50%").await, pick(&[1]), "% is literal");
     assert_eq!(find("b_s").await, pick(&[1]), "_ is literal");
+    assert_eq!(find(r"c:\d").await, pick(&[2]), "\\ is literal");
     assert_eq!(find("how can i help").await, pick(&[2, 1, 0]), "agent lines too");
     assert!(find("speaker").await.is_empty(), "JSON keys are not text");
     assert!(find("nowhere").await.is_empty());

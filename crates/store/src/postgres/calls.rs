@@ -200,16 +200,24 @@ impl Calls for PgStore {
             // The transcript and caller are JSON text, read field by field so keys and
             // escapes never match.
             let pattern = contains_pattern(text);
-            q.push(" AND (from_number ILIKE ").push_bind(pattern.clone());
-            q.push(" ESCAPE '\\' OR to_number ILIKE ").push_bind(pattern.clone());
-            q.push(" ESCAPE '\\' OR (caller::jsonb ->> 'name') ILIKE ").push_bind(pattern.clone());
-            q.push(" ESCAPE '\\' OR (caller::jsonb ->> 'phone') ILIKE ").push_bind(pattern.clone());
+            q.push(" AND (");
+            for column in [
+                "from_number",
+                "to_number",
+                "(caller::jsonb ->> 'name')",
+                "(caller::jsonb ->> 'phone')",
+            ] {
+                q.push(column)
+                    .push(" ILIKE ")
+                    .push_bind(pattern.clone())
+                    .push(" ESCAPE '\\' OR ");
+            }
             q.push(
-                " ESCAPE '\\' OR EXISTS (SELECT 1 FROM jsonb_array_elements(calls.turns::jsonb) AS turn(value) \
+                "EXISTS (SELECT 1 FROM jsonb_array_elements(calls.turns::jsonb) AS turn(value) \
                  WHERE turn.value ->> 'text' ILIKE ",
             )
-            .push_bind(pattern);
-            q.push(" ESCAPE '\\'))");
+            .push_bind(pattern)
+            .push(" ESCAPE '\\'))");
         }
         fetch_page(q, &self.pool, page, call_from_row, |c| c.id.as_str()).await
     }

@@ -193,16 +193,23 @@ impl Calls for SqliteStore {
             // LIKE ignores ASCII case; the transcript and caller are JSON text, read
             // field by field so keys and escapes never match.
             let pattern = contains_pattern(text);
-            q.push(" AND (from_number LIKE ").push_bind(pattern.clone());
-            q.push(" ESCAPE '\\' OR to_number LIKE ").push_bind(pattern.clone());
-            q.push(" ESCAPE '\\' OR json_extract(caller, '$.name') LIKE ").push_bind(pattern.clone());
-            q.push(" ESCAPE '\\' OR json_extract(caller, '$.phone') LIKE ").push_bind(pattern.clone());
+            q.push(" AND (");
+            for column in [
+                "from_number",
+                "to_number",
+                "json_extract(caller, '$.name')",
+                "json_extract(caller, '$.phone')",
+            ] {
+                q.push(column)
+                    .push(" LIKE ")
+                    .push_bind(pattern.clone())
+                    .push(" ESCAPE '\\' OR ");
+            }
             q.push(
-                " ESCAPE '\\' OR EXISTS (SELECT 1 FROM json_each(calls.turns) AS turn \
-                 WHERE json_extract(turn.value, '$.text') LIKE ",
+                "EXISTS (SELECT 1 FROM json_each(calls.turns) AS turn WHERE json_extract(turn.value, '$.text') LIKE ",
             )
-            .push_bind(pattern);
-            q.push(" ESCAPE '\\'))");
+            .push_bind(pattern)
+            .push(" ESCAPE '\\'))");
         }
         fetch_page(q, &self.reader, page, call_from_row, |c| c.id.as_str()).await
     }
