@@ -250,10 +250,6 @@ struct Filters {
     errors: FieldErrors,
 }
 
-#[allow(
-    clippy::needless_update,
-    reason = "the filter may grow fields this page does not use (an event id is coming)"
-)]
 fn filters(wid: &WebhookId, q: &LogQuery) -> Filters {
     let mut errors = FieldErrors::default();
     let status = given(q.status.as_deref()).and_then(|s| {
