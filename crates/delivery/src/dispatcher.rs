@@ -26,7 +26,7 @@ use frontdesk_store::{
 use rand::Rng;
 use tokio::sync::{Notify, Semaphore, mpsc, watch};
 
-use crate::client::{BuildError, GuardedClient};
+use crate::client::{BuildError, GuardedClient, Outgoing};
 use crate::request;
 
 /// Largest batch claimed at once.
@@ -198,10 +198,24 @@ impl Dispatcher {
 
     /// Sends `event` to `webhook` now, outside the queue (the webhook test endpoint).
     pub async fn send_once(&self, webhook: &Webhook, event: &StoredEvent, delivery_id: &str) -> Attempt {
+        self.send_once_showing(webhook, event, delivery_id).await.1
+    }
+
+    /// [`Dispatcher::send_once`], also giving the request exactly as it was sent (none
+    /// when it could not be rendered), for the dashboard's test send.
+    pub async fn send_once_showing(
+        &self,
+        webhook: &Webhook,
+        event: &StoredEvent,
+        delivery_id: &str,
+    ) -> (Option<Outgoing>, Attempt) {
         let now = Utc::now();
         match request::prepare(webhook, event, delivery_id, now) {
-            Err(e) => not_sent(now, e),
-            Ok(p) => self.send(p.outgoing, p.notes, now).await.0,
+            Err(e) => (None, not_sent(now, e)),
+            Ok(p) => {
+                let sent = p.outgoing.clone();
+                (Some(sent), self.send(p.outgoing, p.notes, now).await.0)
+            }
         }
     }
 

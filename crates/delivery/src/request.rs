@@ -15,6 +15,8 @@ pub struct Prepared {
     pub outgoing: Outgoing,
     /// For example the unknown template variables that rendered empty.
     pub notes: Option<String>,
+    /// The template variables referenced but not known, which rendered empty.
+    pub unknown: Vec<String>,
 }
 
 /// Renders and signs `event` for `webhook`. The error is a rendering failure (output
@@ -74,5 +76,6 @@ pub fn prepare(
             body,
         },
         notes,
+        unknown: r.unknown,
     })
 }

@@ -7,6 +7,7 @@ mod abuse;
 mod auth;
 mod browser;
 mod dashboard;
+mod dashboard_webhooks;
 mod delivery;
 mod errors;
 mod helpers;
