@@ -189,13 +189,25 @@ async fn dashboard_webhooks_create_through_the_form_and_deliver() {
     assert_eq!(w["events"], json!(["call.ended", "data.collected"]));
     assert_eq!(w["numbers"], json!(["+15550100000", "+15550100001"]));
     assert_eq!(w["method"], "PUT");
-    assert_eq!(w["headers"], json!({"X-Team": "sales", "Authorization": "Bearer t0k:en"}));
-    assert_eq!(w["body_template"], json!({"who": "{{caller_name}}", "budget": "{{budget}}", "n": 1}));
+    assert_eq!(
+        w["headers"],
+        json!({"X-Team": "sales", "Authorization": "Bearer t0k:en"})
+    );
+    assert_eq!(
+        w["body_template"],
+        json!({"who": "{{caller_name}}", "budget": "{{budget}}", "n": 1})
+    );
     assert_eq!(w["active"], true);
 
     let list = b.page("/webhooks").await;
-    assert!(list.contains(&format!("href=\"/webhooks/{id}\"")), "links the delivery log");
-    assert!(list.contains(&format!("href=\"/webhooks/{id}/edit\"")), "links the edit page");
+    assert!(
+        list.contains(&format!("href=\"/webhooks/{id}\"")),
+        "links the delivery log"
+    );
+    assert!(
+        list.contains(&format!("href=\"/webhooks/{id}/edit\"")),
+        "links the edit page"
+    );
     assert!(list.contains("call.ended, data.collected"), "{list}");
     assert!(list.contains("+15550100000, +15550100001"), "{list}");
     assert!(list.contains("<span class=\"badge ok\">active</span>"), "{list}");
@@ -236,9 +248,15 @@ async fn dashboard_webhooks_errors_show_beside_their_field_and_keep_the_input() 
     let events_error = text_of(&page, "events-error").expect("an events error");
     assert!(events_error.contains("call.exploded"), "{events_error}");
     let numbers_error = text_of(&page, "numbers-error").expect("a numbers error");
-    assert!(numbers_error.contains("`12`") && numbers_error.contains("E.164"), "{numbers_error}");
+    assert!(
+        numbers_error.contains("`12`") && numbers_error.contains("E.164"),
+        "{numbers_error}"
+    );
     let headers_error = text_of(&page, "headers-error").expect("a headers error");
-    assert!(headers_error.contains("line 2") && headers_error.contains("Name: value"), "{headers_error}");
+    assert!(
+        headers_error.contains("line 2") && headers_error.contains("Name: value"),
+        "{headers_error}"
+    );
     let template_error = text_of(&page, "body_template-error").expect("a template error");
     assert!(template_error.contains("line 4, column 1"), "{template_error}");
     assert!(page.contains("aria-invalid=\"true\""), "fields marked invalid");
@@ -246,7 +264,12 @@ async fn dashboard_webhooks_errors_show_beside_their_field_and_keep_the_input() 
     assert!(text_of(&page, "name-error").is_none(), "the name was fine");
     // What was typed stays.
     let kept = form_fields(&page, "webhook-form");
-    let value = |k: &str| kept.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let value = |k: &str| {
+        kept.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     assert_eq!(value("name"), "Keep me");
     assert_eq!(value("url"), "ftp://files.example.com/in");
     assert_eq!(value("numbers"), "+15550100000, 12");
@@ -258,7 +281,10 @@ async fn dashboard_webhooks_errors_show_beside_their_field_and_keep_the_input() 
     let (status, page) = post_webhook(
         &b,
         "/webhooks",
-        &[("url", "https://crm.example.com/h"), ("headers", "Webhook-Signature: mine")],
+        &[
+            ("url", "https://crm.example.com/h"),
+            ("headers", "Webhook-Signature: mine"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -408,11 +434,17 @@ async fn dashboard_webhooks_test_send_shows_the_request_and_the_response() {
         "the signature that was sent"
     );
     assert!(page.contains("<code>x-team</code>") || page.contains("<code>X-Team</code>"));
-    assert!(page.contains("&#34;who&#34;: &#34;John Doe&#34;") || page.contains("&quot;who&quot;: &quot;John Doe&quot;"), "the body sent: {page}");
+    assert!(
+        page.contains("&#34;who&#34;: &#34;John Doe&#34;") || page.contains("&quot;who&quot;: &quot;John Doe&quot;"),
+        "the body sent: {page}"
+    );
     assert!(page.contains("<dd>202</dd>"), "the status");
     assert!(page.contains("queued by the receiver"), "the response body");
     assert!(page.contains(" ms</dd>"), "the latency");
-    assert!(page.contains("value=\"data.collected\" selected"), "the event stays chosen");
+    assert!(
+        page.contains("value=\"data.collected\" selected"),
+        "the event stays chosen"
+    );
 
     // A failing endpoint: the failure and the error are shown.
     rx.reply(Reply {
@@ -420,7 +452,12 @@ async fn dashboard_webhooks_test_send_shows_the_request_and_the_response() {
         body: "boom".into(),
         ..Reply::default()
     });
-    let page = b.post_form(&format!("/webhooks/{id}/test"), &[]).await.text().await.unwrap();
+    let page = b
+        .post_form(&format!("/webhooks/{id}/test"), &[])
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("<span class=\"badge bad\">failed</span>"), "{page}");
     assert!(page.contains("<dd>500</dd>") && page.contains("boom"));
 
@@ -441,7 +478,10 @@ async fn dashboard_webhooks_rotate_shows_a_new_secret_that_signs() {
     let old = w["secret"].as_str().unwrap().to_owned();
 
     let edit = b.page(&format!("/webhooks/{id}/edit")).await;
-    assert!(edit.contains(&format!("action=\"/webhooks/{id}/rotate-secret\" data-confirm=")), "{edit}");
+    assert!(
+        edit.contains(&format!("action=\"/webhooks/{id}/rotate-secret\" data-confirm=")),
+        "{edit}"
+    );
     let res = b.post_form(&format!("/webhooks/{id}/rotate-secret"), &[]).await;
     assert_eq!(res.status(), StatusCode::OK);
     let page = res.text().await.unwrap();
@@ -495,10 +535,16 @@ async fn dashboard_webhooks_deactivate_activate_and_clear_the_disable_reason() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     let list = b.page("/webhooks").await;
-    assert!(list.contains("<span class=\"badge bad\">disabled by Frontdesk</span>"), "{list}");
+    assert!(
+        list.contains("<span class=\"badge bad\">disabled by Frontdesk</span>"),
+        "{list}"
+    );
     assert!(list.contains("410 Gone"), "the reason: {list}");
     let page = b.page(&format!("/webhooks/{id}/edit")).await;
-    assert!(page.contains("Frontdesk disabled it") && page.contains("410 Gone"), "{page}");
+    assert!(
+        page.contains("Frontdesk disabled it") && page.contains("410 Gone"),
+        "{page}"
+    );
 
     let res = b
         .post_form(&format!("/webhooks/{id}/active"), &[("active", "true")])
@@ -547,7 +593,15 @@ async fn dashboard_webhooks_edit_keeps_the_other_fields() {
     assert_eq!(Browser::location(&res), format!("/webhooks/{id}/edit?saved=1"));
     let after = api_webhook(&app, id).await;
     assert_eq!(after["name"], "After");
-    for k in ["url", "events", "method", "headers", "body_template", "numbers", "active"] {
+    for k in [
+        "url",
+        "events",
+        "method",
+        "headers",
+        "body_template",
+        "numbers",
+        "active",
+    ] {
         assert_eq!(after[k], before[k], "{k} kept");
     }
     assert!(b.page(&format!("/webhooks/{id}/edit?saved=1")).await.contains("Saved."));
@@ -581,7 +635,12 @@ async fn dashboard_webhooks_edit_keeps_the_other_fields() {
     let (status, page) = post_webhook(
         &b,
         &format!("/webhooks/{id}/edit"),
-        &[("name", ""), ("url", "https://crm.example.com/third"), ("was_active", "true"), ("active", "true")],
+        &[
+            ("name", ""),
+            ("url", "https://crm.example.com/third"),
+            ("was_active", "true"),
+            ("active", "true"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -595,7 +654,11 @@ async fn dashboard_webhooks_delete_and_paging() {
     let app = spawn_app().await;
     let b = app.browser().await;
     for i in 0..51 {
-        create(&app, json!({"name": format!("hook {i:02}"), "url": "https://crm.example.com/h"})).await;
+        create(
+            &app,
+            json!({"name": format!("hook {i:02}"), "url": "https://crm.example.com/h"}),
+        )
+        .await;
     }
     let first = b.page("/webhooks").await;
     assert!(first.contains("hook 50") && !first.contains("hook 00"), "newest first");
@@ -603,16 +666,25 @@ async fn dashboard_webhooks_delete_and_paging() {
     let href = attr(&first[i..], "href").expect("Next page");
     assert!(first[i..].contains(">Next page</a>"));
     let second = b.page(&href).await;
-    assert!(second.contains("hook 00") && !second.contains("class=\"pager\""), "{second}");
+    assert!(
+        second.contains("hook 00") && !second.contains("class=\"pager\""),
+        "{second}"
+    );
 
     let w = create(&app, json!({"name": "Doomed", "url": "https://crm.example.com/h"})).await;
     let id = w["id"].as_str().unwrap();
     let edit = b.page(&format!("/webhooks/{id}/edit")).await;
-    assert!(edit.contains(&format!("action=\"/webhooks/{id}/delete\" data-confirm=")), "asks first");
+    assert!(
+        edit.contains(&format!("action=\"/webhooks/{id}/delete\" data-confirm=")),
+        "asks first"
+    );
     let res = b.post_form(&format!("/webhooks/{id}/delete"), &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(Browser::location(&res), "/webhooks?deleted=1");
-    assert_eq!(app.get(&format!("/v1/webhooks/{id}")).send().await.unwrap().status(), 404);
+    assert_eq!(
+        app.get(&format!("/v1/webhooks/{id}")).send().await.unwrap().status(),
+        404
+    );
     assert!(b.page("/webhooks?deleted=1").await.contains("were deleted"));
     let res = b.post_form(&format!("/webhooks/{id}/delete"), &[]).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
@@ -632,7 +704,10 @@ async fn dashboard_webhooks_of_another_workspace_are_not_found() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert!(res.text().await.unwrap().contains("404"));
     for (path, fields) in [
-        (format!("/webhooks/{id}/edit"), vec![("name", "x"), ("url", "https://evil.example")]),
+        (
+            format!("/webhooks/{id}/edit"),
+            vec![("name", "x"), ("url", "https://evil.example")],
+        ),
         (format!("/webhooks/{id}/test"), vec![]),
         (format!("/webhooks/{id}/rotate-secret"), vec![]),
         (format!("/webhooks/{id}/active"), vec![("active", "false")]),
