@@ -52,6 +52,22 @@ impl EventType {
         }
     }
 
+    /// What the event means, in one line (the dashboard's event catalog).
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::CallAnswered => "The receptionist answered a call: who is calling, on which number.",
+            Self::DataCollected => {
+                "The caller gave one of the agent's fields (new or corrected): its name in `field`, what was understood in `value`."
+            }
+            Self::MessageCollected => "The caller left a message for the business, in `message`.",
+            Self::CallTransferred => {
+                "The receptionist handed the call to a person: the number in `transferred_to`, why in `reason`."
+            }
+            Self::CallEnded => "A call finished: its outcome, duration, collected fields, summary and transcript.",
+            Self::TranscriptReady => "An answered call's full transcript is ready, as text and turn by turn (`turns`).",
+        }
+    }
+
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         Self::ALL.into_iter().find(|e| e.as_str() == s).ok_or_else(|| {
             ValidationError::new(

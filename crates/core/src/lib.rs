@@ -19,6 +19,7 @@ pub mod net;
 pub mod page;
 pub mod phone;
 pub mod ratelimit;
+pub mod report;
 pub mod retry;
 pub mod secret;
 pub mod template;

@@ -11,10 +11,14 @@ use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
 use frontdesk_core::net::TargetPolicy;
+use frontdesk_store::SentRequest;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// Largest part of a response body kept for the attempt log.
 pub const RESPONSE_PREFIX: usize = 1024;
+
+/// The `User-Agent` of every request to a customer URL.
+pub const USER_AGENT: &str = concat!("Frontdesk/", env!("CARGO_PKG_VERSION"));
 
 /// Resolves names, keeping only addresses the policy allows.
 #[derive(Debug, Clone)]
@@ -73,6 +77,9 @@ pub struct Outgoing {
 pub struct Response {
     pub status: u16,
     pub retry_after: Option<Duration>,
+    /// The response's headers, in order, up to [`SentRequest::HEADERS_MAX`] bytes of
+    /// them (values lossily decoded).
+    pub headers: Vec<(String, String)>,
     /// The first KiB of the body, lossily decoded.
     pub body_prefix: String,
     pub latency: Duration,
@@ -123,7 +130,7 @@ impl GuardedClient {
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(256)
-            .user_agent(concat!("Frontdesk/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT)
             .build()?;
         Ok(Self { http, policy, timeout })
     }
@@ -169,6 +176,7 @@ impl GuardedClient {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| frontdesk_core::retry::parse_retry_after(v, chrono::Utc::now()));
+        let headers = capped_headers(res.headers());
         let mut prefix = Vec::new();
         while prefix.len() < cap {
             match res.chunk().await {
@@ -179,10 +187,42 @@ impl GuardedClient {
         Ok(Response {
             status,
             retry_after,
+            headers,
             body_prefix: String::from_utf8_lossy(&prefix).into_owned(),
             latency: start.elapsed(),
         })
     }
+}
+
+/// A response's headers for the attempt log: in order, up to
+/// [`SentRequest::HEADERS_MAX`] bytes of names and values, then one line saying how many
+/// were left out.
+fn capped_headers(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    let mut kept = Vec::new();
+    let mut bytes = 0;
+    let mut left_out = 0;
+    for (k, v) in headers {
+        let size = k.as_str().len() + v.len();
+        if left_out > 0 || bytes + size > SentRequest::HEADERS_MAX {
+            left_out += 1;
+            continue;
+        }
+        bytes += size;
+        kept.push((
+            k.as_str().to_owned(),
+            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+        ));
+    }
+    if left_out > 0 {
+        kept.push((
+            "[not kept]".to_owned(),
+            format!(
+                "{left_out} more header(s): the log keeps the first {} bytes of headers",
+                SentRequest::HEADERS_MAX
+            ),
+        ));
+    }
+    kept
 }
 
 /// A readable, single-line reason for a failed send.
@@ -200,5 +240,38 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> String {
         format!("could not connect: {msg}")
     } else {
         msg
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+    #[test]
+    fn response_headers_are_capped() {
+        let mut h = HeaderMap::new();
+        h.append("content-type", HeaderValue::from_static("text/plain"));
+        h.append("set-cookie", HeaderValue::from_static("a=1"));
+        h.append("set-cookie", HeaderValue::from_static("b=2"));
+        assert_eq!(
+            capped_headers(&h),
+            vec![
+                ("content-type".to_owned(), "text/plain".to_owned()),
+                ("set-cookie".to_owned(), "a=1".to_owned()),
+                ("set-cookie".to_owned(), "b=2".to_owned()),
+            ]
+        );
+        let big = "x".repeat(1000);
+        let mut h = HeaderMap::new();
+        for i in 0..20 {
+            let name = HeaderName::from_bytes(format!("x-h{i:02}").as_bytes()).expect("name");
+            h.append(name, HeaderValue::from_str(&big).expect("value"));
+        }
+        let kept = capped_headers(&h);
+        let (last, rest) = kept.split_last().expect("some");
+        assert_eq!(rest.len(), 8, "8 of 1005 bytes each fit in 8 KiB");
+        assert_eq!(last.0, "[not kept]");
+        assert!(last.1.starts_with("12 more header(s)"), "{last:?}");
     }
 }

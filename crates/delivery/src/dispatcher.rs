@@ -26,7 +26,7 @@ use frontdesk_store::{
 use rand::Rng;
 use tokio::sync::{Notify, Semaphore, mpsc, watch};
 
-use crate::client::{BuildError, GuardedClient, Outgoing};
+use crate::client::{BuildError, GuardedClient};
 use crate::request;
 
 /// Largest batch claimed at once.
@@ -198,41 +198,36 @@ impl Dispatcher {
 
     /// Sends `event` to `webhook` now, outside the queue (the webhook test endpoint).
     pub async fn send_once(&self, webhook: &Webhook, event: &StoredEvent, delivery_id: &str) -> Attempt {
-        self.send_once_showing(webhook, event, delivery_id).await.1
-    }
-
-    /// [`Dispatcher::send_once`], also giving the request exactly as it was sent (none
-    /// when it could not be rendered), for the dashboard's test send.
-    pub async fn send_once_showing(
-        &self,
-        webhook: &Webhook,
-        event: &StoredEvent,
-        delivery_id: &str,
-    ) -> (Option<Outgoing>, Attempt) {
         let now = Utc::now();
         match request::prepare(webhook, event, delivery_id, now) {
-            Err(e) => (None, not_sent(now, e)),
-            Ok(p) => {
-                let sent = p.outgoing.clone();
-                (Some(sent), self.send(p.outgoing, p.notes, now).await.0)
-            }
+            Err(e) => not_sent(now, e),
+            Ok(p) => self.send(p, now).await.0,
         }
     }
 
-    /// Sends a request and logs it as an attempt, with the response's `Retry-After`.
-    async fn send(
-        &self,
-        out: crate::client::Outgoing,
-        notes: Option<String>,
-        now: chrono::DateTime<Utc>,
-    ) -> (Attempt, Option<Duration>) {
-        let sent = self.client.send(out).await;
-        let (status_code, response_body, error, latency, retry_after) = match sent {
+    /// Sends a request and logs it as an attempt (with the request as sent and the
+    /// response's headers), with the response's `Retry-After`.
+    async fn send(&self, prepared: request::Prepared, now: chrono::DateTime<Utc>) -> (Attempt, Option<Duration>) {
+        let request::Prepared {
+            outgoing,
+            notes,
+            record,
+            ..
+        } = prepared;
+        let sent = self.client.send(outgoing).await;
+        let (status_code, response_headers, response_body, error, latency, retry_after) = match sent {
             Ok(r) => {
                 let err = (!(200..300).contains(&r.status)).then(|| status_error(r.status));
-                (Some(r.status), Some(r.body_prefix), err, r.latency, r.retry_after)
+                (
+                    Some(r.status),
+                    Some(r.headers),
+                    Some(r.body_prefix),
+                    err,
+                    r.latency,
+                    r.retry_after,
+                )
             }
-            Err(e) => (None, None, Some(e.message), e.latency, None),
+            Err(e) => (None, None, None, Some(e.message), e.latency, None),
         };
         metrics::histogram!("frontdesk_webhook_attempt_duration_seconds").record(latency.as_secs_f64());
         let attempt = Attempt {
@@ -242,6 +237,8 @@ impl Dispatcher {
             response_body,
             error,
             notes,
+            request: Some(record),
+            response_headers,
         };
         (attempt, retry_after)
     }
@@ -269,7 +266,7 @@ impl Dispatcher {
             Ok(p) => p,
             Err(e) => return result(not_sent(now, e), NextStep::Failed, WebhookHealth::Unchanged),
         };
-        let (attempt, retry_after) = self.send(prepared.outgoing, prepared.notes, now).await;
+        let (attempt, retry_after) = self.send(prepared, now).await;
         let (next, health) = match classify(attempt.status_code, retry_after) {
             Verdict::Delivered => {
                 let health = if hook.failing_since.is_some() {
@@ -393,6 +390,8 @@ fn not_sent(now: chrono::DateTime<Utc>, error: String) -> Attempt {
         response_body: None,
         error: Some(error),
         notes: None,
+        request: None,
+        response_headers: None,
     }
 }
 

@@ -236,6 +236,7 @@ fn serve_bootstraps_once_serves_and_stops_on_sigterm() {
         .expect("the admin's password printed");
     let password = admin_line.trim().rsplit(' ').next().expect("password");
     assert_eq!(password.len(), 20, "{admin_line}");
+    assert!(banner.contains("sign in as `admin`"), "{banner}");
     let status = terminate(server);
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
     let o = run(dir.path(), &["users", "reset-password", "--email", "admin", "--json"]);

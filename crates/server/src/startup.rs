@@ -253,6 +253,11 @@ async fn upkeep(state: AppState) {
                         Ok(_) => {}
                         Err(e) => tracing::warn!(error = %e, "could not prune idempotency keys"),
                     }
+                    // Dashboard sessions idle past their timeout, and old wrong passwords.
+                    let before = Utc::now() - frontdesk_core::user::session_idle();
+                    if let Err(e) = store.prune_sessions(before).await {
+                        tracing::warn!(error = %e, "could not prune dashboard sessions");
+                    }
                 }
             }
         }

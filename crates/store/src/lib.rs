@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 pub use contract::{
     Agents, ApiKeys, Bootstrap, Calls, Coordination, Credentials, Deliveries, Events, Idempotency, Maintenance,
-    Numbers, RateLimits, Store, Users, Webhooks, Workspaces,
+    Numbers, RateLimits, Reports, Store, Users, Webhooks, Workspaces,
 };
 pub use error::StoreError;
 pub use postgres::PgStore;
@@ -36,8 +36,8 @@ pub use secrets::{SealReport, Secrets};
 pub use sqlite::SqliteStore;
 pub use types::{
     Attempt, AttemptResult, Bootstrapped, CallWrite, ClaimedDelivery, Delivery, DeliveryFilter, DeliveryStatus,
-    EventFilter, Held, IdempotencyBegin, NewApiKey, NextStep, Purged, QueueStats, RecordedEvents, StoredEvent,
-    StoredResponse, WebhookHealth,
+    EventFilter, Held, IdempotencyBegin, NewApiKey, NextStep, Purged, QueueStats, RecordedEvents, SentRequest,
+    StoredEvent, StoredResponse, WebhookHealth,
 };
 
 /// Result of every storage operation.

@@ -301,8 +301,31 @@ pub(crate) fn delivery_from_row(row: &impl Cols) -> StoreResult<crate::Delivery>
     })
 }
 
+/// The columns [`attempt_from_row`] reads (and, in this order, the ones an attempt's
+/// INSERT writes after `delivery_id`: see [`AttemptRow`]).
+macro_rules! attempt_columns {
+    () => {
+        "attempted_at, status_code, latency_ms, response_body, error, notes, request_method, request_url, \
+         request_headers, request_body, response_headers"
+    };
+}
+
 pub(crate) fn attempt_from_row(row: &impl Cols) -> StoreResult<crate::Attempt> {
     let code: Option<i64> = row.opt_int("status_code")?;
+    let headers = |col: &str| -> StoreResult<Option<Vec<(String, String)>>> {
+        row.opt_text(col)?
+            .map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
+            .transpose()
+    };
+    let request = match row.opt_text("request_method")? {
+        None => None,
+        Some(method) => Some(crate::SentRequest {
+            method,
+            url: row.opt_text("request_url")?.unwrap_or_default(),
+            headers: headers("request_headers")?.unwrap_or_default(),
+            body: row.opt_text("request_body")?.unwrap_or_default(),
+        }),
+    };
     Ok(crate::Attempt {
         attempted_at: from_ms(row.int("attempted_at")?)?,
         status_code: code.and_then(|c| u16::try_from(c).ok()),
@@ -310,6 +333,85 @@ pub(crate) fn attempt_from_row(row: &impl Cols) -> StoreResult<crate::Attempt> {
         response_body: row.opt_text("response_body")?,
         error: row.opt_text("error")?,
         notes: row.opt_text("notes")?,
+        request,
+        response_headers: headers("response_headers")?,
+    })
+}
+
+/// An attempt as its INSERT binds it: the values of [`attempt_columns`], in order.
+pub(crate) struct AttemptRow {
+    pub attempted_at: i64,
+    pub status_code: Option<i64>,
+    pub latency_ms: i64,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+    pub notes: Option<String>,
+    pub request_method: Option<String>,
+    pub request_url: Option<String>,
+    pub request_headers: Option<String>,
+    pub request_body: Option<String>,
+    pub response_headers: Option<String>,
+}
+
+impl AttemptRow {
+    pub(crate) fn of(a: &crate::Attempt) -> StoreResult<Self> {
+        let json = |h: &Vec<(String, String)>| {
+            serde_json::to_string(h).map_err(|e| StoreError::Corrupt(format!("attempt headers: {e}")))
+        };
+        let r = a.request.as_ref();
+        Ok(Self {
+            attempted_at: ms(a.attempted_at),
+            status_code: a.status_code.map(i64::from),
+            latency_ms: i64::from(a.latency_ms),
+            response_body: a.response_body.clone(),
+            error: a.error.clone(),
+            notes: a.notes.clone(),
+            request_method: r.map(|r| r.method.clone()),
+            request_url: r.map(|r| r.url.clone()),
+            request_headers: r.map(|r| json(&r.headers)).transpose()?,
+            request_body: r.map(|r| r.body.clone()),
+            response_headers: a.response_headers.as_ref().map(json).transpose()?,
+        })
+    }
+
+    /// About how many bytes the row carries (to bound one INSERT's size).
+    fn weight(a: &crate::Attempt) -> usize {
+        a.request
+            .as_ref()
+            .map_or(0, |r| r.body.len() + r.url.len() + 64 * r.headers.len())
+            + a.response_body.as_ref().map_or(0, String::len)
+            + 256
+    }
+}
+
+/// The most bytes of attempts one INSERT carries: request bodies can be large (up to a
+/// rendered template's limit), and a batch holds hundreds.
+const INSERT_BYTES: usize = 4 * 1024 * 1024;
+
+/// Splits `results` into INSERT-sized runs: at most `rows` each, and about
+/// [`INSERT_BYTES`] unless one attempt alone is larger.
+pub(crate) fn attempt_chunks<'a>(
+    results: &'a [&'a crate::AttemptResult],
+    rows: usize,
+) -> impl Iterator<Item = &'a [&'a crate::AttemptResult]> {
+    let mut rest = results;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut n = 0;
+        let mut bytes = 0;
+        while n < rest.len() && n < rows {
+            let w = AttemptRow::weight(&rest[n].attempt);
+            if n > 0 && bytes + w > INSERT_BYTES {
+                break;
+            }
+            bytes += w;
+            n += 1;
+        }
+        let (chunk, tail) = rest.split_at(n);
+        rest = tail;
+        Some(chunk)
     })
 }
 
@@ -385,5 +487,25 @@ pub(crate) fn session_from_row(row: &impl Cols) -> StoreResult<frontdesk_core::u
         login: row.text("login")?,
         created_at: from_ms(row.int("created_at")?)?,
         last_seen_at: from_ms(row.int("last_seen_at")?)?,
+    })
+}
+
+/// A call as the overview counts it (columns `started_at, call_type, status`).
+pub(crate) fn call_point_from_row(row: &impl Cols) -> StoreResult<frontdesk_core::report::CallPoint> {
+    let status: String = row.text("status")?;
+    Ok(frontdesk_core::report::CallPoint {
+        started_at: from_ms(row.int("started_at")?)?,
+        call_type: row.opt_text("call_type")?,
+        status: frontdesk_core::call::CallStatus::parse(&status).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    })
+}
+
+/// An attempt as the overview counts it (columns `attempted_at, status_code, latency_ms`).
+pub(crate) fn attempt_point_from_row(row: &impl Cols) -> StoreResult<frontdesk_core::report::AttemptPoint> {
+    let code: Option<i64> = row.opt_int("status_code")?;
+    Ok(frontdesk_core::report::AttemptPoint {
+        attempted_at: from_ms(row.int("attempted_at")?)?,
+        status_code: code.and_then(|c| u16::try_from(c).ok()),
+        latency_ms: u32::try_from(row.int("latency_ms")?).unwrap_or(0),
     })
 }

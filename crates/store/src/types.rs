@@ -159,14 +159,50 @@ pub struct Attempt {
     pub error: Option<String>,
     /// Remarks such as unknown template variables.
     pub notes: Option<String>,
+    /// The request as it was sent (custom header values redacted); `None` when nothing
+    /// was sent (the webhook was disabled, the template failed) and for attempts
+    /// recorded before requests were kept.
+    pub request: Option<SentRequest>,
+    /// The response's headers as received (at most [`SentRequest::HEADERS_MAX`] bytes of
+    /// them); `None` when no response came and for attempts recorded before they were
+    /// kept.
+    pub response_headers: Option<Vec<(String, String)>>,
 }
 
-/// Filters of `GET /v1/deliveries`.
+/// An attempt's HTTP request as it went out, as the attempt log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentRequest {
+    pub method: String,
+    /// The rendered URL (a password in it redacted).
+    pub url: String,
+    /// Name and value, in the order sent. The values of the webhook's own (custom)
+    /// headers are [`SentRequest::REDACTED`]: they may be credentials for the receiving
+    /// system, kept sealed with the webhook and never in the log.
+    pub headers: Vec<(String, String)>,
+    /// The body exactly as sent and signed.
+    pub body: String,
+}
+
+impl SentRequest {
+    /// What a redacted value reads as.
+    pub const REDACTED: &'static str = "[redacted]";
+    /// The most bytes of response header names and values an attempt keeps.
+    pub const HEADERS_MAX: usize = 8 * 1024;
+}
+
+/// Filters of `GET /v1/deliveries` and the dashboard's delivery log.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {
     pub webhook_id: Option<frontdesk_core::id::WebhookId>,
     pub status: Option<DeliveryStatus>,
     pub event: Option<frontdesk_core::event::EventType>,
+    /// Deliveries created at or after this time.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Deliveries created before this time.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// An id, matched exactly: the delivery's, its event's, or the call's its event is
+    /// about.
+    pub search: Option<String>,
 }
 
 /// A delivery a worker has leased, with what it needs to send it.

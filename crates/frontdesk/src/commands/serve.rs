@@ -96,7 +96,7 @@ fn print_first_start(first: &FirstStart, admin: &Password, base: &str) {
         "Dashboard user `admin`, password (shown only this once): {}",
         admin.expose()
     );
-    println!("Dashboard: {base}/  (its pages are still being built; the API works today)");
+    println!("Dashboard: {base}/  (sign in as `admin` with the password above)");
     println!(
         "Try it:    curl -H 'Authorization: Bearer {}' {base}/v1/api-keys",
         first.secret.expose()

@@ -478,7 +478,8 @@ fn variables(workspace: &WorkspaceId) -> Vec<Variable> {
         .collect()
 }
 
-/// The request a test send made.
+/// The request a test send made, as the attempt log keeps it (the webhook's own header
+/// values redacted).
 pub struct RequestView {
     pub method: String,
     pub url: String,
@@ -493,6 +494,7 @@ pub struct TestView {
     pub request: Option<RequestView>,
     pub success: bool,
     pub status: Option<u16>,
+    pub response_headers: Option<Vec<(String, String)>>,
     pub latency_ms: u32,
     pub response_body: Option<String>,
     pub error: Option<String>,
@@ -505,14 +507,15 @@ impl TestView {
         Self {
             event: kind.as_str(),
             at: Time::of(a.attempted_at),
-            request: sent.request.map(|r| RequestView {
-                method: r.method.to_string(),
+            request: a.request.map(|r| RequestView {
+                method: r.method,
                 url: r.url,
                 headers: r.headers,
-                body: pretty_json(&String::from_utf8_lossy(&r.body)),
+                body: pretty_json(&r.body),
             }),
             success: a.status_code.is_some_and(|c| (200..300).contains(&c)),
             status: a.status_code,
+            response_headers: a.response_headers,
             latency_ms: a.latency_ms,
             response_body: a.response_body,
             error: a.error,

@@ -6,8 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use frontdesk_core::event::EventType;
-use frontdesk_core::id::{DeliveryId, WebhookId};
-use frontdesk_store::{Attempt, Delivery, DeliveryFilter, DeliveryStatus};
+use frontdesk_core::id::{DeliveryId, WebhookId, WorkspaceId};
+use frontdesk_delivery::Dispatcher;
+use frontdesk_store::{Attempt, Delivery, DeliveryFilter, DeliveryStatus, Store};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -79,6 +80,40 @@ pub struct AttemptView {
     pub error: Option<String>,
     /// For example unknown template variables that rendered empty.
     pub notes: Option<String>,
+    /// The request as sent. Null when nothing was sent (the webhook was disabled, its
+    /// template failed) and for attempts made before requests were kept.
+    pub request: Option<RequestView>,
+    /// The response's headers, in order (the first 8 KiB of them). Null when no
+    /// response came and for attempts made before they were kept.
+    pub response_headers: Option<Vec<HeaderView>>,
+}
+
+/// An attempt's request as sent. The values of the webhook's own headers read
+/// `[redacted]` (they may be credentials; they stay sealed with the webhook), as does a
+/// password in the URL; the standard headers and the body are as sent and signed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestView {
+    #[schema(example = "POST")]
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<HeaderView>,
+    /// The body exactly as sent.
+    pub body: String,
+}
+
+/// One HTTP header.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeaderView {
+    #[schema(example = "webhook-id")]
+    pub name: String,
+    pub value: String,
+}
+
+fn header_views(headers: Vec<(String, String)>) -> Vec<HeaderView> {
+    headers
+        .into_iter()
+        .map(|(name, value)| HeaderView { name, value })
+        .collect()
 }
 
 impl From<Attempt> for AttemptView {
@@ -90,6 +125,13 @@ impl From<Attempt> for AttemptView {
             response_body: a.response_body,
             error: a.error,
             notes: a.notes,
+            request: a.request.map(|r| RequestView {
+                method: r.method,
+                url: r.url,
+                headers: header_views(r.headers),
+                body: r.body,
+            }),
+            response_headers: a.response_headers.map(header_views),
         }
     }
 }
@@ -152,6 +194,7 @@ async fn list_deliveries(
             .map(EventType::parse)
             .transpose()
             .map_err(|e| query_error(&e))?,
+        ..DeliveryFilter::default()
     };
     let p = store
         .list_deliveries(
@@ -192,12 +235,20 @@ async fn retry_delivery(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<DeliveryView>), ApiError> {
-    let did = path_id(&id, DeliveryId::parse, "delivery")?;
-    let d = found(
-        store.retry_delivery(&caller.workspace_id, &did, Utc::now()).await?,
-        "delivery",
-        &id,
-    )?;
-    dispatcher.wake();
+    let d = retry(&*store, &dispatcher, &caller.workspace_id, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(d.into())))
+}
+
+/// Queues finished delivery `id` for one more attempt now and wakes the dispatcher.
+/// Shared by the API and the dashboard.
+pub(crate) async fn retry(
+    store: &dyn Store,
+    dispatcher: &Dispatcher,
+    workspace: &WorkspaceId,
+    id: &str,
+) -> Result<Delivery, ApiError> {
+    let did = path_id(id, DeliveryId::parse, "delivery")?;
+    let d = found(store.retry_delivery(workspace, &did, Utc::now()).await?, "delivery", id)?;
+    dispatcher.wake();
+    Ok(d)
 }

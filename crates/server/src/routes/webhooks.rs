@@ -14,7 +14,6 @@ use frontdesk_core::phone::PhoneNumber;
 use frontdesk_core::webhook::{self, HttpMethod, Webhook, WebhookSecret, WebhookSpec};
 use frontdesk_core::{ValidationError, input};
 use frontdesk_delivery::Dispatcher;
-use frontdesk_delivery::client::Outgoing;
 use frontdesk_store::{Attempt, Store, StoredEvent};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -274,11 +273,10 @@ pub(crate) fn sample_event(workspace: &WorkspaceId, kind: EventType) -> StoredEv
     StoredEvent::from_new(workspace, &event)
 }
 
-/// What a test send did: the sample event, the request as it was sent (none when it
-/// could not be rendered), and the attempt.
+/// What a test send did: the sample event and the attempt (which holds the request as
+/// sent, the webhook's own header values redacted, and the response).
 pub(crate) struct TestSend {
     pub event: StoredEvent,
-    pub request: Option<Outgoing>,
     pub attempt: Attempt,
 }
 
@@ -286,12 +284,8 @@ pub(crate) struct TestSend {
 /// retried).
 pub(crate) async fn send_test(dispatcher: &Dispatcher, hook: &Webhook, kind: EventType) -> TestSend {
     let event = sample_event(&hook.workspace_id, kind);
-    let (request, attempt) = dispatcher.send_once_showing(hook, &event, "dlv_test").await;
-    TestSend {
-        event,
-        request,
-        attempt,
-    }
+    let attempt = dispatcher.send_once(hook, &event, "dlv_test").await;
+    TestSend { event, attempt }
 }
 
 /// Gives webhook `id` the signing secret `secret`; the old one keeps signing for the
@@ -538,25 +532,50 @@ async fn replay(
     ApiJson(body): ApiJson<Replay>,
 ) -> Result<(StatusCode, Json<Queued>), ApiError> {
     let wid = webhook_id(&id)?;
-    let since = parse_time("since", &body.since).map_err(|e| ApiError::invalid(&e))?;
-    let until = body
-        .until
-        .as_deref()
-        .map(|u| parse_time("until", u))
-        .transpose()
-        .map_err(|e| ApiError::invalid(&e))?;
+    let (since, until) = replay_range(&body.since, body.until.as_deref()).map_err(|e| ApiError::invalid(&e))?;
+    let queued = queue_replay(
+        &*store,
+        &settings,
+        &dispatcher,
+        &caller.workspace_id,
+        &wid,
+        (since, until),
+        body.only_failed,
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(Queued { queued })))
+}
+
+/// A replay's range from RFC 3339 times: `since`, and `until` (when given) later.
+/// Shared by the API's replay and the dashboard's recover and replay.
+pub(crate) fn replay_range(
+    since: &str,
+    until: Option<&str>,
+) -> Result<(DateTime<Utc>, Option<DateTime<Utc>>), ValidationError> {
+    let since = parse_time("since", since)?;
+    let until = until.map(|u| parse_time("until", u)).transpose()?;
     if until.is_some_and(|u| u <= since) {
-        return Err(ApiError::invalid(&ValidationError::new(
-            "until",
-            "`until` must be later than `since`",
-        )));
+        return Err(ValidationError::new("until", "`until` must be later than `since`"));
     }
+    Ok((since, until))
+}
+
+/// Queues a new delivery to webhook `wid` for every event of the range its filters match
+/// (or, `only_failed`, every one whose delivery failed: a recovery), and wakes the
+/// dispatcher; returns how many were queued. Shared by the API and the dashboard.
+pub(crate) async fn queue_replay(
+    store: &dyn Store,
+    settings: &ServerSettings,
+    dispatcher: &Dispatcher,
+    workspace: &WorkspaceId,
+    wid: &WebhookId,
+    (since, until): (DateTime<Utc>, Option<DateTime<Utc>>),
+    only_failed: bool,
+) -> Result<u64, ApiError> {
     let retries = settings.delivery.retry.retries();
-    let queued = store
-        .replay(&caller.workspace_id, &wid, since, until, body.only_failed, retries)
-        .await?;
+    let queued = store.replay(workspace, wid, since, until, only_failed, retries).await?;
     if queued > 0 {
         dispatcher.wake();
     }
-    Ok((StatusCode::ACCEPTED, Json(Queued { queued })))
+    Ok(queued)
 }

@@ -233,3 +233,32 @@ async fn a_user_added_in_the_dashboard_can_sign_in() {
     let list = theirs.page("/settings/users").await;
     assert!(!list.contains("front.desk@example.com") && list.contains("them@example.com"));
 }
+
+#[tokio::test]
+async fn pages_forbid_inline_script_and_framing_and_are_not_cached() {
+    let app = spawn_app().await;
+    let b = app.browser().await;
+    for path in ["/login", "/settings/api-keys"] {
+        let res = if path == "/login" {
+            no_redirects().get(app.url(path)).send().await.unwrap()
+        } else {
+            b.get(path).await
+        };
+        let h = res.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{csp}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+    }
+    // The assets are embedded and served from here.
+    for (path, kind) in [("/static/app.css", "text/css"), ("/static/app.js", "text/javascript")] {
+        let res = no_redirects().get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert!(res.headers()[CONTENT_TYPE].to_str().unwrap().starts_with(kind));
+    }
+    let res = no_redirects().get(app.url("/static/nope.js")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+}

@@ -402,6 +402,7 @@ async fn dashboard_webhooks_test_send_shows_the_request_and_the_response() {
     let rx = Receiver::start().await;
     rx.reply(Reply {
         status: 202,
+        headers: vec![("x-receiver".into(), "rx-1".into())],
         body: "queued by the receiver".into(),
         ..Reply::default()
     });
@@ -433,7 +434,15 @@ async fn dashboard_webhooks_test_send_shows_the_request_and_the_response() {
         page.contains(&format!("<code>{}</code>", got[0].header("webhook-signature"))),
         "the signature that was sent"
     );
-    assert!(page.contains("<code>x-team</code>") || page.contains("<code>X-Team</code>"));
+    assert!(
+        page.contains("<tr><td><code>X-Team</code></td><td><code>[redacted]</code></td></tr>"),
+        "the webhook's own header, its value not repeated: {page}"
+    );
+    assert!(page.contains("<code>user-agent</code>"), "{page}");
+    assert!(
+        page.contains("<tr><td><code>x-receiver</code></td><td><code>rx-1</code></td></tr>"),
+        "the response headers: {page}"
+    );
     assert!(
         page.contains("&#34;who&#34;: &#34;John Doe&#34;") || page.contains("&quot;who&quot;: &quot;John Doe&quot;"),
         "the body sent: {page}"

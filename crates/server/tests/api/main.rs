@@ -7,6 +7,8 @@ mod abuse;
 mod auth;
 mod browser;
 mod dashboard;
+mod dashboard_deliveries;
+mod dashboard_overview;
 mod dashboard_webhooks;
 mod delivery;
 mod errors;

@@ -21,6 +21,7 @@
 //!
 //! Compiled for this crate's tests, or for other crates with the `conformance` feature.
 
+mod attempts;
 mod calls;
 mod concurrency;
 mod coordination;
@@ -28,6 +29,7 @@ mod health;
 mod idempotency;
 mod queue;
 mod rate_limits;
+mod reports;
 mod retention;
 mod users;
 mod workspaces;
@@ -44,6 +46,7 @@ use frontdesk_core::webhook::{HttpMethod, WebhookSpec};
 use frontdesk_core::workspace::WorkspaceName;
 use serde_json::{Map, json};
 
+pub use self::attempts::*;
 pub use self::calls::*;
 pub use self::concurrency::*;
 pub use self::coordination::*;
@@ -51,6 +54,7 @@ pub use self::health::*;
 pub use self::idempotency::*;
 pub use self::queue::*;
 pub use self::rate_limits::*;
+pub use self::reports::*;
 pub use self::retention::*;
 pub use self::users::*;
 pub use self::workspaces::*;
@@ -98,6 +102,9 @@ macro_rules! conformance_tests {
             rate_budgets_are_shared_and_atomic,
             users_have_unique_names_and_count_wrong_passwords,
             sessions_live_while_used,
+            activity_is_the_workspaces_own_since_a_time,
+            attempts_keep_their_request_and_response,
+            deliveries_filter_by_time_and_search,
         );
     };
     (@each $fresh:expr; $($name:ident),* $(,)?) => {
@@ -164,15 +171,22 @@ pub fn event(kind: EventType) -> NewEvent {
     NewEvent::new(kind, sample_call_ended_data(), &Business::default(), Utc::now())
 }
 
-/// An attempt answered with `code`.
+/// An attempt answered with `code`, with its request and response as the dispatcher
+/// logs them.
 pub fn attempt(code: u16) -> Attempt {
     Attempt {
-        attempted_at: Utc::now(),
+        attempted_at: now(),
         status_code: Some(code),
         latency_ms: 3,
-        response_body: None,
-        error: None,
+        response_body: Some("{\"ok\": true}".into()),
+        error: (code >= 300).then(|| format!("the endpoint answered HTTP {code}")),
         notes: None,
+        request: Some(sent_request()),
+        response_headers: Some(vec![
+            ("content-type".into(), "application/json".into()),
+            ("set-cookie".into(), "a=1".into()),
+            ("set-cookie".into(), "b=2".into()),
+        ]),
     }
 }
 

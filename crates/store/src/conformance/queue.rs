@@ -124,7 +124,12 @@ pub async fn events_queue_deliveries_for_matching_webhooks_and_leases_hold(s: &d
         (d.status, d.attempts, d.last_status_code),
         (DeliveryStatus::Pending, 1, Some(500))
     );
-    assert_eq!(attempts.len(), 1);
+    assert_eq!(
+        attempts,
+        vec![results[0].attempt.clone()],
+        "the attempt reads back whole"
+    );
+    assert!(attempts[0].request.is_some() && attempts[0].response_headers.is_some());
     let w = s
         .get_webhook(&ws.id, &again[0].webhook.id)
         .await

@@ -75,6 +75,8 @@ pub async fn retention_removes_contents_and_old_events_and_keeps_outcomes(s: &dy
         response_body: Some("{\"ok\": \"Jane Doe\"}".into()),
         error: None,
         notes: None,
+        request: Some(super::sent_request()),
+        response_headers: Some(vec![("content-type".into(), "application/json".into())]),
     };
     s.record_attempts(
         &[AttemptResult {

@@ -23,6 +23,7 @@
 //! | [`Coordination`] | lock, try_lock (named locks across nodes) |
 //! | [`RateLimits`] | take_rate, prune_rates, shared_by_nodes |
 //! | [`Users`] | users, wrong passwords, sessions (the dashboard) |
+//! | [`Reports`] | activity (the dashboard overview's points) |
 //!
 //! The rules that do not depend on the database live in `frontdesk-core` as pure
 //! functions, so that every backend decides alike: which webhooks an event goes to and
@@ -75,7 +76,7 @@
 //! | `create_user` | The same sign-in name twice: exactly one succeeds. |
 //! | `session`, `set_password` | A session seen on any node stays alive on all; a new password ends every session of the user. |
 //! | `lock`, `try_lock` | At most one holder of a name across all nodes; of concurrent `try_lock`s on a free name exactly one gets it; a dead holder's lock is freed. |
-//! | reads (`get_*`, `list_*`, `*_by_*`, `ping`, `next_due`, `queue_stats`) | See every write that returned before they began; `next_due` is only a hint. |
+//! | reads (`get_*`, `list_*`, `*_by_*`, `ping`, `next_due`, `queue_stats`, `activity`) | See every write that returned before they began; `next_due` is only a hint. |
 
 mod agents;
 mod api_keys;
@@ -89,6 +90,7 @@ mod idempotency;
 mod maintenance;
 mod numbers;
 mod rate_limits;
+mod reports;
 mod users;
 mod webhooks;
 mod workspaces;
@@ -105,6 +107,7 @@ pub use idempotency::Idempotency;
 pub use maintenance::Maintenance;
 pub use numbers::Numbers;
 pub use rate_limits::RateLimits;
+pub use reports::Reports;
 pub use users::Users;
 pub use webhooks::Webhooks;
 pub use workspaces::Workspaces;
@@ -138,6 +141,7 @@ store_of!(
     Coordination,
     RateLimits,
     Users,
+    Reports,
 );
 
 #[cfg(test)]

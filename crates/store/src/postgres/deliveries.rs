@@ -19,7 +19,9 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use super::events::{NewDelivery, insert_deliveries};
 use super::{PgStore, fetch_page, workspace_query};
 use crate::Deliveries;
-use crate::rows::{attempt_from_row, delivery_from_row, event_from_row, from_ms, id, ms, webhook_from_row};
+use crate::rows::{
+    AttemptRow, attempt_chunks, attempt_from_row, delivery_from_row, event_from_row, from_ms, id, ms, webhook_from_row,
+};
 use crate::{
     Attempt, AttemptResult, ClaimedDelivery, Delivery, DeliveryFilter, NextStep, QueueStats, StoreError, StoreResult,
     WebhookHealth,
@@ -169,19 +171,26 @@ impl Deliveries for PgStore {
             return Ok(());
         }
         // Every attempt is kept, also a second one of a delivery whose lease ran out.
-        for chunk in results.chunks(CHUNK) {
-            let mut q = QueryBuilder::<Postgres>::new(
-                "INSERT INTO attempts (delivery_id, attempted_at, status_code, latency_ms, response_body, error, notes) ",
-            );
-            q.push_values(chunk, |mut b, r| {
-                let a = &r.attempt;
-                b.push_bind(r.delivery_id.as_str().to_owned())
-                    .push_bind(ms(a.attempted_at))
-                    .push_bind(a.status_code.map(i64::from))
-                    .push_bind(i64::from(a.latency_ms))
-                    .push_bind(a.response_body.clone())
-                    .push_bind(a.error.clone())
-                    .push_bind(a.notes.clone());
+        for chunk in attempt_chunks(&results, CHUNK) {
+            let rows = chunk
+                .iter()
+                .map(|r| AttemptRow::of(&r.attempt).map(|a| (r.delivery_id.as_str(), a)))
+                .collect::<StoreResult<Vec<_>>>()?;
+            let mut q =
+                QueryBuilder::<Postgres>::new(concat!("INSERT INTO attempts (delivery_id, ", attempt_columns!(), ") "));
+            q.push_values(rows, |mut b, (delivery, a)| {
+                b.push_bind(delivery.to_owned())
+                    .push_bind(a.attempted_at)
+                    .push_bind(a.status_code)
+                    .push_bind(a.latency_ms)
+                    .push_bind(a.response_body)
+                    .push_bind(a.error)
+                    .push_bind(a.notes)
+                    .push_bind(a.request_method)
+                    .push_bind(a.request_url)
+                    .push_bind(a.request_headers)
+                    .push_bind(a.request_body)
+                    .push_bind(a.response_headers);
             });
             q.build().execute(&mut *tx).await?;
         }
@@ -262,6 +271,24 @@ impl Deliveries for PgStore {
         if let Some(e) = filter.event {
             q.push(" AND event = ").push_bind(e.as_str());
         }
+        if let Some(t) = filter.since {
+            q.push(" AND created_at >= ").push_bind(ms(t));
+        }
+        if let Some(t) = filter.until {
+            q.push(" AND created_at < ").push_bind(ms(t));
+        }
+        if let Some(term) = &filter.search {
+            // The delivery, its event, or the events about a call (`events_by_call`).
+            q.push(" AND (id = ")
+                .push_bind(term.clone())
+                .push(" OR event_id = ")
+                .push_bind(term.clone())
+                .push(" OR event_id IN (SELECT id FROM events WHERE workspace_id = ")
+                .push_bind(workspace.as_str().to_owned())
+                .push(" AND call_id = ")
+                .push_bind(term.clone())
+                .push("))");
+        }
         fetch_page(q, &self.pool, page, delivery_from_row, |d| d.id.as_str()).await
     }
 
@@ -287,10 +314,11 @@ impl Deliveries for PgStore {
         else {
             return Ok(None);
         };
-        let attempts = sqlx::query(
-            "SELECT attempted_at, status_code, latency_ms, response_body, error, notes FROM attempts \
-             WHERE delivery_id = $1 ORDER BY attempted_at, seq",
-        )
+        let attempts = sqlx::query(concat!(
+            "SELECT ",
+            attempt_columns!(),
+            " FROM attempts WHERE delivery_id = $1 ORDER BY attempted_at, seq"
+        ))
         .bind(id.as_str())
         .fetch_all(&mut *tx)
         .await?

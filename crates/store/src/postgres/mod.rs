@@ -21,6 +21,7 @@ mod credentials;
 mod deliveries;
 mod events;
 mod maintenance;
+mod reports;
 mod users;
 mod webhooks;
 

@@ -13,6 +13,7 @@ mod deliveries;
 mod events;
 mod maintenance;
 mod rate_limits;
+mod reports;
 mod users;
 mod webhooks;
 

@@ -1,0 +1,114 @@
+// The dashboard, end to end, in real headless Chromium against a real server.
+// Run by scripts/test (after `cargo build`): `node e2e/dashboard.test.mjs`.
+import { execFileSync } from "node:child_process";
+import { startServer, startReceiver, launch, screenshots, accessibility, runner, assert, DESKTOP } from "./harness.mjs";
+
+const server = await startServer();
+const receiver = await startReceiver();
+const browser = await launch();
+const t = runner();
+const context = await browser.newContext({ viewport: DESKTOP, timezoneId: "America/New_York" });
+const page = await context.newPage();
+const problems = [];
+page.on("pageerror", (e) => problems.push(`script error: ${e.message}`));
+// Refused sign-ins answer 401/429 on purpose; anything else logged as an error is a fault.
+page.on("console", (m) => {
+  if (m.type() === "error" && !/status of (401|429)/.test(m.text())) problems.push(`console error on ${page.url()}: ${m.text()}`);
+});
+const url = (path) => `${server.base}${path}`;
+/** Pages checked for accessibility and screenshotted, by name. */
+const visited = [];
+
+async function visit(path, name) {
+  const res = await page.goto(url(path));
+  assert(res.ok(), `GET ${path} answered ${res.status()}`);
+  visited.push({ path, name });
+}
+
+async function signIn(p, login, password) {
+  await p.goto(url("/login"));
+  await p.getByLabel("Name").fill(login);
+  await p.getByLabel("Password").fill(password);
+  await p.getByRole("button", { name: "Sign in" }).click();
+}
+
+let exitCode = 1;
+try {
+  await t.step("first start printed the admin password beside the key", async () => {
+    assert(server.output.includes("Dashboard user `admin`"), server.output);
+  });
+
+  await t.step("a wrong password is refused with a message", async () => {
+    await page.goto(url("/calls"));
+    assert(page.url().includes("/login"), `redirected to sign in: ${page.url()}`);
+    await visit("/login", "login");
+    await signIn(page, "admin", "not the password at all");
+    await page.getByText("do not match").waitFor();
+  });
+
+  await t.step("sign in lands on the overview", async () => {
+    await signIn(page, "admin", server.password);
+    await page.waitForURL(url("/"));
+    await page.getByRole("navigation", { name: "Main" }).waitFor();
+    visited.push({ path: "/", name: "overview" });
+  });
+
+  await t.step("a new user is locked out after five wrong passwords", async () => {
+    await visit("/settings/users", "users");
+    await page.getByLabel("Name or e-mail").fill("locked@example.com");
+    await page.getByRole("button", { name: "Add user" }).click();
+    const password = (await page.locator("#new-user-password").textContent()).trim();
+    const other = await browser.newContext({ viewport: DESKTOP });
+    const p = await other.newPage();
+    for (let i = 0; i < 5; i++) await signIn(p, "locked@example.com", "wrong password number " + i);
+    await p.getByText("locked for 15 more minutes").waitFor();
+    await signIn(p, "locked@example.com", password);
+    await p.getByText("locked for").waitFor();
+    assert(p.url().includes("/login"), "still on the sign-in page");
+    await other.close();
+  });
+
+  await t.step("an API key generated in the dashboard works with curl, until revoked", async () => {
+    await visit("/settings/api-keys", "api-keys");
+    await page.getByLabel("Name").fill("e2e curl");
+    await page.getByRole("button", { name: "Generate key" }).click();
+    const key = (await page.locator("#new-key-secret").textContent()).trim();
+    assert(key.startsWith("fd_live_"), key);
+    const curl = (k) => execFileSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", `Authorization: Bearer ${k}`, url("/v1/calls")]).toString();
+    assert(curl(key) === "200", "the key works");
+    page.once("dialog", (d) => d.accept());
+    await page.getByRole("button", { name: "Revoke e2e curl" }).click();
+    await page.waitForLoadState("load");
+    await page.getByText("revoked").first().waitFor();
+    assert(curl(key) === "401", "the revoked key is refused");
+  });
+
+  await t.step("every page: screenshots at desktop and phone width, no serious accessibility violations", async () => {
+    for (const { path, name } of visited) {
+      await page.goto(url(path));
+      await screenshots(page, name);
+      const violations = await accessibility(page);
+      assert(violations.length === 0, `${path}:\n  ${violations.join("\n  ")}`);
+    }
+  });
+
+  await t.step("no script errors on any page", async () => {
+    assert(problems.length === 0, problems.join("\n"));
+  });
+
+  await t.step("sign out ends the session", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(/\/login/);
+    await page.goto(url("/settings/api-keys"));
+    assert(page.url().includes("/login"), "signed out");
+  });
+  exitCode = t.summary();
+} catch (e) {
+  t.summary();
+  exitCode = 1;
+} finally {
+  await browser.close();
+  receiver.stop();
+  server.stop();
+}
+process.exit(exitCode);
