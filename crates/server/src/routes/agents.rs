@@ -7,6 +7,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use frontdesk_core::ValidationError;
+use frontdesk_core::agent::config::Parsed;
 use frontdesk_core::agent::{Agent, AgentConfig};
 use frontdesk_core::id::AgentId;
 use serde::{Deserialize, Serialize};
@@ -71,14 +73,18 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-/// Parses and validates a configuration, tool URLs under the server's SSRF policy.
-fn parse(settings: &ServerSettings, body: &Value) -> Result<frontdesk_core::agent::config::Parsed, ApiError> {
-    let parsed = AgentConfig::parse(body).map_err(|e| ApiError::invalid(&e))?;
-    parsed
-        .config
-        .check_targets(&settings.delivery.policy)
-        .map_err(|e| ApiError::invalid(&e))?;
+/// Parses and validates a whole configuration, tool URLs under the server's SSRF
+/// policy: the one check of the API's create and replace and the dashboard's agent
+/// pages. The error's `field` is the exact path of the problem.
+pub(crate) fn validate(settings: &ServerSettings, body: &Value) -> Result<Parsed, ValidationError> {
+    let parsed = AgentConfig::parse(body)?;
+    parsed.config.check_targets(&settings.delivery.policy)?;
     Ok(parsed)
+}
+
+/// [`validate`], answered as the API answers a bad body (422).
+fn parse(settings: &ServerSettings, body: &Value) -> Result<Parsed, ApiError> {
+    validate(settings, body).map_err(|e| ApiError::invalid(&e))
 }
 
 /// List agents, newest first.

@@ -7,8 +7,9 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use frontdesk_core::ValidationError;
 use frontdesk_core::agent::{Number, NumberVoice, Provider, VoiceMode};
-use frontdesk_core::id::{AgentId, NumberId};
+use frontdesk_core::id::{AgentId, NumberId, WorkspaceId};
 use frontdesk_core::phone::PhoneNumber;
+use frontdesk_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -87,12 +88,108 @@ pub struct UpdateNumber {
     pub record_messages: Option<bool>,
 }
 
-fn voice_mode(s: &str) -> Result<VoiceMode, ApiError> {
-    VoiceMode::parse(s).map_err(|e| ApiError::invalid(&e))
+fn agent_id(s: &str) -> Result<AgentId, ValidationError> {
+    AgentId::parse(s).map_err(|e| e.for_field("agent_id"))
 }
 
-fn agent_id(s: &str) -> Result<AgentId, ApiError> {
-    AgentId::parse(s).map_err(|e| ApiError::invalid(&e.for_field("agent_id")))
+/// A new number, validated: what [`CreateNumber::validate`] gives.
+#[derive(Debug, Clone)]
+pub(crate) struct NewNumber {
+    pub number: PhoneNumber,
+    pub agent: AgentId,
+    pub provider: Provider,
+    pub voice: NumberVoice,
+}
+
+impl CreateNumber {
+    /// Validates a new number: the one check of the API's create and the dashboard's
+    /// form. The error's `field` names the member at fault (`number`, `agent_id`,
+    /// `provider`, `voice_mode`).
+    pub(crate) fn validate(&self) -> Result<NewNumber, ValidationError> {
+        let number = PhoneNumber::parse(&self.number)?;
+        let agent = agent_id(&self.agent_id)?;
+        let provider = match self.provider.as_deref() {
+            None => Provider::Sim,
+            Some(p) => Provider::parse(p).ok_or_else(|| {
+                ValidationError::new(
+                    "provider",
+                    format!("`{p}` is not a provider; use \"sim\" or \"twilio\""),
+                )
+            })?,
+        };
+        let voice = NumberVoice {
+            mode: self
+                .voice_mode
+                .as_deref()
+                .map(VoiceMode::parse)
+                .transpose()?
+                .unwrap_or_default(),
+            record_messages: self.record_messages.unwrap_or(false),
+        };
+        Ok(NewNumber {
+            number,
+            agent,
+            provider,
+            voice,
+        })
+    }
+}
+
+impl NewNumber {
+    /// Stores the number (404 when the agent is not the workspace's, 409 when the number
+    /// is taken).
+    pub(crate) async fn create(&self, store: &dyn Store, ws: &WorkspaceId) -> Result<Number, StoreError> {
+        store
+            .create_number(ws, self.number.as_str(), &self.agent, self.provider, self.voice)
+            .await
+    }
+}
+
+/// Changes a number of the workspace (the agent that answers, how calls are carried):
+/// the API's update and the dashboard's form.
+pub(crate) async fn update(
+    store: &dyn Store,
+    ws: &WorkspaceId,
+    id: &str,
+    body: &UpdateNumber,
+) -> Result<Number, ApiError> {
+    let nid = path_id(id, NumberId::parse, "number")?;
+    let agent = body
+        .agent_id
+        .as_deref()
+        .map(agent_id)
+        .transpose()
+        .map_err(|e| ApiError::invalid(&e))?;
+    let mode = body
+        .voice_mode
+        .as_deref()
+        .map(VoiceMode::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid(&e))?;
+    let missing = || ApiError::not_found("number", id);
+    let mut n = match &agent {
+        Some(a) => store.update_number(ws, &nid, a).await?,
+        None => store.get_number(ws, &nid).await?,
+    }
+    .ok_or_else(missing)?;
+    if mode.is_some() || body.record_messages.is_some() {
+        let voice = NumberVoice {
+            mode: mode.unwrap_or(n.voice.mode),
+            record_messages: body.record_messages.unwrap_or(n.voice.record_messages),
+        };
+        n = store.set_number_voice(ws, &nid, voice).await?.ok_or_else(missing)?;
+    }
+    Ok(n)
+}
+
+/// Removes a number of the workspace (its past calls stay): the API and the dashboard.
+pub(crate) async fn delete(store: &dyn Store, ws: &WorkspaceId, id: &str) -> Result<(), ApiError> {
+    let nid = path_id(id, NumberId::parse, "number")?;
+    if store.delete_number(ws, &nid).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("number", id))
+    }
 }
 
 /// List numbers, newest first.
@@ -119,29 +216,8 @@ async fn create_number(
     caller: Caller,
     ApiJson(body): ApiJson<CreateNumber>,
 ) -> Result<(StatusCode, Json<NumberView>), ApiError> {
-    let number = PhoneNumber::parse(&body.number).map_err(|e| ApiError::invalid(&e))?;
-    let agent = agent_id(&body.agent_id)?;
-    let provider = match body.provider.as_deref() {
-        None => Provider::Sim,
-        Some(p) => Provider::parse(p).ok_or_else(|| {
-            ApiError::invalid(&ValidationError::new(
-                "provider",
-                format!("`{p}` is not a provider; use \"sim\" or \"twilio\""),
-            ))
-        })?,
-    };
-    let voice = NumberVoice {
-        mode: body
-            .voice_mode
-            .as_deref()
-            .map(voice_mode)
-            .transpose()?
-            .unwrap_or_default(),
-        record_messages: body.record_messages.unwrap_or(false),
-    };
-    let n = store
-        .create_number(&caller.workspace_id, number.as_str(), &agent, provider, voice)
-        .await?;
+    let new = body.validate().map_err(|e| ApiError::invalid(&e))?;
+    let n = new.create(&*store, &caller.workspace_id).await?;
     Ok((StatusCode::CREATED, Json(n.into())))
 }
 
@@ -167,25 +243,7 @@ async fn update_number(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateNumber>,
 ) -> Result<Json<NumberView>, ApiError> {
-    let nid = path_id(&id, NumberId::parse, "number")?;
-    let agent = body.agent_id.as_deref().map(agent_id).transpose()?;
-    let mode = body.voice_mode.as_deref().map(voice_mode).transpose()?;
-    let missing = || ApiError::not_found("number", &id);
-    let mut n = match &agent {
-        Some(a) => store.update_number(&caller.workspace_id, &nid, a).await?,
-        None => store.get_number(&caller.workspace_id, &nid).await?,
-    }
-    .ok_or_else(missing)?;
-    if mode.is_some() || body.record_messages.is_some() {
-        let voice = NumberVoice {
-            mode: mode.unwrap_or(n.voice.mode),
-            record_messages: body.record_messages.unwrap_or(n.voice.record_messages),
-        };
-        n = store
-            .set_number_voice(&caller.workspace_id, &nid, voice)
-            .await?
-            .ok_or_else(missing)?;
-    }
+    let n = update(&*store, &caller.workspace_id, &id, &body).await?;
     Ok(Json(n.into()))
 }
 
@@ -197,10 +255,6 @@ async fn delete_number(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let nid = path_id(&id, NumberId::parse, "number")?;
-    if store.delete_number(&caller.workspace_id, &nid).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("number", &id))
-    }
+    delete(&*store, &caller.workspace_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

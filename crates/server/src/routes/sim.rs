@@ -28,7 +28,10 @@ use crate::state::{AppState, CallsState, DispatcherState, StoreState};
 use axum::extract::Path;
 use frontdesk_agent::EndReason;
 use frontdesk_agent::brain::Reply;
+use frontdesk_app::{CallService, Step};
+use frontdesk_core::agent::Number;
 use frontdesk_core::id::CallId;
+use frontdesk_core::id::WorkspaceId;
 use frontdesk_core::phone::PhoneNumber;
 
 /// Most events in one request.
@@ -100,7 +103,7 @@ async fn start_call(
     caller: Caller,
     ApiJson(body): ApiJson<SimCall>,
 ) -> Result<(StatusCode, Json<SimStarted>), ApiError> {
-    let from = PhoneNumber::parse(&body.from).map_err(|e| ApiError::invalid(&e.for_field("from")))?;
+    let from = caller_number(&body.from)?;
     let to = PhoneNumber::parse(&body.to).map_err(|e| ApiError::invalid(&e.for_field("to")))?;
     let number = store.number_by_e164(to.as_str()).await?;
     let number = number
@@ -115,9 +118,7 @@ async fn start_call(
                 ),
             )
         })?;
-    let step = calls
-        .answer(&caller.workspace_id, &number, from.as_str(), None, None)
-        .await?;
+    let step = answer(&calls, &caller.workspace_id, &number, &from).await?;
     Ok((
         StatusCode::CREATED,
         Json(SimStarted {
@@ -139,14 +140,7 @@ async fn take_turn(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SimTurn>,
 ) -> Result<Json<SimReply>, ApiError> {
-    let cid = path_id(&id, CallId::parse, "call")?;
-    if body.text.chars().count() > MAX_TURN_CHARS {
-        return Err(ApiError::invalid(&ValidationError::new(
-            "text",
-            format!("a turn is at most {MAX_TURN_CHARS} characters"),
-        )));
-    }
-    let step = calls.turn(&caller.workspace_id, &cid, &body.text).await?;
+    let step = turn(&calls, &caller.workspace_id, &id, &body.text).await?;
     Ok(Json(SimReply::from(step.reply)))
 }
 
@@ -159,10 +153,7 @@ async fn hang_up(
     Path(id): Path<String>,
     OptionalJson(_body): OptionalJson<Value>,
 ) -> Result<Json<SimReply>, ApiError> {
-    let cid = path_id(&id, CallId::parse, "call")?;
-    let step = calls
-        .hang_up(&caller.workspace_id, &cid, EndReason::CallerHangup)
-        .await?;
+    let step = hang_up_call(&calls, &caller.workspace_id, &id).await?;
     Ok(Json(SimReply {
         say: step.reply.say.into_text(),
         awaiting_field: None,
@@ -173,6 +164,41 @@ async fn hang_up(
 
 /// Longest caller turn accepted.
 const MAX_TURN_CHARS: usize = 4000;
+
+// The simulator's steps, shared by `/v1/sim/calls` and the dashboard's test call.
+
+/// A simulated caller's number (the request's `from`), E.164.
+pub(crate) fn caller_number(from: &str) -> Result<PhoneNumber, ApiError> {
+    PhoneNumber::parse(from).map_err(|e| ApiError::invalid(&e.for_field("from")))
+}
+
+/// Answers a simulated call from `from` on `number`: its agent greets the caller.
+pub(crate) async fn answer(
+    calls: &CallService,
+    ws: &WorkspaceId,
+    number: &Number,
+    from: &PhoneNumber,
+) -> Result<Step, ApiError> {
+    Ok(calls.answer(ws, number, from.as_str(), None, None).await?)
+}
+
+/// The simulated caller says `text` on call `id` (blank text is silence).
+pub(crate) async fn turn(calls: &CallService, ws: &WorkspaceId, id: &str, text: &str) -> Result<Step, ApiError> {
+    let cid = path_id(id, CallId::parse, "call")?;
+    if text.chars().count() > MAX_TURN_CHARS {
+        return Err(ApiError::invalid(&ValidationError::new(
+            "text",
+            format!("a turn is at most {MAX_TURN_CHARS} characters"),
+        )));
+    }
+    Ok(calls.turn(ws, &cid, text).await?)
+}
+
+/// The simulated caller hangs up call `id`.
+pub(crate) async fn hang_up_call(calls: &CallService, ws: &WorkspaceId, id: &str) -> Result<Step, ApiError> {
+    let cid = path_id(id, CallId::parse, "call")?;
+    Ok(calls.hang_up(ws, &cid, EndReason::CallerHangup).await?)
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -7,6 +7,7 @@ mod abuse;
 mod auth;
 mod browser;
 mod dashboard;
+mod dashboard_agents;
 mod dashboard_deliveries;
 mod dashboard_overview;
 mod dashboard_webhooks;
