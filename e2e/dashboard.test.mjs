@@ -18,6 +18,7 @@ page.on("console", (m) => {
 const url = (path) => `${server.base}${path}`;
 /** Pages checked for accessibility and screenshotted, by name. */
 const visited = [];
+let testCallUrl = "";
 
 async function visit(path, name) {
   const res = await page.goto(url(path));
@@ -81,6 +82,39 @@ try {
     await page.waitForLoadState("load");
     await page.getByText("revoked").first().waitFor();
     assert(curl(key) === "401", "the revoked key is refused");
+  });
+
+  await t.step("a test call in the browser fills in the fields as it goes, and links to its page", async () => {
+    await visit("/test-call", "test-call");
+    await page.getByRole("button", { name: "Start call" }).click();
+    await page.locator("#tc-transcript").getByText("Frontdesk Demo Co").waitFor();
+    const say = async (text) => {
+      await page.getByLabel("What the caller says").fill(text);
+      await page.getByLabel("What the caller says").press("Enter");
+      await page.locator("#tc-transcript").getByText(text).waitFor();
+    };
+    await say("Hi, I'd like to book an appointment");
+    await page.locator("#tc-call").getByText("appointment").waitFor();
+    await say("Jane Doe");
+    await page.locator("#tc-fields").getByText("Jane Doe").waitFor();
+    await screenshots(page, "test-call-live");
+    await page.getByRole("button", { name: "Hang up" }).click();
+    await page.locator("#tc-ended").waitFor();
+    await page.locator("#tc-call-link").click();
+    await page.waitForURL(/\/calls\/call_/);
+    testCallUrl = page.url();
+    await page.getByText("Jane Doe").first().waitFor();
+    visited.push({ path: new URL(testCallUrl).pathname, name: "call" });
+  });
+
+  await t.step("the call is in the list, and the search finds it by what the caller said", async () => {
+    await visit("/calls", "calls");
+    const id = new URL(testCallUrl).pathname.split("/").pop();
+    await page.locator(`a[href="/calls/${id}"]`).first().waitFor();
+    await page.getByLabel("Search caller or transcript").fill("appointment");
+    await page.getByLabel("Search caller or transcript").press("Enter");
+    await page.waitForURL(/q=appointment/);
+    await page.locator(`a[href="/calls/${id}"]`).first().waitFor();
   });
 
   await t.step("every page: screenshots at desktop and phone width, no serious accessibility violations", async () => {

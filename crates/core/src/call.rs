@@ -322,6 +322,10 @@ pub struct CallFilter {
     pub number: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// Text to find, case-insensitively, in the `from` or `to` number, the caller's name
+    /// or phone, or any line of the transcript (a literal substring: `%` and `_` are
+    /// not wildcards).
+    pub search: Option<String>,
 }
 
 #[cfg(test)]

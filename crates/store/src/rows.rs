@@ -509,3 +509,18 @@ pub(crate) fn attempt_point_from_row(row: &impl Cols) -> StoreResult<frontdesk_c
         latency_ms: u32::try_from(row.int("latency_ms")?).unwrap_or(0),
     })
 }
+
+/// A `LIKE` pattern (escape character `\`) that finds `text` anywhere: the text's own
+/// `%`, `_` and `\` match only themselves.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}

@@ -193,6 +193,8 @@ impl SentRequest {
 /// Filters of `GET /v1/deliveries` and the dashboard's delivery log.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {
+    /// The deliveries of one event (a call page lists each event's deliveries).
+    pub event_id: Option<frontdesk_core::id::EventId>,
     pub webhook_id: Option<frontdesk_core::id::WebhookId>,
     pub status: Option<DeliveryStatus>,
     pub event: Option<frontdesk_core::event::EventType>,

@@ -145,6 +145,40 @@ pub struct CallQuery {
     pub since: Option<String>,
     /// RFC 3339; calls started before.
     pub until: Option<String>,
+    /// Search: text found, ignoring case, in the caller's number, name or phone, or in
+    /// any line of the transcript (`%` and `_` are literal).
+    pub q: Option<String>,
+}
+
+/// The longest search text `q` (characters).
+pub const MAX_SEARCH: usize = 200;
+
+/// A calls list's filters, read and checked as `GET /v1/calls` does (the dashboard's
+/// calls list reads its form through this too). The error names the parameter.
+pub(crate) fn call_filter(q: &CallQuery) -> Result<CallFilter, ValidationError> {
+    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if let Some(s) = search
+        && s.chars().count() > MAX_SEARCH
+    {
+        return Err(ValidationError::new(
+            "q",
+            format!("the search text is longer than {MAX_SEARCH} characters; shorten it"),
+        ));
+    }
+    Ok(CallFilter {
+        status: q.status.as_deref().map(CallStatus::parse).transpose()?,
+        call_type: q.call_type.clone(),
+        direction: q.direction.as_deref().map(Direction::parse).transpose()?,
+        number: q
+            .number
+            .as_deref()
+            .map(|n| PhoneNumber::parse(n).map(|p| p.as_str().to_owned()))
+            .transpose()
+            .map_err(|e| e.for_field("number"))?,
+        since: q.since.as_deref().map(|s| parse_time("since", s)).transpose()?,
+        until: q.until.as_deref().map(|s| parse_time("until", s)).transpose()?,
+        search: search.map(str::to_owned),
+    })
 }
 
 /// List calls, newest first.
@@ -156,30 +190,7 @@ async fn list_calls(
     ApiQuery(q): ApiQuery<CallQuery>,
 ) -> Result<Json<List<CallView>>, ApiError> {
     let req = page(q.limit, q.cursor.as_deref(), CallId::PREFIX)?;
-    let bad = |e: ValidationError| ApiError::bad_request("invalid_query", e.to_string());
-    let filter = CallFilter {
-        status: q.status.as_deref().map(CallStatus::parse).transpose().map_err(bad)?,
-        call_type: q.call_type,
-        direction: q.direction.as_deref().map(Direction::parse).transpose().map_err(bad)?,
-        number: q
-            .number
-            .as_deref()
-            .map(|n| PhoneNumber::parse(n).map(|p| p.as_str().to_owned()))
-            .transpose()
-            .map_err(|e| bad(e.for_field("number")))?,
-        since: q
-            .since
-            .as_deref()
-            .map(|s| parse_time("since", s))
-            .transpose()
-            .map_err(bad)?,
-        until: q
-            .until
-            .as_deref()
-            .map(|s| parse_time("until", s))
-            .transpose()
-            .map_err(bad)?,
-    };
+    let filter = call_filter(&q).map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
     let p = store.list_calls(&caller.workspace_id, &filter, &req).await?;
     let now = Utc::now();
     Ok(Json(List {

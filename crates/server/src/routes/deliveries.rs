@@ -170,6 +170,7 @@ async fn list_deliveries(
     ApiQuery(q): ApiQuery<ListDeliveries>,
 ) -> Result<Json<List<DeliveryView>>, ApiError> {
     let filter = DeliveryFilter {
+        event_id: None,
         webhook_id: q
             .webhook_id
             .as_deref()

@@ -8,6 +8,7 @@ mod auth;
 mod browser;
 mod dashboard;
 mod dashboard_agents;
+mod dashboard_calls;
 mod dashboard_deliveries;
 mod dashboard_overview;
 mod dashboard_webhooks;

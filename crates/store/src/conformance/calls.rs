@@ -401,6 +401,26 @@ pub async fn a_call_and_its_events_are_written_together_or_not_at_all(s: &dyn St
         .collect();
     assert_eq!(kinds, vec![EventType::CallEnded, EventType::CallAnswered]);
     assert_eq!(deliveries().await, 2);
+    let of_event = DeliveryFilter {
+        event_id: Some(answered.id.clone()),
+        ..DeliveryFilter::default()
+    };
+    let answered_deliveries = s
+        .list_deliveries(&a, &of_event, &PageRequest::first(10))
+        .await
+        .expect("list_deliveries")
+        .data;
+    assert_eq!(answered_deliveries.len(), 1, "the deliveries of one event");
+    assert_eq!(answered_deliveries[0].event_id, answered.id);
+    let b = workspace(s, "b").await;
+    assert!(
+        s.list_deliveries(&b, &of_event, &PageRequest::first(10))
+            .await
+            .expect("list_deliveries")
+            .data
+            .is_empty(),
+        "another workspace's event"
+    );
 }
 
 pub async fn calls_list_by_filter_newest_first(s: &dyn Store) {
@@ -524,6 +544,78 @@ pub async fn calls_list_by_filter_newest_first(s: &dyn Store) {
         }
     }
     assert_eq!(seen, pick(&[4, 3, 2, 1, 0]));
+}
+
+pub async fn calls_search_finds_caller_and_transcript_text(s: &dyn Store) {
+    let (a, b) = (workspace(s, "a").await, workspace(s, "b").await);
+    let ag = agent(s, &a, "ag").await;
+    let biz = "+15550100000";
+    let specs = [
+        ("+15551230001", "Ada Lovelace", "I need a quote for a Kitchen REMODEL."),
+        ("+15559870002", "Bob_Smith", "Is the 50% discount still on?"),
+        ("+15554440003", "Bob Smith", r"I saw 5000 off at C:\deals."),
+    ];
+    let mut made = Vec::new();
+    for (from, name, said) in specs {
+        let mut c = call(&a, &ag.id, Direction::Inbound, from, biz);
+        c.caller = CallerInfo {
+            phone: Some(from.into()),
+            name: Some(name.into()),
+            email: None,
+        };
+        c.turns = vec![
+            Turn::new(Speaker::Agent, "Thanks for calling, how can I help?", now()),
+            Turn::new(Speaker::Caller, said, now()),
+        ];
+        insert(s, &c).await;
+        made.push(c);
+        tick();
+    }
+    // The same words in another workspace are not this one's.
+    let mut theirs = call(&b, &AgentId::generate(), Direction::Inbound, "+15551230001", biz);
+    theirs.turns = vec![Turn::new(Speaker::Caller, "kitchen remodel", now())];
+    insert(s, &theirs).await;
+
+    let find = |text: &str| {
+        let a = a.clone();
+        let filter = CallFilter {
+            search: Some(text.to_owned()),
+            ..CallFilter::default()
+        };
+        async move {
+            ids(&s
+                .list_calls(&a, &filter, &PageRequest::first(50))
+                .await
+                .expect("list_calls")
+                .data)
+        }
+    };
+    let pick = |idx: &[usize]| idx.iter().map(|&i| made[i].id.clone()).collect::<Vec<_>>();
+    assert_eq!(find("remodel").await, pick(&[0]), "a word of the transcript, any case");
+    assert_eq!(find("KITCHEN").await, pick(&[0]));
+    assert_eq!(find("230001").await, pick(&[0]), "a fragment of the caller's number");
+    assert_eq!(find("ada love").await, pick(&[0]), "the caller's name, any case");
+    assert_eq!(find("+1555").await, pick(&[2, 1, 0]));
+    assert_eq!(find("50%").await, pick(&[1]), "% is literal");
+    assert_eq!(find("b_s").await, pick(&[1]), "_ is literal");
+    assert_eq!(find(r"c:\d").await, pick(&[2]), "\\ is literal");
+    assert_eq!(find("how can i help").await, pick(&[2, 1, 0]), "agent lines too");
+    assert!(find("speaker").await.is_empty(), "JSON keys are not text");
+    assert!(find("nowhere").await.is_empty());
+    let narrowed = CallFilter {
+        search: Some("bob".into()),
+        since: Some(made[2].started_at),
+        ..CallFilter::default()
+    };
+    assert_eq!(
+        ids(&s
+            .list_calls(&a, &narrowed, &PageRequest::first(50))
+            .await
+            .expect("list_calls")
+            .data),
+        pick(&[2]),
+        "search combines with the other filters"
+    );
 }
 
 pub async fn call_json_round_trips_in_order(s: &dyn Store) {

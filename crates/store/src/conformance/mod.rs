@@ -85,6 +85,7 @@ macro_rules! conformance_tests {
             a_call_and_its_events_are_written_together_or_not_at_all,
             calls_list_by_filter_newest_first,
             call_json_round_trips_in_order,
+            calls_search_finds_caller_and_transcript_text,
             numbers_carry_their_voice_settings,
             credentials_are_one_per_workspace_and_found_by_account,
             stale_live_calls_and_calls_by_id,

@@ -55,7 +55,9 @@ pub trait Calls: Send + Sync {
     async fn call_by_id(&self, id: &CallId) -> StoreResult<Option<Call>>;
     /// Calls newest first. `filter.number` matches the business number (the `to` of
     /// inbound calls, the `from` of outbound ones); `since` (inclusive) and `until`
-    /// (exclusive) bound `started_at`.
+    /// (exclusive) bound `started_at`; `search` finds its text, ignoring case (at least
+    /// ASCII case), in `from`, `to`, the caller's name or phone, or a line of the
+    /// transcript, with `%`, `_` and `\` taken literally.
     ///
     /// Concurrency: a read.
     async fn list_calls(

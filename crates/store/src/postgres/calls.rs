@@ -25,7 +25,7 @@ use sqlx::{Postgres, Transaction};
 use super::events::record_events_in;
 use super::{PgStore, exists_in_workspace, fetch_page, unique_violation, workspace_query};
 use crate::Calls;
-use crate::rows::{call_from_row, ms};
+use crate::rows::{call_from_row, contains_pattern, ms};
 use crate::{CallWrite, RecordedEvents, StoreError, StoreResult};
 use async_trait::async_trait;
 
@@ -195,6 +195,29 @@ impl Calls for PgStore {
         }
         if let Some(u) = filter.until {
             q.push(" AND started_at < ").push_bind(ms(u));
+        }
+        if let Some(text) = &filter.search {
+            // The transcript and caller are JSON text, read field by field so keys and
+            // escapes never match.
+            let pattern = contains_pattern(text);
+            q.push(" AND (");
+            for column in [
+                "from_number",
+                "to_number",
+                "(caller::jsonb ->> 'name')",
+                "(caller::jsonb ->> 'phone')",
+            ] {
+                q.push(column)
+                    .push(" ILIKE ")
+                    .push_bind(pattern.clone())
+                    .push(" ESCAPE '\\' OR ");
+            }
+            q.push(
+                "EXISTS (SELECT 1 FROM jsonb_array_elements(calls.turns::jsonb) AS turn(value) \
+                 WHERE turn.value ->> 'text' ILIKE ",
+            )
+            .push_bind(pattern)
+            .push(" ESCAPE '\\'))");
         }
         fetch_page(q, &self.pool, page, call_from_row, |c| c.id.as_str()).await
     }

@@ -18,7 +18,7 @@ use sqlx::{Sqlite, Transaction};
 use super::events::record_events_in;
 use super::{SqliteStore, exists_in_workspace, fetch_page, unique_violation, workspace_query};
 use crate::Calls;
-use crate::rows::{call_from_row, ms};
+use crate::rows::{call_from_row, contains_pattern, ms};
 use crate::{CallWrite, RecordedEvents, StoreError, StoreResult};
 use async_trait::async_trait;
 
@@ -188,6 +188,28 @@ impl Calls for SqliteStore {
         }
         if let Some(u) = filter.until {
             q.push(" AND started_at < ").push_bind(ms(u));
+        }
+        if let Some(text) = &filter.search {
+            // LIKE ignores ASCII case; the transcript and caller are JSON text, read
+            // field by field so keys and escapes never match.
+            let pattern = contains_pattern(text);
+            q.push(" AND (");
+            for column in [
+                "from_number",
+                "to_number",
+                "json_extract(caller, '$.name')",
+                "json_extract(caller, '$.phone')",
+            ] {
+                q.push(column)
+                    .push(" LIKE ")
+                    .push_bind(pattern.clone())
+                    .push(" ESCAPE '\\' OR ");
+            }
+            q.push(
+                "EXISTS (SELECT 1 FROM json_each(calls.turns) AS turn WHERE json_extract(turn.value, '$.text') LIKE ",
+            )
+            .push_bind(pattern)
+            .push(" ESCAPE '\\'))");
         }
         fetch_page(q, &self.reader, page, call_from_row, |c| c.id.as_str()).await
     }

@@ -254,6 +254,9 @@ impl Deliveries for SqliteStore {
         page: &PageRequest,
     ) -> StoreResult<Page<Delivery>> {
         let mut q = workspace_query(concat!("SELECT ", delivery_columns!(), " FROM deliveries"), workspace);
+        if let Some(e) = &filter.event_id {
+            q.push(" AND event_id = ").push_bind(e.as_str().to_owned());
+        }
         if let Some(w) = &filter.webhook_id {
             q.push(" AND webhook_id = ").push_bind(w.as_str().to_owned());
         }
