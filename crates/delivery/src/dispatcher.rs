@@ -212,6 +212,7 @@ impl Dispatcher {
             outgoing,
             notes,
             record,
+            ..
         } = prepared;
         let sent = self.client.send(outgoing).await;
         let (status_code, response_headers, response_body, error, latency, retry_after) = match sent {

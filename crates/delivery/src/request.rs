@@ -18,6 +18,8 @@ pub struct Prepared {
     /// The request as the attempt log keeps it: the webhook's own header values (perhaps
     /// credentials for the receiving system) redacted, as is a password in the URL.
     pub record: SentRequest,
+    /// The template variables referenced but not known, which rendered empty.
+    pub unknown: Vec<String>,
 }
 
 /// Renders and signs `event` for `webhook`. The error is a rendering failure (output
@@ -79,6 +81,7 @@ pub fn prepare(
         },
         notes,
         record,
+        unknown: r.unknown,
     })
 }
 

@@ -14,8 +14,7 @@ use frontdesk_core::phone::PhoneNumber;
 use frontdesk_core::webhook::{self, HttpMethod, Webhook, WebhookSecret, WebhookSpec};
 use frontdesk_core::{ValidationError, input};
 use frontdesk_delivery::Dispatcher;
-use frontdesk_store::Store;
-use frontdesk_store::StoredEvent;
+use frontdesk_store::{Attempt, Store, StoredEvent};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -140,7 +139,7 @@ pub struct UpdateWebhook {
     pub active: Option<bool>,
 }
 
-fn parse_events(events: &[String]) -> Result<Vec<EventType>, ValidationError> {
+pub(crate) fn parse_events(events: &[String]) -> Result<Vec<EventType>, ValidationError> {
     let mut out = Vec::new();
     for (i, e) in events.iter().enumerate() {
         let t = EventType::parse(e).map_err(|err| err.for_field(format!("events[{i}]")))?;
@@ -151,7 +150,7 @@ fn parse_events(events: &[String]) -> Result<Vec<EventType>, ValidationError> {
     Ok(out)
 }
 
-fn parse_numbers(numbers: &[String]) -> Result<Vec<String>, ValidationError> {
+pub(crate) fn parse_numbers(numbers: &[String]) -> Result<Vec<String>, ValidationError> {
     numbers
         .iter()
         .enumerate()
@@ -163,39 +162,156 @@ fn parse_numbers(numbers: &[String]) -> Result<Vec<String>, ValidationError> {
         .collect()
 }
 
-/// Checks a whole spec.
-fn validate(spec: &WebhookSpec, settings: &ServerSettings) -> Result<(), ApiError> {
-    let check = || -> Result<(), ValidationError> {
-        input::target_url("url", &spec.url, &settings.delivery.policy)?;
-        input::headers("headers", &spec.headers)?;
-        if let Some(t) = &spec.body_template {
-            input::body_template("body_template", t)?;
-        }
-        Ok(())
-    };
-    check().map_err(|e| ApiError::invalid(&e))
+/// What only a whole spec can be checked for: the URL against the delivery policy, the
+/// headers, the body template. Every problem found, in that order.
+pub(crate) fn check_spec(spec: &WebhookSpec, settings: &ServerSettings) -> Vec<ValidationError> {
+    let mut problems = Vec::new();
+    problems.extend(input::target_url("url", &spec.url, &settings.delivery.policy).err());
+    problems.extend(input::headers("headers", &spec.headers).err());
+    if let Some(t) = &spec.body_template {
+        problems.extend(input::body_template("body_template", t).err());
+    }
+    problems
 }
 
-fn parse_method(m: Option<&str>) -> Result<HttpMethod, ApiError> {
+/// `r`'s value, or its error noted and the default in its place.
+fn noted<T: Default>(problems: &mut Vec<ValidationError>, r: Result<T, ValidationError>) -> T {
+    r.unwrap_or_else(|e| {
+        problems.push(e);
+        T::default()
+    })
+}
+
+/// The spec `body` asks to create, or every problem found, in the order the API checks
+/// them (the API answers with the first; the dashboard shows each by its field).
+pub(crate) fn new_spec(body: CreateWebhook, settings: &ServerSettings) -> Result<WebhookSpec, Vec<ValidationError>> {
+    let mut problems = Vec::new();
+    let spec = WebhookSpec {
+        name: match body.name.as_deref() {
+            Some(n) => noted(&mut problems, webhook::validate_name(n)),
+            // Defaults to the URL, shortened to the length a name may have.
+            None => body.url.trim().chars().take(100).collect(),
+        },
+        url: body.url.trim().to_owned(),
+        events: noted(&mut problems, parse_events(&body.events)),
+        method: noted(&mut problems, parse_method(body.method.as_deref())),
+        headers: body.headers,
+        body_template: body.body_template.filter(|t| !t.is_null()),
+        numbers: noted(&mut problems, parse_numbers(&body.numbers)),
+        active: body.active.unwrap_or(true),
+    };
+    checked(spec, problems, settings)
+}
+
+/// `current` with `body`'s changes, or every problem found, in the order the API checks
+/// them. Store it with `set_active` when `body.active` was given.
+pub(crate) fn updated_spec(
+    current: &WebhookSpec,
+    body: UpdateWebhook,
+    settings: &ServerSettings,
+) -> Result<WebhookSpec, Vec<ValidationError>> {
+    let mut problems = Vec::new();
+    let mut spec = current.clone();
+    if let Some(n) = &body.name {
+        spec.name = noted(&mut problems, webhook::validate_name(n));
+    }
+    if let Some(u) = &body.url {
+        spec.url = u.trim().to_owned();
+    }
+    if let Some(e) = &body.events {
+        spec.events = noted(&mut problems, parse_events(e));
+    }
+    if body.method.is_some() {
+        spec.method = noted(&mut problems, parse_method(body.method.as_deref()));
+    }
+    if let Some(h) = body.headers {
+        spec.headers = h;
+    }
+    if let Some(t) = body.body_template {
+        spec.body_template = t.filter(|t| !t.is_null());
+    }
+    if let Some(n) = &body.numbers {
+        spec.numbers = noted(&mut problems, parse_numbers(n));
+    }
+    if let Some(a) = body.active {
+        spec.active = a;
+    }
+    checked(spec, problems, settings)
+}
+
+/// `spec` after the whole-spec checks, unless they or the parsing found problems.
+fn checked(
+    spec: WebhookSpec,
+    mut problems: Vec<ValidationError>,
+    settings: &ServerSettings,
+) -> Result<WebhookSpec, Vec<ValidationError>> {
+    problems.extend(check_spec(&spec, settings));
+    if problems.is_empty() { Ok(spec) } else { Err(problems) }
+}
+
+/// The API's answer to a spec with problems: the first of them.
+pub(crate) fn first_problem(problems: &[ValidationError]) -> ApiError {
+    problems.first().map_or_else(ApiError::internal, ApiError::invalid)
+}
+
+fn parse_method(m: Option<&str>) -> Result<HttpMethod, ValidationError> {
     m.map_or(Ok(HttpMethod::Post), HttpMethod::parse)
-        .map_err(|e| ApiError::invalid(&e))
 }
 
 /// The secret a client supplied, checked, or a new random one.
-fn secret_or_new(supplied: Option<&str>) -> Result<WebhookSecret, ApiError> {
+pub(crate) fn secret_or_new(supplied: Option<&str>) -> Result<WebhookSecret, ApiError> {
     supplied.map_or_else(
         || Ok(WebhookSecret::generate()),
         |s| WebhookSecret::parse(s).map_err(|e| ApiError::invalid(&e)),
     )
 }
 
-fn webhook_id(id: &str) -> Result<WebhookId, ApiError> {
+/// The sample event of a test send and of the dashboard's template preview: a sample
+/// `call.ended` call's data as a `kind` event of `workspace`, not stored.
+pub(crate) fn sample_event(workspace: &WorkspaceId, kind: EventType) -> StoredEvent {
+    let event = NewEvent::new(kind, sample_call_ended_data(), &Business::default(), Utc::now());
+    StoredEvent::from_new(workspace, &event)
+}
+
+/// What a test send did: the sample event and the attempt (which holds the request as
+/// sent, the webhook's own header values redacted, and the response).
+pub(crate) struct TestSend {
+    pub event: StoredEvent,
+    pub attempt: Attempt,
+}
+
+/// Sends a sample `kind` event to `hook` once, now, outside the queue (not stored, not
+/// retried).
+pub(crate) async fn send_test(dispatcher: &Dispatcher, hook: &Webhook, kind: EventType) -> TestSend {
+    let event = sample_event(&hook.workspace_id, kind);
+    let attempt = dispatcher.send_once(hook, &event, "dlv_test").await;
+    TestSend { event, attempt }
+}
+
+/// Gives webhook `id` the signing secret `secret`; the old one keeps signing for the
+/// configured rotation window. `None` when there is no such webhook.
+pub(crate) async fn rotate(
+    store: &dyn Store,
+    settings: &ServerSettings,
+    workspace: &WorkspaceId,
+    id: &WebhookId,
+    secret: &WebhookSecret,
+) -> Result<Option<Webhook>, ApiError> {
+    let window = chrono::Duration::from_std(settings.delivery.rotation_window).unwrap_or(chrono::Duration::days(1));
+    Ok(store
+        .rotate_webhook_secret(workspace, id, secret, Utc::now() + window)
+        .await?)
+}
+
+/// A webhook id from a path; one that cannot be an id is not found.
+pub(crate) fn webhook_id(id: &str) -> Result<WebhookId, ApiError> {
     path_id(id, WebhookId::parse, "webhook")
 }
 
-async fn load(store: &dyn Store, caller: &Caller, id: &str) -> Result<Webhook, ApiError> {
+/// `workspace`'s webhook `id` (from a path), or 404.
+pub(crate) async fn load(store: &dyn Store, workspace: &WorkspaceId, id: &str) -> Result<Webhook, ApiError> {
     let wid = webhook_id(id)?;
-    found(store.get_webhook(&caller.workspace_id, &wid).await?, "webhook", id)
+    found(store.get_webhook(workspace, &wid).await?, "webhook", id)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -235,23 +351,9 @@ async fn create_webhook(
     caller: Caller,
     ApiJson(body): ApiJson<CreateWebhook>,
 ) -> Result<(StatusCode, Extension<SecretFields>, Json<WebhookWithSecret>), ApiError> {
-    let invalid = |e: ValidationError| ApiError::invalid(&e);
-    let spec = WebhookSpec {
-        name: match body.name.as_deref() {
-            Some(n) => webhook::validate_name(n).map_err(invalid)?,
-            // Defaults to the URL, shortened to the length a name may have.
-            None => body.url.trim().chars().take(100).collect(),
-        },
-        url: body.url.trim().to_owned(),
-        events: parse_events(&body.events).map_err(invalid)?,
-        method: parse_method(body.method.as_deref())?,
-        headers: body.headers,
-        body_template: body.body_template.filter(|t| !t.is_null()),
-        numbers: parse_numbers(&body.numbers).map_err(invalid)?,
-        active: body.active.unwrap_or(true),
-    };
-    validate(&spec, &settings)?;
-    let secret = secret_or_new(body.secret.as_deref())?;
+    let supplied = body.secret.clone();
+    let spec = new_spec(body, &settings).map_err(|p| first_problem(&p))?;
+    let secret = secret_or_new(supplied.as_deref())?;
     let w = store.create_webhook(&caller.workspace_id, &spec, &secret).await?;
     Ok((
         StatusCode::CREATED,
@@ -271,7 +373,7 @@ async fn get_webhook(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<WebhookView>, ApiError> {
-    Ok(Json(load(&*store, &caller, &id).await?.into()))
+    Ok(Json(load(&*store, &caller.workspace_id, &id).await?.into()))
 }
 
 /// Update a webhook: only the fields sent change.
@@ -284,37 +386,12 @@ async fn update_webhook(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateWebhook>,
 ) -> Result<Json<WebhookView>, ApiError> {
-    let invalid = |e: ValidationError| ApiError::invalid(&e);
-    let current = load(&*store, &caller, &id).await?;
-    let mut spec = current.spec.clone();
-    if let Some(n) = &body.name {
-        spec.name = webhook::validate_name(n).map_err(invalid)?;
-    }
-    if let Some(u) = &body.url {
-        spec.url = u.trim().to_owned();
-    }
-    if let Some(e) = &body.events {
-        spec.events = parse_events(e).map_err(invalid)?;
-    }
-    if body.method.is_some() {
-        spec.method = parse_method(body.method.as_deref())?;
-    }
-    if let Some(h) = body.headers {
-        spec.headers = h;
-    }
-    if let Some(t) = body.body_template {
-        spec.body_template = t.filter(|t| !t.is_null());
-    }
-    if let Some(n) = &body.numbers {
-        spec.numbers = parse_numbers(n).map_err(invalid)?;
-    }
-    if let Some(a) = body.active {
-        spec.active = a;
-    }
-    validate(&spec, &settings)?;
+    let current = load(&*store, &caller.workspace_id, &id).await?;
+    let set_active = body.active.is_some();
+    let spec = updated_spec(&current.spec, body, &settings).map_err(|p| first_problem(&p))?;
     let w = found(
         store
-            .update_webhook(&caller.workspace_id, &current.id, &spec, body.active.is_some())
+            .update_webhook(&caller.workspace_id, &current.id, &spec, set_active)
             .await?,
         "webhook",
         &id,
@@ -372,14 +449,12 @@ async fn test_webhook(
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson<TestWebhook>,
 ) -> Result<Json<TestResult>, ApiError> {
-    let hook = load(&*store, &caller, &id).await?;
+    let hook = load(&*store, &caller.workspace_id, &id).await?;
     let kind = match body.event.as_deref() {
         None => EventType::CallEnded,
         Some(e) => EventType::parse(e).map_err(|e| ApiError::invalid(&e))?,
     };
-    let event = NewEvent::new(kind, sample_call_ended_data(), &Business::default(), Utc::now());
-    let stored = StoredEvent::from_new(&caller.workspace_id, &event);
-    let a = dispatcher.send_once(&hook, &stored, "dlv_test").await;
+    let TestSend { event, attempt: a, .. } = send_test(&dispatcher, &hook, kind).await;
     Ok(Json(TestResult {
         success: a.status_code.is_some_and(|c| (200..300).contains(&c)),
         status_code: a.status_code,
@@ -387,7 +462,7 @@ async fn test_webhook(
         response_body: a.response_body,
         error: a.error,
         notes: a.notes,
-        event: serde_json::from_str(&stored.payload).unwrap_or(Value::Null),
+        event: serde_json::from_str(&event.payload).unwrap_or(Value::Null),
     }))
 }
 
@@ -411,11 +486,8 @@ async fn rotate_secret(
 ) -> Result<(Extension<SecretFields>, Json<WebhookWithSecret>), ApiError> {
     let wid = webhook_id(&id)?;
     let secret = secret_or_new(body.secret.as_deref())?;
-    let window = chrono::Duration::from_std(settings.delivery.rotation_window).unwrap_or(chrono::Duration::days(1));
     let w = found(
-        store
-            .rotate_webhook_secret(&caller.workspace_id, &wid, &secret, Utc::now() + window)
-            .await?,
+        rotate(&*store, &settings, &caller.workspace_id, &wid, &secret).await?,
         "webhook",
         &id,
     )?;

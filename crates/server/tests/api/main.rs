@@ -11,6 +11,7 @@ mod dashboard_agents;
 mod dashboard_calls;
 mod dashboard_deliveries;
 mod dashboard_overview;
+mod dashboard_webhooks;
 mod delivery;
 mod errors;
 mod helpers;
