@@ -11,6 +11,9 @@ const context = await browser.newContext({ viewport: DESKTOP, timezoneId: "Ameri
 const page = await context.newPage();
 const problems = [];
 page.on("pageerror", (e) => problems.push(`script error: ${e.message}`));
+page.on("response", (r) => {
+  if (r.status() === 404 && r.request().resourceType() !== "document") problems.push(`404 for ${r.url()} on ${page.url()}`);
+});
 // Refused sign-ins answer 401/429 on purpose; anything else logged as an error is a fault.
 page.on("console", (m) => {
   if (m.type() === "error" && !/status of (401|429)/.test(m.text())) problems.push(`console error on ${page.url()}: ${m.text()}`);

@@ -27,6 +27,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../static/webhook.js"),
     ),
     (
+        "favicon.svg",
+        "image/svg+xml",
+        include_str!("../../static/favicon.svg"),
+    ),
+    (
         "test-call.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/test-call.js"),
