@@ -22,6 +22,7 @@ const url = (path) => `${server.base}${path}`;
 /** Pages checked for accessibility and screenshotted, by name. */
 const visited = [];
 let testCallUrl = "";
+let webhookPath = "";
 
 async function visit(path, name) {
   const res = await page.goto(url(path));
@@ -87,6 +88,40 @@ try {
     assert(curl(key) === "401", "the revoked key is refused");
   });
 
+  await t.step("a webhook to a local receiver, with a template whose preview updates as you type", async () => {
+    await visit("/webhooks", "webhooks");
+    await visit("/webhooks/new", "webhook-new");
+    await page.getByLabel("Name", { exact: true }).fill("CRM");
+    await page.getByLabel("URL", { exact: true }).fill(receiver.url);
+    const template = page.getByLabel("Body template");
+    await template.fill('{"text": "Call from {{caller_name}} about {{call_type}}", "oops": "{{no_such_thing}}"}');
+    await page.locator("#preview-body").getByText("Call from").waitFor();
+    await page.locator("#template-unknown").getByText("no_such_thing").waitFor();
+    await screenshots(page, "webhook-preview");
+    await template.fill('{"text": "Call from {{caller_name}} about {{call_type}}"}');
+    await page.waitForFunction(() => !document.querySelector("#template-unknown").textContent.includes("no_such_thing"));
+    await page.getByRole("button", { name: "Add webhook" }).click();
+    const secret = (await page.locator("#webhook-secret").textContent()).trim();
+    assert(secret.startsWith("whsec_"), secret);
+    await page.getByRole("link", { name: "Edit it or send a test event" }).click();
+    await page.waitForURL(/\/webhooks\/wh_[^/]+\/edit/);
+    webhookPath = new URL(page.url()).pathname.replace(/\/edit$/, "");
+    visited.push({ path: `${webhookPath}/edit`, name: "webhook-edit" });
+  });
+
+  await t.step("a test send shows the request as sent and the receiver's response", async () => {
+    const before = receiver.got.length;
+    await page.getByRole("button", { name: "Send test event" }).click();
+    const result = page.locator("#test-result");
+    await result.waitFor();
+    await result.getByText("webhook-signature").first().waitFor();
+    await result.getByText("Call from").first().waitFor();
+    await result.getByText("500").first().waitFor();
+    assert(receiver.got.length === before + 1, "the receiver got the test");
+    assert(receiver.got.at(-1).headers["webhook-signature"], "signed");
+    await screenshots(page, "webhook-test-send");
+  });
+
   await t.step("a test call in the browser fills in the fields as it goes, and links to its page", async () => {
     await visit("/test-call", "test-call");
     await page.getByRole("button", { name: "Start call" }).click();
@@ -118,6 +153,67 @@ try {
     await page.getByLabel("Search caller or transcript").press("Enter");
     await page.waitForURL(/q=appointment/);
     await page.locator(`a[href="/calls/${id}"]`).first().waitFor();
+  });
+
+  await t.step("the failing endpoint's deliveries show as failed, with their attempts", async () => {
+    // The receiver answers 500: each delivery is tried twice (retry schedule 1s), then failed.
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      await page.goto(url(`${webhookPath}?status=failed`));
+      if (await page.locator("td .badge", { hasText: "failed" }).count()) break;
+      assert(Date.now() < deadline, "a delivery failed within 30 s");
+      await page.waitForTimeout(500);
+    }
+    visited.push({ path: webhookPath, name: "webhook-log" });
+    await page.getByRole("link", { name: /^Details of delivery/ }).first().click();
+    await page.waitForURL(/\/deliveries\/dlv_/);
+    await page.getByText("Attempt 1").first().waitFor();
+    // The latest attempt is open; earlier ones are folded.
+    await page.getByText("webhook-signature").filter({ visible: true }).first().waitFor();
+    visited.push({ path: new URL(page.url()).pathname, name: "delivery" });
+  });
+
+  await t.step("fix the receiver and retry the failed delivery: it succeeds", async () => {
+    receiver.status = 200;
+    await page.getByRole("button", { name: "Retry now" }).click();
+    const deadline = Date.now() + 20000;
+    const delivery = page.url().split("?")[0];
+    for (;;) {
+      await page.goto(delivery);
+      if (await page.locator(".badge", { hasText: "succeeded" }).count()) break;
+      assert(Date.now() < deadline, "the retried delivery succeeded within 20 s");
+      await page.waitForTimeout(500);
+    }
+  });
+
+  await t.step("recover since a time queues every failed delivery again", async () => {
+    await page.goto(url(webhookPath));
+    const since = await page.evaluate(() => {
+      const d = new Date(Date.now() - 3600 * 1000);
+      const p = (n) => String(n).padStart(2, "0");
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+    });
+    await page.getByLabel("Failed since").fill(since);
+    await page.getByRole("button", { name: "Recover failed deliveries" }).click();
+    await page.locator(".notice").getByText(/queued/i).waitFor();
+    const deadline = Date.now() + 20000;
+    for (;;) {
+      await page.goto(url(`${webhookPath}?status=pending`));
+      const pending = await page.locator("td .badge", { hasText: "pending" }).count();
+      if (pending === 0) break;
+      assert(Date.now() < deadline, "the recovered deliveries went out within 20 s");
+      await page.waitForTimeout(500);
+    }
+  });
+
+  await t.step("the other pages render: overview with data, events, agents, an agent", async () => {
+    await visit("/", "overview-with-calls");
+    await page.locator("figure.chart svg").first().waitFor();
+    await visit("/events", "events");
+    await visit("/agents", "agents");
+    await page.locator('a[href^="/agents/agt_"]').first().click();
+    await page.waitForURL(/\/agents\/agt_/);
+    visited.push({ path: new URL(page.url()).pathname, name: "agent" });
   });
 
   await t.step("every page: screenshots at desktop and phone width, no serious accessibility violations", async () => {
