@@ -159,20 +159,3 @@ pub fn render<T: Template>(page: &T) -> Result<Html<String>, PageError> {
 
 /// The result of a page handler.
 pub type PageResult = Result<Response, PageError>;
-
-/// A page still being built (only while the dashboard grows).
-#[derive(Template)]
-#[template(path = "stub.html")]
-pub struct Stub {
-    pub chrome: Chrome,
-    pub heading: &'static str,
-}
-
-/// Renders [`Stub`].
-pub fn stub(signed: &Signed, nav: &'static str, heading: &'static str) -> PageResult {
-    Ok(render(&Stub {
-        chrome: Chrome::new(signed, nav),
-        heading,
-    })?
-    .into_response())
-}
