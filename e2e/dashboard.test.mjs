@@ -97,7 +97,7 @@ try {
     await template.fill('{"text": "Call from {{caller_name}} about {{call_type}}", "oops": "{{no_such_thing}}"}');
     await page.locator("#preview-body").getByText("Call from").waitFor();
     await page.locator("#template-unknown").getByText("no_such_thing").waitFor();
-    await screenshots(page, "webhook-preview");
+    assert((await screenshots(page, "webhook-preview")) <= 0, "the preview fits a phone");
     await template.fill('{"text": "Call from {{caller_name}} about {{call_type}}"}');
     await page.waitForFunction(() => !document.querySelector("#template-unknown").textContent.includes("no_such_thing"));
     await page.getByRole("button", { name: "Add webhook" }).click();
@@ -119,7 +119,7 @@ try {
     await result.getByText("500").first().waitFor();
     assert(receiver.got.length === before + 1, "the receiver got the test");
     assert(receiver.got.at(-1).headers["webhook-signature"], "signed");
-    await screenshots(page, "webhook-test-send");
+    assert((await screenshots(page, "webhook-test-send")) <= 0, "the test send fits a phone");
   });
 
   await t.step("a test call in the browser fills in the fields as it goes, and links to its page", async () => {
@@ -135,7 +135,7 @@ try {
     await page.locator("#tc-call").getByText("appointment").waitFor();
     await say("Jane Doe");
     await page.locator("#tc-fields").getByText("Jane Doe").waitFor();
-    await screenshots(page, "test-call-live");
+    assert((await screenshots(page, "test-call-live")) <= 0, "the live test call fits a phone");
     await page.getByRole("button", { name: "Hang up" }).click();
     await page.locator("#tc-ended").waitFor();
     await page.locator("#tc-call-link").click();
@@ -217,12 +217,15 @@ try {
   });
 
   await t.step("every page: screenshots at desktop and phone width, no serious accessibility violations", async () => {
+    const wide = [];
     for (const { path, name } of visited) {
       await page.goto(url(path));
-      await screenshots(page, name);
+      const overflow = await screenshots(page, name);
+      if (overflow > 0) wide.push(`${path} is ${overflow}px wider than a phone`);
       const violations = await accessibility(page);
       assert(violations.length === 0, `${path}:\n  ${violations.join("\n  ")}`);
     }
+    assert(wide.length === 0, wide.join("\n"));
   });
 
   await t.step("no script errors on any page", async () => {

@@ -78,14 +78,20 @@ export async function launch() {
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 375, height: 740 };
 
-/** Screenshots a page at desktop and phone width under target/e2e-screenshots. */
+/**
+ * Screenshots a page at desktop and phone width under target/e2e-screenshots; returns
+ * how far the page is wider than a phone's screen (0 when it fits).
+ */
 export async function screenshots(page, name) {
   mkdirSync(shots, { recursive: true });
+  let overflow = 0;
   for (const [label, size] of [["desktop", DESKTOP], ["phone", PHONE]]) {
     await page.setViewportSize(size);
     await page.screenshot({ path: join(shots, `${name}-${label}.png`), fullPage: true });
+    if (label === "phone") overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   }
   await page.setViewportSize(DESKTOP);
+  return overflow;
 }
 
 const axeSource = readFileSync(join(here, "node_modules", "axe-core", "axe.min.js"), "utf8");

@@ -26,11 +26,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../static/webhook.js"),
     ),
-    (
-        "favicon.svg",
-        "image/svg+xml",
-        include_str!("../../static/favicon.svg"),
-    ),
+    ("favicon.svg", "image/svg+xml", include_str!("../../static/favicon.svg")),
     (
         "test-call.js",
         "text/javascript; charset=utf-8",

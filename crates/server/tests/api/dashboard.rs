@@ -18,6 +18,12 @@ pub const PAGES: &[&str] = &[
     "/test-call",
     "/settings/api-keys",
     "/settings/users",
+    "/calls/call_01JD3Q2W8M6Y7Z0ABCDEF12345",
+    "/webhooks/new",
+    "/webhooks/wh_01JD3Q2W8M6Y7Z0ABCDEF12345",
+    "/webhooks/wh_01JD3Q2W8M6Y7Z0ABCDEF12345/edit",
+    "/deliveries/dlv_01JD3Q2W8M6Y7Z0ABCDEF12345",
+    "/agents/agt_01JD3Q2W8M6Y7Z0ABCDEF12345",
 ];
 
 #[tokio::test]
@@ -261,4 +267,63 @@ async fn pages_forbid_inline_script_and_framing_and_are_not_cached() {
     }
     let res = no_redirects().get(app.url("/static/nope.js")).send().await.unwrap();
     assert_eq!(res.status(), 404);
+}
+
+/// Every state-changing dashboard route (ids need not exist: the guard runs first).
+const POSTS: &[&str] = &[
+    "/logout",
+    "/settings/api-keys",
+    "/settings/api-keys/key_01JD3Q2W8M6Y7Z0ABCDEF12345/revoke",
+    "/settings/users",
+    "/agents",
+    "/agents/agt_01JD3Q2W8M6Y7Z0ABCDEF12345",
+    "/agents/numbers",
+    "/agents/numbers/num_01JD3Q2W8M6Y7Z0ABCDEF12345",
+    "/agents/numbers/num_01JD3Q2W8M6Y7Z0ABCDEF12345/remove",
+    "/test-call/start",
+    "/test-call/call_01JD3Q2W8M6Y7Z0ABCDEF12345/say",
+    "/test-call/call_01JD3Q2W8M6Y7Z0ABCDEF12345/hangup",
+    "/webhooks",
+    "/webhooks/preview",
+    "/webhooks/wh_01JD3Q2W8M6Y7Z0ABCDEF12345/edit",
+    "/webhooks/wh_01JD3Q2W8M6Y7Z0ABCDEF12345/test",
+    "/webhooks/wh_01JD3Q2W8M6Y7Z0ABCDEF12345/rotate-secret",
+    "/webhooks/wh_01JD3Q2W8M6Y7Z0ABCDEF12345/active",
+    "/webhooks/wh_01JD3Q2W8M6Y7Z0ABCDEF12345/delete",
+    "/webhooks/wh_01JD3Q2W8M6Y7Z0ABCDEF12345/recover",
+    "/webhooks/wh_01JD3Q2W8M6Y7Z0ABCDEF12345/replay",
+    "/deliveries/dlv_01JD3Q2W8M6Y7Z0ABCDEF12345/retry",
+];
+
+#[tokio::test]
+async fn every_form_needs_the_csrf_token_and_a_session() {
+    let app = spawn_app().await;
+    let b = app.browser().await;
+    for path in POSTS {
+        let form = b
+            .client
+            .post(b.url(path))
+            .header(COOKIE, &b.cookie)
+            .form(&[("name", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(form.status(), StatusCode::FORBIDDEN, "form to {path}");
+        let json = b
+            .client
+            .post(b.url(path))
+            .header(COOKIE, &b.cookie)
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(json.status(), StatusCode::FORBIDDEN, "script post to {path}");
+        let anonymous = no_redirects()
+            .post(app.url(path))
+            .form(&[("csrf", &b.csrf)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anonymous.status(), StatusCode::SEE_OTHER, "no session: {path}");
+    }
 }
