@@ -643,20 +643,31 @@ async fn create(State(store): StoreState, State(settings): SettingsState, signed
             let secret = api::secret_or_new(None)?;
             let w = store.create_webhook(&signed.workspace_id, &spec, &secret).await?;
             tracing::info!(by = %signed.login, webhook = %w.id, "webhook added in the dashboard");
-            let page = SecretPage {
-                chrome: Chrome::new(&signed, "webhooks"),
-                id: w.id.to_string(),
-                name: w.spec.name,
-                secret: secret.expose().to_owned(),
-                rotated: false,
-                rotation: rotation_window(&settings),
-            };
-            return Ok(render(&page)?.into_response());
+            return secret_page(&signed, w, &secret, false, &settings);
         }
         Ok(_) => {}
         Err(p) => problems.extend(p),
     }
     FormPage::new(&signed, None, form, Problems(problems), &settings).respond()
+}
+
+/// The page that shows a webhook's new signing secret, this once.
+fn secret_page(
+    signed: &Signed,
+    w: Webhook,
+    secret: &WebhookSecret,
+    rotated: bool,
+    settings: &ServerSettings,
+) -> PageResult {
+    let page = SecretPage {
+        chrome: Chrome::new(signed, "webhooks"),
+        id: w.id.to_string(),
+        name: w.spec.name,
+        secret: secret.expose().to_owned(),
+        rotated,
+        rotation: rotation_window(settings),
+    };
+    Ok(render(&page)?.into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -781,15 +792,7 @@ async fn rotate_secret(
         .await?
         .ok_or_else(|| PageError::not_found("webhook", &id))?;
     tracing::info!(by = %signed.login, webhook = %w.id, "webhook secret rotated in the dashboard");
-    let page = SecretPage {
-        chrome: Chrome::new(&signed, "webhooks"),
-        id: w.id.to_string(),
-        name: w.spec.name,
-        secret: secret.expose().to_owned(),
-        rotated: true,
-        rotation: rotation_window(&settings),
-    };
-    Ok(render(&page)?.into_response())
+    secret_page(&signed, w, &secret, true, &settings)
 }
 
 #[derive(Debug, Default, Deserialize)]
