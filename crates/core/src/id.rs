@@ -113,6 +113,9 @@ prefixed_id!(
 prefixed_id!(
     /// A dashboard user.
     UserId, "usr", "user");
+prefixed_id!(
+    /// A knowledge document of an agent.
+    DocumentId, "doc", "document");
 
 #[cfg(test)]
 mod tests {

@@ -15,6 +15,7 @@ pub mod fields;
 pub mod id;
 pub mod idempotency;
 pub mod input;
+pub mod knowledge;
 pub mod net;
 pub mod page;
 pub mod phone;

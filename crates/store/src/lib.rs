@@ -27,8 +27,8 @@ mod types;
 use std::sync::Arc;
 
 pub use contract::{
-    Agents, ApiKeys, Bootstrap, Calls, Coordination, Credentials, Deliveries, Events, Idempotency, Maintenance,
-    Numbers, RateLimits, Reports, Store, Users, Webhooks, Workspaces,
+    Agents, ApiKeys, Bootstrap, Calls, Coordination, Credentials, Deliveries, Documents, Events, Idempotency,
+    Maintenance, Numbers, RateLimits, Reports, Store, Users, Webhooks, Workspaces,
 };
 pub use error::StoreError;
 pub use postgres::PgStore;

@@ -524,3 +524,20 @@ pub(crate) fn contains_pattern(text: &str) -> String {
     p.push('%');
     p
 }
+
+/// A knowledge document (columns `id, workspace_id, agent_id, title, format, content,
+/// chunks, created_at`).
+pub(crate) fn document_from_row(row: &impl Cols) -> StoreResult<frontdesk_core::knowledge::Document> {
+    let format = row.text("format")?;
+    Ok(frontdesk_core::knowledge::Document {
+        id: id(row, "id", frontdesk_core::id::DocumentId::parse)?,
+        workspace_id: id(row, "workspace_id", WorkspaceId::parse)?,
+        agent_id: id(row, "agent_id", AgentId::parse)?,
+        title: row.text("title")?,
+        format: frontdesk_core::knowledge::Format::parse(&format).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        content: row.text("content")?,
+        chunks: serde_json::from_str(&row.text("chunks")?)
+            .map_err(|e| StoreError::Corrupt(format!("document chunks: {e}")))?,
+        created_at: from_ms(row.int("created_at")?)?,
+    })
+}

@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod calls;
 pub mod credentials;
 pub mod deliveries;
+pub mod documents;
 pub mod events;
 pub mod meta;
 pub mod numbers;
@@ -118,6 +119,7 @@ pub fn build(state: AppState) -> (Router, OpenApiDoc) {
     let v1 = OpenApiRouter::new()
         .merge(api_keys::router())
         .merge(agents::router())
+        .merge(documents::router())
         .merge(numbers::router())
         .merge(calls::router())
         .merge(webhooks::router())

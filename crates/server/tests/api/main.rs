@@ -13,6 +13,7 @@ mod dashboard_deliveries;
 mod dashboard_overview;
 mod dashboard_webhooks;
 mod delivery;
+mod documents;
 mod errors;
 mod helpers;
 mod idempotency;

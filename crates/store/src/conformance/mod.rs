@@ -25,6 +25,7 @@ mod attempts;
 mod calls;
 mod concurrency;
 mod coordination;
+mod documents;
 mod health;
 mod idempotency;
 mod queue;
@@ -50,6 +51,7 @@ pub use self::attempts::*;
 pub use self::calls::*;
 pub use self::concurrency::*;
 pub use self::coordination::*;
+pub use self::documents::*;
 pub use self::health::*;
 pub use self::idempotency::*;
 pub use self::queue::*;
@@ -104,6 +106,7 @@ macro_rules! conformance_tests {
             users_have_unique_names_and_count_wrong_passwords,
             sessions_live_while_used,
             activity_is_the_workspaces_own_since_a_time,
+            documents_belong_to_their_agent_and_go_with_it,
             attempts_keep_their_request_and_response,
             deliveries_filter_by_time_and_search,
         );

@@ -24,6 +24,7 @@
 //! | [`RateLimits`] | take_rate, prune_rates, shared_by_nodes |
 //! | [`Users`] | users, wrong passwords, sessions (the dashboard) |
 //! | [`Reports`] | activity (the dashboard overview's points) |
+//! | [`Documents`] | create, list, get, delete (an agent's knowledge documents) |
 //!
 //! The rules that do not depend on the database live in `frontdesk-core` as pure
 //! functions, so that every backend decides alike: which webhooks an event goes to and
@@ -85,6 +86,7 @@ mod calls;
 mod coordination;
 mod credentials;
 mod deliveries;
+mod documents;
 mod events;
 mod idempotency;
 mod maintenance;
@@ -102,6 +104,7 @@ pub use calls::Calls;
 pub use coordination::Coordination;
 pub use credentials::Credentials;
 pub use deliveries::Deliveries;
+pub use documents::Documents;
 pub use events::Events;
 pub use idempotency::Idempotency;
 pub use maintenance::Maintenance;
@@ -142,6 +145,7 @@ store_of!(
     RateLimits,
     Users,
     Reports,
+    Documents,
 );
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ mod calls;
 mod coordination;
 mod credentials;
 mod deliveries;
+mod documents;
 mod events;
 mod maintenance;
 mod reports;

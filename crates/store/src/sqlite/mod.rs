@@ -10,6 +10,7 @@ mod calls;
 mod coordination;
 mod credentials;
 mod deliveries;
+mod documents;
 mod events;
 mod maintenance;
 mod rate_limits;
