@@ -241,7 +241,8 @@ impl CompletionStream {
         &self.streamed
     }
 
-    /// The next event; `None` after the end or an error.
+    /// The next event; `None` after the end or an error. Cancel-safe: a `select!` that
+    /// drops this future loses nothing (e.g. racing it against the caller's barge-in).
     pub async fn next(&mut self) -> Option<Result<Event, StreamError>> {
         self.response.as_ref()?;
         loop {

@@ -413,3 +413,45 @@ async fn dropping_the_stream_closes_the_connection() {
         "the stand-in sees the connection close"
     );
 }
+
+#[tokio::test]
+async fn after_the_first_token_only_the_overall_timeout_counts() {
+    let s = StandIn::start().await;
+    s.reply(Reply::Stream(vec![
+        stand_in::text("One, "),
+        Step::Delay(Duration::from_millis(250)),
+        stand_in::text("two, "),
+        Step::Delay(Duration::from_millis(250)),
+        stand_in::text("three."),
+        stand_in::finish("stop"),
+        Step::Done,
+    ]));
+    let c = client_with(&s, Duration::from_millis(200), Duration::from_secs(5));
+    let done = c
+        .complete(request())
+        .await
+        .expect("slow tokens after the first are fine");
+    assert_eq!(done.message.content.as_deref(), Some("One, two, three."));
+}
+
+#[tokio::test]
+async fn next_is_cancel_safe() {
+    let s = StandIn::start().await;
+    s.reply(Reply::Stream(vec![
+        stand_in::text("A"),
+        Step::Delay(Duration::from_millis(300)),
+        stand_in::text("B"),
+        stand_in::finish("stop"),
+        Step::Done,
+    ]));
+    let c = client(&s);
+    let mut stream = c.stream(request()).await.expect("opens");
+    assert_eq!(stream.next().await, Some(Ok(Event::Text("A".into()))));
+    tokio::select! {
+        e = stream.next() => panic!("B came too early: {e:?}"),
+        () = tokio::time::sleep(Duration::from_millis(50)) => {}
+    }
+    assert_eq!(stream.next().await, Some(Ok(Event::Text("B".into()))));
+    assert_eq!(stream.streamed(), "AB");
+    assert!(matches!(stream.next().await, Some(Ok(Event::Done(_)))));
+}
