@@ -277,6 +277,72 @@ impl std::fmt::Display for CompletionError {
 
 impl std::error::Error for CompletionError {}
 
+/// One server-sent event of a streamed chat completion (`"stream": true`): the
+/// `chat.completion.chunk` object. Its first choice carries a [`Delta`]; the last
+/// chunk may carry only `usage` (no choices) or, from some servers, an `error`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CompletionChunk {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub model: String,
+    #[serde(default)]
+    pub choices: Vec<ChunkChoice>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// An error the server reports inside the stream (vLLM, OpenAI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<Value>,
+}
+
+/// One choice of a chunk.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChunkChoice {
+    #[serde(default)]
+    pub index: u32,
+    #[serde(default)]
+    pub delta: Delta,
+    /// Set on the choice's last chunk: `stop`, `length`, `tool_calls`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<String>,
+}
+
+/// What a chunk adds to the assistant's message.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Delta {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCallDelta>,
+}
+
+/// A piece of a tool call: the first piece of call `index` carries its id and
+/// function name, the later ones pieces of its arguments.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ToolCallDelta {
+    /// Which of the message's tool calls this piece belongs to (absent from some
+    /// servers that send each call whole).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<FunctionCallDelta>,
+}
+
+/// A piece of a function call.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FunctionCallDelta {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,5 +417,22 @@ mod tests {
         let f = serde_json::to_value(ToolSchema::from_tool(&t)).expect("json");
         assert_eq!(f["function"]["parameters"]["required"], json!(["when"]));
         assert_eq!(f["function"]["parameters"]["properties"]["n"]["type"], "integer");
+    }
+
+    #[test]
+    fn reads_a_streamed_chunk() {
+        let c: CompletionChunk = serde_json::from_value(json!({
+            "id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m",
+            "choices": [{"index": 0, "delta": {"tool_calls": [
+                {"index": 1, "id": "call_2", "type": "function", "function": {"name": "book", "arguments": ""}}
+            ]}, "finish_reason": null}]
+        }))
+        .expect("reads");
+        let call = &c.choices[0].delta.tool_calls[0];
+        assert_eq!(call.index, Some(1));
+        assert_eq!(call.function.as_ref().and_then(|f| f.name.as_deref()), Some("book"));
+        let usage_only: CompletionChunk =
+            serde_json::from_value(json!({"choices": [], "usage": {"total_tokens": 3}})).expect("reads");
+        assert_eq!(usage_only.usage.map(|u| u.total_tokens), Some(3));
     }
 }

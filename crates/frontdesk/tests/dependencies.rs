@@ -7,6 +7,9 @@
 //!   framework (no axum, no OpenAPI server glue);
 //! - nothing above the store (app, delivery, server, the binary) depends on sqlx
 //!   directly;
+//! - the model client (`frontdesk-llm`) stands on the brains' types only (agent, core),
+//!   links no web framework in its normal build (axum comes only with its `stand-in`
+//!   test feature), and nothing below the application layer depends on it;
 //! - the server names no store backend (its code reaches data through `dyn Store`);
 //! - the server's modules import each other in no circle.
 
@@ -120,6 +123,59 @@ fn the_application_layer_knows_no_web_framework() {
     for p in ["frontdesk-app", "frontdesk-twilio"] {
         // (tower-http may come in under reqwest, the HTTP client: that is not a server.)
         assert_none(&g, p, true, &["axum", "axum-core", "utoipa", "utoipa-axum"]);
+    }
+}
+
+/// The packages a package's normal build links, with no optional feature on: what
+/// `cargo tree` resolves for it alone (`cargo metadata` unifies features across the
+/// workspace, dev-dependencies included, so a test feature would show up there).
+fn normal_build(package: &str) -> BTreeSet<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "tree", "--locked", "-e", "normal", "--prefix", "none", "--format", "{p}", "-p", package,
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| *n != package)
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_model_client_is_a_client_over_the_brains_types() {
+    let g = Graph::load();
+    let workspace: BTreeSet<String> = g
+        .direct("frontdesk-llm")
+        .into_iter()
+        .filter(|d| d.starts_with("frontdesk"))
+        .collect();
+    assert!(
+        workspace
+            .iter()
+            .all(|d| d == "frontdesk-agent" || d == "frontdesk-core"),
+        "frontdesk-llm may depend on frontdesk-agent and frontdesk-core only: {workspace:?}"
+    );
+    let linked = normal_build("frontdesk-llm");
+    assert!(linked.contains("reqwest"), "{linked:?}");
+    let web: Vec<&str> = ["axum", "axum-core", "utoipa", "utoipa-axum", "sqlx", "sqlx-core"]
+        .into_iter()
+        .filter(|w| linked.contains(*w))
+        .collect();
+    assert!(web.is_empty(), "frontdesk-llm's normal build links {web:?}");
+    for p in [
+        "frontdesk-core",
+        "frontdesk-agent",
+        "frontdesk-store",
+        "frontdesk-delivery",
+        "frontdesk-twilio",
+    ] {
+        assert_none(&g, p, true, &["frontdesk-llm"]);
     }
 }
 
