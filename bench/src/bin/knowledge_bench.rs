@@ -10,13 +10,13 @@
 
 #![allow(clippy::print_stdout, reason = "a benchmark tool")]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use frontdesk_core::agent::AgentConfig;
 use serde_json::Value;
 
-fn run(dir: &PathBuf) -> Result<(), String> {
+fn run(dir: &Path) -> Result<(), String> {
     let path = dir.join("knowledge_paraphrases.jsonl");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let (mut right, mut wrong, mut none, mut answerable, mut false_answers, mut unanswerable) = (0, 0, 0, 0, 0, 0);
