@@ -37,6 +37,7 @@ pub mod completion;
 pub mod extract;
 pub mod knowledge;
 pub mod nlu;
+pub mod prompt;
 pub mod rules;
 pub mod session;
 pub mod speech;

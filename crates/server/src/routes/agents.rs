@@ -29,6 +29,42 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_agents, create_agent))
         .routes(routes!(get_agent, replace_agent, delete_agent))
+        .routes(routes!(get_prompt))
+}
+
+/// What a language model gets for an agent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PromptView {
+    /// The system prompt built from the configuration.
+    pub system: String,
+    /// The tools offered: the built-in ones, then the agent's HTTP tools (OpenAI's
+    /// `tools` shape).
+    #[schema(value_type = Vec<Object>)]
+    pub tools: Vec<frontdesk_agent::completion::ToolSchema>,
+}
+
+/// Show the system prompt and tool schemas a model gets for this agent (`llm` and
+/// `hybrid` brains), whichever brain it runs now.
+#[utoipa::path(get, path = "/v1/agents/{id}/prompt", tag = "agents", params(("id" = String, Path)),
+    responses((status = 200, body = PromptView), (status = 404, body = ErrorBody)))]
+async fn get_prompt(
+    State(store): StoreState,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<PromptView>, ApiError> {
+    let aid = path_id(&id, AgentId::parse, "agent")?;
+    let a = found(store.get_agent(&caller.workspace_id, &aid).await?, "agent", &id)?;
+    // Stored configurations passed validation; one that no longer does is our fault.
+    let cfg = AgentConfig::parse(&a.config)
+        .map_err(|e| {
+            tracing::error!(agent = %a.id, error = %e, "a stored agent configuration does not parse");
+            ApiError::internal()
+        })?
+        .config;
+    Ok(Json(PromptView {
+        system: frontdesk_agent::prompt::system_prompt(&cfg),
+        tools: frontdesk_agent::prompt::tools(&cfg),
+    }))
 }
 
 /// An agent: its id, its whole configuration (with defaults filled in) and times.

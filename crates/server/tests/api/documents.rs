@@ -1,4 +1,4 @@
-//! `/v1/agents/{id}/documents`: an agent's knowledge documents.
+//! `/v1/agents/{id}/documents` (an agent's knowledge documents) and `/v1/agents/{id}/prompt`.
 
 use serde_json::{Value, json};
 
@@ -105,5 +105,44 @@ async fn documents_are_chunked_listed_and_deleted_per_agent() {
     let res = app.delete(&format!("{path}/{doc_id}")).send().await.unwrap();
     assert_eq!(res.status(), 204);
     let res = app.get(&format!("{path}/{doc_id}")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn the_prompt_shows_what_a_model_gets() {
+    let app = spawn_app().await;
+    let config = crate::helpers::agent_file("contractor");
+    let (s, agent) = post_json(&app, "/v1/agents", config).await;
+    assert_eq!(s, 201, "{agent}");
+    let id = agent["id"].as_str().unwrap();
+    let res = app.get(&format!("/v1/agents/{id}/prompt")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let p: Value = res.json().await.unwrap();
+    let system = p["system"].as_str().unwrap();
+    assert!(system.contains("receptionist of"), "{system}");
+    assert!(system.contains("Are you licensed and insured?"), "{system}");
+    let names: Vec<&str> = p["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names[..6],
+        [
+            "set_field",
+            "set_call_type",
+            "transfer_call",
+            "take_message",
+            "search_knowledge",
+            "end_call"
+        ]
+    );
+    assert_eq!(p["tools"][0]["type"], "function");
+    let res = app
+        .get("/v1/agents/agt_01JD3Q2W8M6Y7Z0ABCDEF12345/prompt")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
 }
