@@ -88,6 +88,7 @@
 use std::sync::Arc;
 
 use frontdesk_core::agent::config::{AgentConfig, BrainKind};
+use frontdesk_core::knowledge::Chunk;
 use serde_json::{Map, Value};
 
 pub use crate::completion::{
@@ -167,8 +168,13 @@ pub trait Brain: Send + Sync {
 /// The brain an agent configuration asks for (`cfg.brain`). Until the model brain is
 /// added, `llm` runs on the rules brain (its documented fallback).
 pub fn brain_for(cfg: Arc<AgentConfig>) -> Arc<dyn Brain> {
+    brain_with_documents(cfg, Vec::new())
+}
+
+/// [`brain_for`], with the agent's documents (cut into chunks) in its knowledge.
+pub fn brain_with_documents(cfg: Arc<AgentConfig>, documents: Vec<Chunk>) -> Arc<dyn Brain> {
     match cfg.brain {
-        BrainKind::Rules | BrainKind::Llm => Arc::new(RulesBrain::new(cfg)),
+        BrainKind::Rules | BrainKind::Llm | BrainKind::Hybrid => Arc::new(RulesBrain::with_documents(cfg, documents)),
     }
 }
 

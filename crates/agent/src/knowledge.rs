@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use frontdesk_core::agent::config::{BusinessInfo, KnowledgeEntry};
+use frontdesk_core::knowledge::Chunk;
 
 use crate::nlu::{Words, is_question, phrases};
 pub use crate::speech::sentences;
@@ -177,7 +178,37 @@ pub struct Index {
     business: BusinessInfo,
 }
 
+/// A piece of knowledge found for a query ([`Index::search`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Passage {
+    /// What to answer from: an entry's answer, or a document's chunk.
+    pub text: String,
+    /// Where it comes from: the entry's question, or the document chunk's heading.
+    pub source: String,
+    /// How well it fits (higher is better; comparable within one search only).
+    pub score: f64,
+}
+
 impl Index {
+    /// The index of entries, business details and documents' chunks.
+    pub fn with_documents(entries: &[KnowledgeEntry], business: &BusinessInfo, documents: &[Chunk]) -> Self {
+        let _ = documents;
+        Self::new(entries, business)
+    }
+
+    /// The passages that best answer `query`, best first, at most `k`.
+    pub fn search(&self, query: &str, k: usize) -> Vec<Passage> {
+        self.lookup(query)
+            .map(|i| Passage {
+                text: self.entries[i].answer.clone(),
+                source: self.entries[i].question.clone(),
+                score: 1.0,
+            })
+            .into_iter()
+            .take(k)
+            .collect()
+    }
+
     pub fn new(entries: &[KnowledgeEntry], business: &BusinessInfo) -> Self {
         let questions: Vec<Vec<String>> = entries.iter().map(|e| content(&e.question)).collect();
         let weights = Weights::new(&questions);

@@ -14,12 +14,13 @@ use std::sync::{Arc, OnceLock};
 
 use frontdesk_core::agent::config::{AgentConfig, BrainKind, CallAction};
 use frontdesk_core::fields::FieldType;
+use frontdesk_core::knowledge::Chunk;
 use serde_json::{Map, Value};
 
 use crate::brain::{Brain, Completion, CompletionError, Input, Need, Reply, State, Turn, View};
 use crate::classify::Types;
 use crate::extract::Fields;
-use crate::knowledge::Index;
+use crate::knowledge::{Index, Passage};
 use crate::nlu::PersonWords;
 use crate::session::{CallInfo, Session, ToolOutcome};
 use crate::summary::summarize;
@@ -36,6 +37,8 @@ pub struct Prepared {
     knowledge: OnceLock<Index>,
     fields: OnceLock<Fields>,
     person: OnceLock<PersonWords>,
+    /// The agent's documents, cut into chunks, for the knowledge index.
+    documents: Vec<Chunk>,
     /// The first call type that takes a message.
     pub(crate) message_type: Option<usize>,
 }
@@ -43,7 +46,15 @@ pub struct Prepared {
 impl Prepared {
     /// Everything, prepared now.
     pub fn new(cfg: &AgentConfig) -> Self {
-        let p = Self::lazy(cfg);
+        Self::with_documents(cfg, Vec::new())
+    }
+
+    /// Everything, prepared now, with the agent's documents in the knowledge index.
+    pub fn with_documents(cfg: &AgentConfig, documents: Vec<Chunk>) -> Self {
+        let p = Self {
+            documents,
+            ..Self::lazy(cfg)
+        };
         p.types(cfg);
         p.knowledge(cfg);
         p.fields(cfg).prepare_all();
@@ -67,7 +78,8 @@ impl Prepared {
     }
 
     pub(crate) fn knowledge(&self, cfg: &AgentConfig) -> &Index {
-        self.knowledge.get_or_init(|| Index::new(&cfg.knowledge, &cfg.business))
+        self.knowledge
+            .get_or_init(|| Index::with_documents(&cfg.knowledge, &cfg.business, &self.documents))
     }
 
     pub(crate) fn fields(&self, cfg: &AgentConfig) -> &Fields {
@@ -94,8 +106,19 @@ pub struct RulesBrain {
 
 impl RulesBrain {
     pub fn new(cfg: Arc<AgentConfig>) -> Self {
-        let pre = Prepared::new(&cfg);
+        Self::with_documents(cfg, Vec::new())
+    }
+
+    /// The rules brain with the agent's documents in its knowledge.
+    pub fn with_documents(cfg: Arc<AgentConfig>, documents: Vec<Chunk>) -> Self {
+        let pre = Prepared::with_documents(&cfg, documents);
         Self { cfg, pre }
+    }
+
+    /// The knowledge passages that best answer `query` (entries and documents), best
+    /// first, at most `k`: what `search_knowledge` gives a model.
+    pub fn search(&self, query: &str, k: usize) -> Vec<Passage> {
+        self.pre.knowledge(&self.cfg).search(query, k)
     }
 
     /// What was prepared from the configuration.

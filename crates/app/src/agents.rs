@@ -125,5 +125,6 @@ pub fn fallback_config() -> AgentConfig {
         tools: Vec::new(),
         closing: "Thanks for calling. Goodbye!".into(),
         brain: Default::default(),
+        llm: None,
     }
 }

@@ -225,7 +225,58 @@ pub enum BrainKind {
     Rules,
     /// An OpenAI-compatible model, falling back to `rules`.
     Llm,
+    /// The rules every turn; the model only where the rules are unsure.
+    Hybrid,
 }
+
+impl BrainKind {
+    /// The name, as configured.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rules => "rules",
+            Self::Llm => "llm",
+            Self::Hybrid => "hybrid",
+        }
+    }
+
+    /// Whether the brain asks a model.
+    #[must_use]
+    pub fn uses_model(self) -> bool {
+        !matches!(self, Self::Rules)
+    }
+}
+
+/// An agent's model settings (`"llm"`), over the server's `FRONTDESK_LLM_*` ones
+/// (SPEC section 8). Keys left out take the server's.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct LlmSettings {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The environment variable holding the API key (the key itself is never stored).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    /// Tried in order when the main endpoint fails.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fallbacks: Vec<LlmEndpoint>,
+}
+
+/// A fallback model endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LlmEndpoint {
+    pub base_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+}
+
+/// At most this many fallback endpoints.
+pub const MAX_LLM_FALLBACKS: usize = 4;
 
 /// A validated agent configuration.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -240,6 +291,9 @@ pub struct AgentConfig {
     pub tools: Vec<ToolSpec>,
     pub closing: String,
     pub brain: BrainKind,
+    /// Model settings over the server's (for `llm` and `hybrid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm: Option<LlmSettings>,
 }
 
 /// A configuration that passed validation, and what was ignored on the way.
@@ -250,7 +304,7 @@ pub struct Parsed {
     pub warnings: Vec<String>,
 }
 
-const TOP_KEYS: [&str; 10] = [
+const TOP_KEYS: [&str; 11] = [
     "name",
     "business",
     "greeting",
@@ -261,6 +315,7 @@ const TOP_KEYS: [&str; 10] = [
     "tools",
     "closing",
     "brain",
+    "llm",
 ];
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> ValidationError {
@@ -509,13 +564,15 @@ impl AgentConfig {
         let brain = match top.string("brain")?.as_deref() {
             None | Some("rules") => BrainKind::Rules,
             Some("llm") => BrainKind::Llm,
+            Some("hybrid") => BrainKind::Hybrid,
             Some(other) => {
                 return Err(err(
                     "brain",
-                    format!("`{other}` is not a brain; use \"rules\" (built in) or \"llm\""),
+                    format!("`{other}` is not a brain; use \"rules\" (built in), \"llm\" or \"hybrid\""),
                 ));
             }
         };
+        let llm = parse_llm(&top, &mut warnings)?;
 
         let greeting = top.string("greeting")?.unwrap_or_else(|| {
             if business.owner_name.is_some() {
@@ -539,6 +596,7 @@ impl AgentConfig {
             tools,
             closing,
             brain,
+            llm,
         };
         config.check_templates()?;
         let size = serde_json::to_vec(&config.to_json()).map_or(usize::MAX, |v| v.len());
@@ -561,6 +619,14 @@ impl AgentConfig {
     pub fn check_targets(&self, policy: &TargetPolicy) -> Result<(), ValidationError> {
         for (i, t) in self.tools.iter().enumerate() {
             input::target_url(&format!("tools[{i}].url"), &t.url, policy)?;
+        }
+        if let Some(llm) = &self.llm {
+            if let Some(u) = &llm.base_url {
+                input::target_url("llm.base_url", u, policy)?;
+            }
+            for (i, f) in llm.fallbacks.iter().enumerate() {
+                input::target_url(&format!("llm.fallbacks[{i}].base_url"), &f.base_url, policy)?;
+            }
         }
         Ok(())
     }
@@ -618,6 +684,99 @@ impl AgentConfig {
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
+}
+
+/// An `http(s)://` base URL, without a trailing slash.
+fn base_url(path: String, s: &str) -> Result<String, ValidationError> {
+    let s = s.trim().trim_end_matches('/');
+    let ok = (s.starts_with("http://") || s.starts_with("https://")) && !s.contains(char::is_whitespace);
+    if !ok {
+        return Err(err(
+            path,
+            format!(
+                "`{s}` is not a base URL; give the server's http(s) address up to `/v1`, for example \"http://127.0.0.1:11434/v1\""
+            ),
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// An environment variable's name.
+fn env_name(path: String, s: &str) -> Result<String, ValidationError> {
+    let ok = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.len() <= 128;
+    if !ok {
+        return Err(err(
+            path,
+            format!(
+                "`{s}` is not an environment variable's name; name the variable that holds the key, for example \"OPENAI_API_KEY\" (never the key itself)"
+            ),
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+fn parse_llm(top: &Reader<'_>, warnings: &mut Vec<String>) -> Result<Option<LlmSettings>, ValidationError> {
+    let Some(v) = top.get("llm") else {
+        return Ok(None);
+    };
+    let r = Reader::new("llm".into(), v)?;
+    r.warn_unknown(
+        &["base_url", "model", "api_key_env", "temperature", "fallbacks"],
+        warnings,
+    );
+    let temperature = match r.get("temperature") {
+        None => None,
+        Some(Value::Number(n)) => match n.as_f64() {
+            #[allow(clippy::cast_possible_truncation)]
+            Some(t) if (0.0..=2.0).contains(&t) => Some(t as f32),
+            _ => return Err(err(r.at("temperature"), "must be between 0 and 2")),
+        },
+        Some(other) => {
+            return Err(err(
+                r.at("temperature"),
+                format!("must be a number between 0 and 2, not {}", kind_of(other)),
+            ));
+        }
+    };
+    let list = r.array("fallbacks")?;
+    if list.len() > MAX_LLM_FALLBACKS {
+        return Err(err(
+            r.at("fallbacks"),
+            format!("has {} endpoints; at most {MAX_LLM_FALLBACKS} are allowed", list.len()),
+        ));
+    }
+    let mut fallbacks = Vec::with_capacity(list.len());
+    for (i, f) in list.iter().enumerate() {
+        let fr = Reader::new(format!("llm.fallbacks[{i}]"), f)?;
+        fr.warn_unknown(&["base_url", "model", "api_key_env"], warnings);
+        let url = fr.required_string(
+            "base_url",
+            "the fallback server's address, for example \"http://127.0.0.1:11434/v1\"",
+        )?;
+        fallbacks.push(LlmEndpoint {
+            base_url: base_url(fr.at("base_url"), &url)?,
+            model: fr.label("model", MAX_LABEL)?,
+            api_key_env: fr
+                .string("api_key_env")?
+                .map(|e| env_name(fr.at("api_key_env"), &e))
+                .transpose()?,
+        });
+    }
+    Ok(Some(LlmSettings {
+        base_url: r
+            .string("base_url")?
+            .map(|u| base_url(r.at("base_url"), &u))
+            .transpose()?,
+        model: r.label("model", MAX_LABEL)?,
+        api_key_env: r
+            .string("api_key_env")?
+            .map(|e| env_name(r.at("api_key_env"), &e))
+            .transpose()?,
+        temperature,
+        fallbacks,
+    }))
 }
 
 fn parse_fields(top: &Reader<'_>, warnings: &mut Vec<String>) -> Result<Vec<FieldSpec>, ValidationError> {
