@@ -95,6 +95,7 @@ pub use crate::completion::{
     ChatMessage, Completion, CompletionError, CompletionRequest, CompletionResponse, FunctionCall, FunctionSchema,
     Role, ToolCall, ToolSchema, Usage,
 };
+pub use crate::model::{BrainEvent, ModelBrain, ModelState};
 pub use crate::rules::RulesBrain;
 use crate::session::Heard;
 pub use crate::session::{Action, CallInfo, EndReason, MESSAGE_FIELD, ToolOutcome, ToolRequest};
@@ -165,8 +166,8 @@ pub trait Brain: Send + Sync {
     fn variables(&self, state: &State) -> Map<String, Value>;
 }
 
-/// The brain an agent configuration asks for (`cfg.brain`). Until the model brain is
-/// added, `llm` runs on the rules brain (its documented fallback).
+/// The brain an agent configuration asks for (`cfg.brain`): [`RulesBrain`], or
+/// [`ModelBrain`] for `llm` and `hybrid`.
 pub fn brain_for(cfg: Arc<AgentConfig>) -> Arc<dyn Brain> {
     brain_with_documents(cfg, Vec::new())
 }
@@ -174,7 +175,8 @@ pub fn brain_for(cfg: Arc<AgentConfig>) -> Arc<dyn Brain> {
 /// [`brain_for`], with the agent's documents (cut into chunks) in its knowledge.
 pub fn brain_with_documents(cfg: Arc<AgentConfig>, documents: Vec<Chunk>) -> Arc<dyn Brain> {
     match cfg.brain {
-        BrainKind::Rules | BrainKind::Llm | BrainKind::Hybrid => Arc::new(RulesBrain::with_documents(cfg, documents)),
+        BrainKind::Rules => Arc::new(RulesBrain::with_documents(cfg, documents)),
+        BrainKind::Llm | BrainKind::Hybrid => Arc::new(ModelBrain::new(cfg, documents)),
     }
 }
 
@@ -216,6 +218,8 @@ pub struct Turn {
     pub(crate) pending: Vec<String>,
     /// Tools deferred in this turn: not handed out again before it ends.
     pub(crate) deferred: Vec<String>,
+    /// A model brain's part of the turn.
+    pub(crate) model: Option<crate::model::ModelTurn>,
 }
 
 impl Turn {
@@ -288,4 +292,10 @@ pub struct View {
     pub caller_name: Option<String>,
     /// The first collected email field, as text.
     pub caller_email: Option<String>,
+    /// Caller turns so far.
+    pub turns: u32,
+    /// Caller turns in which a model was asked (`llm`, `hybrid`).
+    pub model_turns: u32,
+    /// Fallbacks, refusals and interruptions between the brain and its model.
+    pub brain_events: Vec<BrainEvent>,
 }

@@ -33,6 +33,10 @@ pub struct CompletionRequest {
     /// Server-sent events instead of one JSON body.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stream: bool,
+    /// Not sent: the completion's words go to the caller as they stream (a
+    /// conversation turn), rather than only once it is whole (a summary).
+    #[serde(skip)]
+    pub speak: bool,
 }
 
 /// Who says a message.

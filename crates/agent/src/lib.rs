@@ -36,6 +36,7 @@ pub mod classify;
 pub mod completion;
 pub mod extract;
 pub mod knowledge;
+pub mod model;
 pub mod nlu;
 pub mod prompt;
 pub mod rules;

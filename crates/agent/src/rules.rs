@@ -13,7 +13,6 @@
 use std::sync::{Arc, OnceLock};
 
 use frontdesk_core::agent::config::{AgentConfig, BrainKind, CallAction};
-use frontdesk_core::fields::FieldType;
 use frontdesk_core::knowledge::Chunk;
 use serde_json::{Map, Value};
 
@@ -134,10 +133,6 @@ impl RulesBrain {
     }
 }
 
-fn text_of(v: Option<Value>) -> Option<String> {
-    v.and_then(|v| v.as_str().map(str::to_owned))
-}
-
 impl Brain for RulesBrain {
     fn kind(&self) -> BrainKind {
         BrainKind::Rules
@@ -214,19 +209,7 @@ impl Brain for RulesBrain {
     }
 
     fn view(&self, state: &State) -> View {
-        let s = state.session();
-        View {
-            fields: s.fields.clone(),
-            call_type: s.call_type.clone(),
-            message: s.message.clone(),
-            transferred_to: s.transferred_to.clone(),
-            transfer_reason: s.transfer_reason.clone(),
-            end_reason: s.end_reason,
-            ended: s.ended(),
-            awaiting_field: s.awaiting.clone(),
-            caller_name: text_of(s.first_of(&self.cfg, &FieldType::Name)),
-            caller_email: text_of(s.first_of(&self.cfg, &FieldType::Email)),
-        }
+        crate::model::view_of(&self.cfg, state)
     }
 
     fn summary(&self, state: &State) -> String {

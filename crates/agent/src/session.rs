@@ -140,7 +140,7 @@ pub struct Heard {
     pub lead: Vec<String>,
     pub actions: Vec<Action>,
     /// Ask the awaited field again (it did not parse).
-    reask: bool,
+    pub(crate) reask: bool,
 }
 
 pub use crate::brain::Reply;
@@ -176,11 +176,11 @@ pub struct Session {
     pub silences: u8,
 }
 
-const NOT_SURE: &str = "I'm not sure about that, but I'll make a note so someone can get back to you.";
+pub(crate) const NOT_SURE: &str = "I'm not sure about that, but I'll make a note so someone can get back to you.";
 
 const ACKS: [&str; 5] = ["Got it.", "Thank you.", "Great.", "Perfect.", "Thanks."];
 
-const NOT_CAUGHT: &str = "Sorry, I didn't catch that.";
+pub(crate) const NOT_CAUGHT: &str = "Sorry, I didn't catch that.";
 
 impl Session {
     /// A new call: the greeting (or, outbound, the introduction) is the first reply.
@@ -231,7 +231,7 @@ impl Session {
         self.phase == Phase::Ended
     }
 
-    fn ctx(&self) -> Context {
+    pub(crate) fn ctx(&self) -> Context {
         Context {
             caller_number: self.call.caller_number.clone(),
             today: self.call.today,
@@ -296,11 +296,11 @@ impl Session {
             .find_map(|f| self.fields.get(&f.field).cloned())
     }
 
-    fn settled(&self, field: &str) -> bool {
+    pub(crate) fn settled(&self, field: &str) -> bool {
         self.fields.contains_key(field) || self.skipped.iter().any(|s| s == field)
     }
 
-    fn collect(&mut self, field: &str, value: Value, heard: &mut Heard) {
+    pub(crate) fn collect(&mut self, field: &str, value: Value, heard: &mut Heard) {
         if self.fields.get(field) == Some(&value) {
             return;
         }
@@ -312,14 +312,14 @@ impl Session {
         });
     }
 
-    fn set_type(&mut self, name: &str, heard: &mut Heard) {
+    pub(crate) fn set_type(&mut self, name: &str, heard: &mut Heard) {
         if self.call_type.as_deref() != Some(name) {
             self.call_type = Some(name.to_owned());
             heard.actions.push(Action::CallType(name.to_owned()));
         }
     }
 
-    fn end(&mut self, reason: EndReason, heard: &mut Heard) {
+    pub(crate) fn end(&mut self, reason: EndReason, heard: &mut Heard) {
         if self.phase != Phase::Ended {
             self.phase = Phase::Ended;
             self.awaiting = None;
@@ -328,7 +328,7 @@ impl Session {
         }
     }
 
-    fn transfer(&mut self, cfg: &AgentConfig, reason: &str, urgent: bool, heard: &mut Heard) -> bool {
+    pub(crate) fn transfer(&mut self, cfg: &AgentConfig, reason: &str, urgent: bool, heard: &mut Heard) -> bool {
         let Some(t) = &cfg.transfer else {
             return false;
         };
@@ -600,7 +600,7 @@ impl Session {
         heard
     }
 
-    fn start_message(&mut self, cfg: &AgentConfig, pre: &Prepared, heard: &mut Heard) {
+    pub(crate) fn start_message(&mut self, cfg: &AgentConfig, pre: &Prepared, heard: &mut Heard) {
         self.message_mode = true;
         if let Some(t) = pre.message_type.map(|i| &cfg.call_types[i])
             && general_type(cfg, pre, self.call_type.as_deref())
@@ -610,7 +610,7 @@ impl Session {
         }
     }
 
-    fn take_message(&mut self, text: &str, heard: &mut Heard) {
+    pub(crate) fn take_message(&mut self, text: &str, heard: &mut Heard) {
         let m = frontdesk_core::fields::normalize(&FieldType::String, text, &self.ctx())
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_else(|| text.to_owned());
@@ -680,7 +680,7 @@ impl Session {
     }
 
     /// The fields still to ask, in order.
-    fn next_field<'c>(&self, cfg: &'c AgentConfig) -> Option<&'c FieldSpec> {
+    pub(crate) fn next_field<'c>(&self, cfg: &'c AgentConfig) -> Option<&'c FieldSpec> {
         if self.message_mode {
             return contact_fields(cfg).into_iter().find(|f| !self.settled(&f.field));
         }
@@ -925,7 +925,7 @@ fn inline_message(text: &str) -> Option<String> {
 
 /// What to keep for an answer no normaliser reads but a person would write down:
 /// a time of day ("mornings", "after lunch").
-fn fallback(kind: &FieldType, text: &str) -> Option<Value> {
+pub(crate) fn fallback(kind: &FieldType, text: &str) -> Option<Value> {
     if *kind == FieldType::Time {
         let w = Words::new(text);
         if phrases!(&[
@@ -961,7 +961,7 @@ fn fallback(kind: &FieldType, text: &str) -> Option<Value> {
 
 /// A birth date cannot be in the future: one that is was read a century late ("July
 /// fifteenth, seventy nine" with no century).
-fn past_if_birth(spec: &FieldSpec, v: Value, today: NaiveDate) -> Value {
+pub(crate) fn past_if_birth(spec: &FieldSpec, v: Value, today: NaiveDate) -> Value {
     use chrono::Datelike;
     let name = spec.field.to_ascii_lowercase();
     let birth = name.contains("birth") || name.contains("dob") || name.contains("born");

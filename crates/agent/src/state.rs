@@ -10,6 +10,7 @@ use frontdesk_core::agent::config::BrainKind;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+use crate::model::ModelState;
 use crate::session::{CallInfo, EndReason, Session};
 
 /// The key that names a state's brain.
@@ -24,8 +25,11 @@ pub struct State {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // the rules state, the common one, stays inline
 enum Inner {
     Rules(Session),
+    /// An `llm` or `hybrid` brain's state.
+    Model(BrainKind, Box<ModelState>),
 }
 
 /// A stored state that cannot be loaded.
@@ -57,10 +61,18 @@ impl State {
         Self { inner: Inner::Rules(s) }
     }
 
+    /// A model brain's state (`kind`: `llm` or `hybrid`).
+    pub fn from_model(kind: BrainKind, m: ModelState) -> Self {
+        Self {
+            inner: Inner::Model(kind, Box::new(m)),
+        }
+    }
+
     /// The brain this state belongs to.
     pub fn brain(&self) -> BrainKind {
         match &self.inner {
             Inner::Rules(_) => BrainKind::Rules,
+            Inner::Model(k, _) => *k,
         }
     }
 
@@ -69,6 +81,44 @@ impl State {
     pub fn rules(&self) -> Option<&Session> {
         match &self.inner {
             Inner::Rules(s) => Some(s),
+            Inner::Model(..) => None,
+        }
+    }
+
+    /// A model brain's state, when this is one (read only).
+    pub fn model(&self) -> Option<&ModelState> {
+        match &self.inner {
+            Inner::Rules(_) => None,
+            Inner::Model(_, m) => Some(m),
+        }
+    }
+
+    /// A model brain's state; a rules state (an agent switched brains mid-call)
+    /// becomes one, keeping everything the rules collected.
+    pub(crate) fn model_mut(&mut self, kind: BrainKind) -> &mut ModelState {
+        if let Inner::Rules(s) = &mut self.inner {
+            let s = std::mem::replace(s, placeholder(s));
+            self.inner = Inner::Model(kind, Box::new(ModelState::new(s)));
+        }
+        match &mut self.inner {
+            Inner::Model(k, m) => {
+                *k = kind;
+                m
+            }
+            Inner::Rules(_) => unreachable!("a rules state was just turned into a model state"),
+        }
+    }
+
+    /// Notes something between the brain and its model on the call (`brain_events`):
+    /// the application's endpoint fallbacks and interruptions. Ignored on a rules
+    /// state.
+    pub fn note(&mut self, mut event: crate::model::BrainEvent) {
+        if let Inner::Model(_, m) = &mut self.inner {
+            event.turn = m.session.turns;
+            m.events.push(event);
+            if m.events.len() > 200 {
+                m.events.remove(0);
+            }
         }
     }
 
@@ -76,12 +126,14 @@ impl State {
     pub(crate) fn session(&self) -> &Session {
         match &self.inner {
             Inner::Rules(s) => s,
+            Inner::Model(_, m) => &m.session,
         }
     }
 
     pub(crate) fn session_mut(&mut self) -> &mut Session {
         match &mut self.inner {
             Inner::Rules(s) => s,
+            Inner::Model(_, m) => &mut m.session,
         }
     }
 
@@ -110,6 +162,7 @@ impl State {
     pub fn to_json(&self) -> Value {
         let (kind, body) = match &self.inner {
             Inner::Rules(s) => ("rules", serde_json::to_value(s)),
+            Inner::Model(k, m) => (k.as_str(), serde_json::to_value(m)),
         };
         match body {
             Ok(Value::Object(mut m)) => {
@@ -136,8 +189,42 @@ impl State {
             "rules" => serde_json::from_value(v)
                 .map(Self::from_session)
                 .map_err(|e| StateError::Invalid(e.to_string())),
+            "llm" | "hybrid" => {
+                let k = if kind == "llm" {
+                    BrainKind::Llm
+                } else {
+                    BrainKind::Hybrid
+                };
+                serde_json::from_value(v)
+                    .map(|m| Self::from_model(k, m))
+                    .map_err(|e| StateError::Invalid(e.to_string()))
+            }
             _ => Err(StateError::UnknownBrain(kind)),
         }
+    }
+}
+
+/// A stand-in for a moment while a session moves into a model state.
+fn placeholder(s: &Session) -> Session {
+    Session {
+        call: s.call.clone(),
+        phase: s.phase,
+        call_type: None,
+        fields: serde_json::Map::new(),
+        skipped: Vec::new(),
+        awaiting: None,
+        reasks: 0,
+        message_mode: false,
+        message: None,
+        transferred_to: None,
+        transfer_reason: None,
+        tools_called: Vec::new(),
+        notes: Vec::new(),
+        opening: None,
+        end_reason: None,
+        turns: 0,
+        extra_rounds: 0,
+        silences: 0,
     }
 }
 

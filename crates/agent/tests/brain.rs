@@ -317,6 +317,9 @@ fn silence_hang_up_and_recordings_go_through_input() {
             awaiting_field: None,
             caller_name: Some("John Smith".into()),
             caller_email: None,
+            turns: 1,
+            model_turns: 0,
+            brain_events: Vec::new(),
         }
     );
     assert!(state.ended());
