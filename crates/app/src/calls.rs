@@ -33,6 +33,7 @@ use crate::agents::{Agents, Prepared};
 use crate::conflict::{Outcome, retry};
 use crate::engine::Engine;
 use crate::events::{action_events, business, ended_events};
+use crate::live::Live;
 use crate::locks::{CallGuard, CallLocks};
 use crate::telephony::{Telephony, TelephonyError};
 use crate::tools::{MIN_TOOL_TIME, TOOL_BUDGET, Tools};
@@ -354,7 +355,14 @@ impl CallService {
     /// One caller turn on a call just read, under the conflict policy: a turn that lost
     /// the race having done nothing is taken again on the call as it now stands.
     pub async fn hear(&self, call: Call, input: Input<'_>) -> Result<Step, CallError> {
-        retry(call, |call| self.take_turn(call, input)).await
+        retry(call, |call| self.take_turn(call, input, None)).await
+    }
+
+    /// A caller turn spoken as it is composed (see [`Live`]): the model's words go to
+    /// `live.text` as they stream, and `live.cancel` cuts the model off.
+    pub async fn turn_live(&self, ws: &WorkspaceId, id: &CallId, text: &str, live: &Live) -> Result<Step, CallError> {
+        let call = self.load(ws, id).await?;
+        retry(call, |call| self.take_turn(call, Input::text(text), Some(live))).await
     }
 
     /// A provider's turn (Twilio's `<Gather>`): `seq` is how many transcript lines the
@@ -367,7 +375,7 @@ impl CallService {
             if seq.is_some_and(|n| n != call.turns.len()) {
                 return Ok(Outcome::Done(Self::current(call)));
             }
-            self.take_turn(call, input).await
+            self.take_turn(call, input, None).await
         })
         .await;
         match result {
@@ -378,11 +386,11 @@ impl CallService {
 
     /// One try of a caller's turn (words, or silence when there are none), as the
     /// conflict policy takes it.
-    async fn take_turn(&self, call: Call, input: Input<'_>) -> Result<Outcome<Step>, CallError> {
+    async fn take_turn(&self, call: Call, input: Input<'_>, live: Option<&Live>) -> Result<Outcome<Step>, CallError> {
         let (ws, id) = (call.workspace_id.clone(), call.id.clone());
         let result = match input {
             Input::Speech { text, confidence } if !text.trim().is_empty() => {
-                self.turn_once(call, text, confidence).await
+                self.turn_once(call, text, confidence, live).await
             }
             _ => self.silence_once(call).await,
         };
@@ -405,7 +413,13 @@ impl CallService {
 
     /// One try of a caller turn; a stale copy loses the version race
     /// ([`CallError::Raced`] when nothing else was done).
-    async fn turn_once(&self, call: Call, text: &str, confidence: Option<f64>) -> Result<Step, CallError> {
+    async fn turn_once(
+        &self,
+        call: Call,
+        text: &str,
+        confidence: Option<f64>,
+        live: Option<&Live>,
+    ) -> Result<Step, CallError> {
         let (mut call, agent, mut state) = self.live(call).await?;
         call.turns.push(Turn {
             confidence,
@@ -439,7 +453,8 @@ impl CallService {
             FirstPass::Replied(call, reply) => self.record(call, &agent, reply, &Map::new(), false, now).await,
             FirstPass::Needs(call, pending, need) => {
                 let (state, turn) = *pending;
-                self.finish(call, &agent, state, turn, Map::new(), Some(need)).await
+                self.finish(call, &agent, state, turn, Map::new(), Some(need), live)
+                    .await
             }
         }
     }
@@ -454,7 +469,7 @@ impl CallService {
     async fn step(&self, call: Call, input: BrainInput, message_extra: Map<String, Value>) -> Result<Step, CallError> {
         let (call, agent, mut state) = self.live(call).await?;
         let turn = agent.brain.hear(&mut state, input);
-        self.finish(call, &agent, state, turn, message_extra, None).await
+        self.finish(call, &agent, state, turn, message_extra, None, None).await
     }
 
     /// A voicemail recorded on a call (`recording_url`, `seconds` long): it stands for
@@ -814,7 +829,7 @@ impl CallService {
                     }
                 }
                 let before = call.tool_calls.len();
-                self.run_needs(&mut call, &*agent.brain, &mut state, &mut turn, None)
+                self.run_needs(&mut call, &*agent.brain, &mut state, &mut turn, None, None)
                     .await;
                 if let Ok(mut all) = ran_all.lock() {
                     all.extend(call.tool_calls[before..].iter().cloned());
@@ -990,9 +1005,10 @@ impl CallService {
         mut turn: BrainTurn,
         message_extra: Map<String, Value>,
         first: Option<Need>,
+        live: Option<&Live>,
     ) -> Result<Step, CallError> {
         let tools_ran = self
-            .run_needs(&mut call, &*agent.brain, &mut state, &mut turn, first)
+            .run_needs(&mut call, &*agent.brain, &mut state, &mut turn, first, live)
             .await;
         let now = Utc::now();
         let (call, reply) = self.respond(call, agent, state, turn, now).await;
@@ -1059,6 +1075,7 @@ impl CallService {
         state: &mut State,
         turn: &mut BrainTurn,
         first: Option<Need>,
+        live: Option<&Live>,
     ) -> bool {
         let deadline = Instant::now() + TOOL_BUDGET;
         let mut ran = false;

@@ -7,7 +7,8 @@
 //! [`locks`] keeps steps of one call from overlapping (through the store: across every
 //! node on the database); [`conflict`] is the one policy for version
 //! conflicts; [`engine`] runs the conversation's CPU work off the async workers;
-//! [`accounts`] knows which Twilio token speaks for which workspace.
+//! [`accounts`] knows which Twilio token speaks for which workspace; [`live`] is
+//! a turn spoken while the model writes it.
 //!
 //! Dependency rule (checked by a test): no web framework here.
 
@@ -17,10 +18,12 @@ pub mod calls;
 pub mod conflict;
 pub mod engine;
 pub mod events;
+pub mod live;
 pub mod locks;
 pub mod telephony;
 pub mod tools;
 
 pub use calls::{CallError, CallService, Finish, Input, Placed, Progress, Step};
+pub use live::Live;
 pub use locks::{CallGuard, CallLocks, InProcessLocks, StoreLocks};
 pub use telephony::{Telephony, TelephonyError};

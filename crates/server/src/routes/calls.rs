@@ -43,6 +43,13 @@ pub struct CallerView {
     pub email: Option<String>,
 }
 
+/// Caller turns, and those that asked a model.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BrainTurns {
+    pub total: u64,
+    pub model: u64,
+}
+
 /// A call and its outcome.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CallView {
@@ -82,6 +89,16 @@ pub struct CallView {
     /// HTTP tools called during the call.
     #[schema(value_type = Vec<Object>)]
     pub tool_calls: Vec<ToolCall>,
+    /// The brain that carried the conversation: `rules`, `llm` or `hybrid`.
+    pub brain: Option<String>,
+    /// The caller's turns, and those in which a model was asked.
+    pub brain_turns: BrainTurns,
+    /// What happened between the brain and its model (SPEC section 8): `fallback` (an
+    /// endpoint failed and the next was tried), `rules` (no model answered: the rules
+    /// took the turn), `refused` (a value the model set was refused), `interrupted`,
+    /// `call_type_checked`; each with `turn`, `reason`, `endpoint`, `detail`.
+    #[schema(value_type = Vec<Object>)]
+    pub brain_events: Vec<Value>,
     pub started_at: DateTime<Utc>,
     pub answered_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
@@ -95,7 +112,27 @@ pub struct CallView {
 
 impl CallView {
     pub fn new(c: Call, now: DateTime<Utc>) -> Self {
+        let state = &c.session;
+        let brain = match state.get("brain") {
+            Some(Value::String(b)) => Some(b.clone()),
+            // Stored before brains were named.
+            _ if state.is_object() => Some("rules".to_owned()),
+            _ => None,
+        };
+        let count = |k: &str| state.get(k).and_then(Value::as_u64).unwrap_or(0);
+        let brain_turns = BrainTurns {
+            total: count("turns"),
+            model: count("model_turns"),
+        };
+        let brain_events = state
+            .get("events")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         Self {
+            brain,
+            brain_turns,
+            brain_events,
             duration_seconds: c.duration_seconds(now),
             transcript: c.transcript(),
             id: c.id.to_string(),
