@@ -445,6 +445,36 @@ struct CallPage {
     events: Vec<EventRow>,
     /// More events than the page shows.
     more_events: bool,
+    /// A model brain's record of the call (`llm`, `hybrid`).
+    brain: Option<BrainBox>,
+}
+
+/// What a model brain did on a call.
+struct BrainBox {
+    kind: String,
+    turns: u64,
+    model_turns: u64,
+    events: Vec<frontdesk_agent::brain::BrainEvent>,
+}
+
+impl BrainBox {
+    /// From the stored conversation state; `None` for the rules brain.
+    fn of(state: &Value) -> Option<Self> {
+        let kind = state.get("brain").and_then(Value::as_str)?;
+        if kind == "rules" {
+            return None;
+        }
+        let count = |k: &str| state.get(k).and_then(Value::as_u64).unwrap_or(0);
+        Some(Self {
+            kind: kind.to_owned(),
+            turns: count("turns"),
+            model_turns: count("model_turns"),
+            events: state
+                .get("events")
+                .and_then(|e| serde_json::from_value(e.clone()).ok())
+                .unwrap_or_default(),
+        })
+    }
 }
 
 fn field_text(v: &Value) -> String {
@@ -622,6 +652,7 @@ async fn show(State(store): StoreState, signed: Signed, Path(id): Path<String>) 
             .collect(),
         events,
         more_events,
+        brain: BrainBox::of(&c.session),
     };
     Ok(render(&page)?.into_response())
 }
