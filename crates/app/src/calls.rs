@@ -34,6 +34,7 @@ use crate::conflict::{Outcome, retry};
 use crate::engine::Engine;
 use crate::events::{action_events, business, ended_events};
 use crate::locks::{CallGuard, CallLocks};
+use crate::models::Models;
 use crate::telephony::{Telephony, TelephonyError};
 use crate::tools::{MIN_TOOL_TIME, TOOL_BUDGET, Tools};
 
@@ -226,18 +227,23 @@ pub struct CallService {
     /// fair between tenants.
     engine: Arc<Engine>,
     lines: Vec<Arc<dyn Telephony>>,
+    /// The agents' model endpoints (the `llm` and `hybrid` brains).
+    #[allow(dead_code)]
+    models: Arc<Models>,
 }
 
 impl CallService {
     /// A service over `store`, sending events through `dispatcher`, calling tools with
     /// `tools`, locking calls with `locks`, and carrying calls on `lines` (one per
-    /// provider; a provider without one cannot place or end calls).
+    /// provider; a provider without one cannot place or end calls), asking models
+    /// through `models`.
     pub fn new(
         store: Arc<dyn Store>,
         dispatcher: Arc<Dispatcher>,
         tools: GuardedClient,
         locks: Arc<dyn CallLocks>,
         lines: Vec<Arc<dyn Telephony>>,
+        models: Arc<Models>,
     ) -> Self {
         let engine = Arc::new(Engine::default());
         Self {
@@ -248,6 +254,7 @@ impl CallService {
             locks,
             engine,
             lines,
+            models,
         }
     }
 

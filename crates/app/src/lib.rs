@@ -7,7 +7,8 @@
 //! [`locks`] keeps steps of one call from overlapping (through the store: across every
 //! node on the database); [`conflict`] is the one policy for version
 //! conflicts; [`engine`] runs the conversation's CPU work off the async workers;
-//! [`accounts`] knows which Twilio token speaks for which workspace.
+//! [`accounts`] knows which Twilio token speaks for which workspace; [`models`] asks
+//! the agent's model endpoints, with fallbacks and a circuit breaker.
 //!
 //! Dependency rule (checked by a test): no web framework here.
 
@@ -18,9 +19,11 @@ pub mod conflict;
 pub mod engine;
 pub mod events;
 pub mod locks;
+pub mod models;
 pub mod telephony;
 pub mod tools;
 
 pub use calls::{CallError, CallService, Finish, Input, Placed, Progress, Step};
 pub use locks::{CallGuard, CallLocks, InProcessLocks, StoreLocks};
+pub use models::{Answer, Ask, Fallback, ModelSettings, Models};
 pub use telephony::{Telephony, TelephonyError};
