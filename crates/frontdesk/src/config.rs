@@ -750,6 +750,61 @@ mod tests {
     }
 
     #[test]
+    fn model_settings_are_checked_and_passed_on() {
+        let s = Config::load_from(None, env(&[]))
+            .unwrap()
+            .config
+            .server_settings()
+            .unwrap();
+        assert_eq!((s.models.base_url.as_deref(), s.models.model.as_deref()), (None, None));
+        assert_eq!(s.models.first_token_timeout, Duration::from_secs(2));
+        assert_eq!(s.models.overall_timeout, Duration::from_secs(15));
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("FRONTDESK_LLM_BASE_URL", "http://127.0.0.1:11434/v1"),
+                ("FRONTDESK_LLM_MODEL", "llama3.1:8b"),
+                ("FRONTDESK_LLM_API_KEY", "sk-1"),
+                ("FRONTDESK_LLM_TIMEOUT", "1500ms"),
+                ("FRONTDESK_LLM_OVERALL_TIMEOUT", "20s"),
+            ]),
+        )
+        .unwrap()
+        .config;
+        let m = c.server_settings().unwrap().models;
+        assert_eq!(m.base_url.as_deref(), Some("http://127.0.0.1:11434/v1"));
+        assert_eq!(m.model.as_deref(), Some("llama3.1:8b"));
+        assert_eq!(m.api_key.as_deref(), Some("sk-1"));
+        assert_eq!(m.first_token_timeout, Duration::from_millis(1500));
+        assert_eq!(m.overall_timeout, Duration::from_secs(20));
+        assert!(!format!("{m:?}").contains("sk-1"));
+        for (vars, named) in [
+            (
+                vec![("FRONTDESK_LLM_BASE_URL", "http://127.0.0.1:11434/v1")],
+                "FRONTDESK_LLM_MODEL",
+            ),
+            (vec![("FRONTDESK_LLM_MODEL", "gpt-4o-mini")], "FRONTDESK_LLM_BASE_URL"),
+            (
+                vec![("FRONTDESK_LLM_BASE_URL", "localhost:11434")],
+                "FRONTDESK_LLM_BASE_URL",
+            ),
+            (vec![("FRONTDESK_LLM_TIMEOUT", "soon")], "FRONTDESK_LLM_TIMEOUT"),
+            (vec![("FRONTDESK_LLM_TIMEOUT", "10ms")], "FRONTDESK_LLM_TIMEOUT"),
+            (
+                vec![("FRONTDESK_LLM_OVERALL_TIMEOUT", "1h")],
+                "FRONTDESK_LLM_OVERALL_TIMEOUT",
+            ),
+            (
+                vec![("FRONTDESK_LLM_TIMEOUT", "5s"), ("FRONTDESK_LLM_OVERALL_TIMEOUT", "3s")],
+                "FRONTDESK_LLM_OVERALL_TIMEOUT",
+            ),
+        ] {
+            let e = Config::load_from(None, env(&vars)).unwrap_err().to_string();
+            assert!(e.contains(named) && !e.contains('\n'), "{vars:?}: {e}");
+        }
+    }
+
+    #[test]
     fn missing_explicit_file_is_an_error() {
         let e = Config::load_from(Some(Path::new("/nonexistent/fd.toml")), env(&[])).unwrap_err();
         assert!(matches!(e, ConfigError::MissingFile(_)));
