@@ -255,6 +255,12 @@ pub struct CompletionError {
     pub message: String,
     /// No answer within the time the application gives a completion.
     pub timed_out: bool,
+    /// A short, stable label for metrics and `brain_events` (`timeout`, `http_5xx`,
+    /// `malformed`, `circuit_open`, `not_configured`, ...; `error` when unclassified).
+    pub reason: &'static str,
+    /// Text the model had already streamed (and the application may have spoken)
+    /// before it failed; "" when none. Never asked for again.
+    pub streamed: String,
 }
 
 impl CompletionError {
@@ -262,6 +268,8 @@ impl CompletionError {
         Self {
             message: message.into(),
             timed_out: false,
+            reason: "error",
+            streamed: String::new(),
         }
     }
 
@@ -269,7 +277,23 @@ impl CompletionError {
         Self {
             message: "no answer in time".into(),
             timed_out: true,
+            reason: "timeout",
+            streamed: String::new(),
         }
+    }
+
+    /// The same error with this reason label.
+    #[must_use]
+    pub fn with_reason(mut self, reason: &'static str) -> Self {
+        self.reason = reason;
+        self
+    }
+
+    /// The same error, saying what text had already streamed.
+    #[must_use]
+    pub fn with_streamed(mut self, streamed: impl Into<String>) -> Self {
+        self.streamed = streamed.into();
+        self
     }
 }
 

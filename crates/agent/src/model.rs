@@ -1122,7 +1122,7 @@ impl ModelBrain {
 
 /// The fallback metric's label for a completion that failed.
 fn reason_of(e: &CompletionError) -> &'static str {
-    if e.timed_out { "timeout" } else { "error" }
+    e.reason
 }
 
 fn text_of(c: &Completion) -> String {

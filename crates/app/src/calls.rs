@@ -17,7 +17,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use frontdesk_agent::Action;
 use frontdesk_agent::brain::{
-    Brain, CompletionError, Input as BrainInput, Need, Reply, Speech, State, Turn as BrainTurn,
+    Brain, BrainEvent, ChatMessage, Completion, Input as BrainInput, Need, Reply, Speech, State, Turn as BrainTurn,
 };
 use frontdesk_agent::{CallInfo, EndReason};
 use frontdesk_core::agent::config::AgentConfig;
@@ -35,6 +35,7 @@ use crate::engine::Engine;
 use crate::events::{action_events, business, ended_events};
 use crate::live::Live;
 use crate::locks::{CallGuard, CallLocks};
+use crate::models::{Ask, Models};
 use crate::telephony::{Telephony, TelephonyError};
 use crate::tools::{MIN_TOOL_TIME, TOOL_BUDGET, Tools};
 
@@ -227,18 +228,23 @@ pub struct CallService {
     /// fair between tenants.
     engine: Arc<Engine>,
     lines: Vec<Arc<dyn Telephony>>,
+    /// The agents' model endpoints (the `llm` and `hybrid` brains).
+    #[allow(dead_code)]
+    models: Arc<Models>,
 }
 
 impl CallService {
     /// A service over `store`, sending events through `dispatcher`, calling tools with
     /// `tools`, locking calls with `locks`, and carrying calls on `lines` (one per
-    /// provider; a provider without one cannot place or end calls).
+    /// provider; a provider without one cannot place or end calls), asking models
+    /// through `models`.
     pub fn new(
         store: Arc<dyn Store>,
         dispatcher: Arc<Dispatcher>,
         tools: GuardedClient,
         locks: Arc<dyn CallLocks>,
         lines: Vec<Arc<dyn Telephony>>,
+        models: Arc<Models>,
     ) -> Self {
         let engine = Arc::new(Engine::default());
         Self {
@@ -249,6 +255,7 @@ impl CallService {
             locks,
             engine,
             lines,
+            models,
         }
     }
 
@@ -997,6 +1004,7 @@ impl CallService {
 
     /// Runs what the turn needs (`first`, when the engine already asked), composes the
     /// reply, and stores the call with its events.
+    #[allow(clippy::too_many_arguments, reason = "one step's parts, passed along once")]
     async fn finish(
         &self,
         mut call: Call,
@@ -1100,13 +1108,37 @@ impl CallService {
                         brain.tool_result(state, turn, &req.id, outcome);
                     }
                 }
-                Need::Completion(_) => {
-                    // No model client in this build: the brain falls back on its own.
-                    brain.completion_result(
-                        state,
-                        turn,
-                        Err(CompletionError::new("no language model is configured on this server")),
-                    );
+                Need::Completion(request) => {
+                    let ask = Ask {
+                        text: if request.speak {
+                            live.and_then(|l| l.text.clone())
+                        } else {
+                            None
+                        },
+                        cancel: live.map(|l| l.cancel.clone()),
+                    };
+                    let answer = self.models.complete(brain.config(), request, ask).await;
+                    for f in &answer.fallbacks {
+                        state.note(BrainEvent::new(
+                            "fallback",
+                            Some(f.reason),
+                            Some(&f.endpoint).filter(|e| !e.is_empty()).map(String::as_str),
+                            Some(&f.detail),
+                        ));
+                    }
+                    if answer.interrupted {
+                        state.note(BrainEvent::new("interrupted", None, answer.endpoint.as_deref(), None));
+                    }
+                    let result = match answer.result {
+                        // Words already spoken stand: the turn is what was said.
+                        Err(e) if !e.streamed.trim().is_empty() => Ok(Completion {
+                            message: ChatMessage::assistant(e.streamed.clone()),
+                            finish_reason: Some(e.reason.to_owned()),
+                            usage: None,
+                        }),
+                        other => other,
+                    };
+                    brain.completion_result(state, turn, result);
                 }
             }
             need = brain.next(state, turn);

@@ -7,8 +7,9 @@
 //! [`locks`] keeps steps of one call from overlapping (through the store: across every
 //! node on the database); [`conflict`] is the one policy for version
 //! conflicts; [`engine`] runs the conversation's CPU work off the async workers;
-//! [`accounts`] knows which Twilio token speaks for which workspace; [`live`] is
-//! a turn spoken while the model writes it.
+//! [`accounts`] knows which Twilio token speaks for which workspace; [`models`] asks
+//! the agent's model endpoints, with fallbacks and a circuit breaker; [`live`] is a
+//! turn spoken while the model writes it.
 //!
 //! Dependency rule (checked by a test): no web framework here.
 
@@ -20,10 +21,12 @@ pub mod engine;
 pub mod events;
 pub mod live;
 pub mod locks;
+pub mod models;
 pub mod telephony;
 pub mod tools;
 
 pub use calls::{CallError, CallService, Finish, Input, Placed, Progress, Step};
 pub use live::Live;
 pub use locks::{CallGuard, CallLocks, InProcessLocks, StoreLocks};
+pub use models::{Answer, Ask, Fallback, ModelSettings, Models};
 pub use telephony::{Telephony, TelephonyError};

@@ -139,6 +139,14 @@ impl GuardedClient {
         &self.policy
     }
 
+    /// The underlying reqwest client, for a protocol client of its own (the model
+    /// endpoints agents choose). Its resolver drops refused addresses and it follows no
+    /// redirects, but a URL with a literal IP never reaches the resolver: check such a
+    /// host with [`GuardedClient::policy`] before sending.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Sends one request. A response of any status is `Ok`; only the absence of a
     /// response (refused by the guard, DNS, connect, timeout) is an error.
     pub async fn send(&self, req: Outgoing) -> Result<Response, SendError> {

@@ -112,6 +112,18 @@ pub struct ServeArgs {
     /// Address to listen on (overrides the `listen` setting), for example 0.0.0.0:8080.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
+    /// The language model's OpenAI-compatible endpoint, up to `/v1` (overrides the
+    /// `llm_base_url` setting), for example https://api.openai.com/v1 or
+    /// http://127.0.0.1:11434/v1 (Ollama). The key comes from FRONTDESK_LLM_API_KEY.
+    #[arg(long, value_name = "URL")]
+    pub llm_base_url: Option<String>,
+    /// The model to ask (overrides `llm_model`), for example gpt-4o-mini or llama3.1:8b.
+    #[arg(long, value_name = "NAME")]
+    pub llm_model: Option<String>,
+    /// Time to the model's first token before the next endpoint, then the rules, answer
+    /// (overrides `llm_timeout`, default 2s).
+    #[arg(long, value_name = "DURATION")]
+    pub llm_timeout: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -218,7 +230,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let out = commands::Output { json: cli.json };
     match cli.command {
-        Command::Serve(args) => commands::serve::run(config, args.listen).await,
+        Command::Serve(args) => commands::serve::run(config, args).await,
         Command::Migrate => commands::migrate::run(&config, out).await,
         Command::Workspaces(cmd) => commands::workspaces::run(&config, out, cmd).await,
         Command::Keys(cmd) => commands::keys::run(&config, out, cmd).await,

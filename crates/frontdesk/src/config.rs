@@ -11,7 +11,7 @@ use figment::providers::{Format, Serialized, Toml};
 use frontdesk_core::duration::{parse_duration, parse_duration_list};
 use frontdesk_core::net::TargetPolicy;
 use frontdesk_core::retry::RetryPolicy;
-use frontdesk_server::settings::{ConnectionLimits, DeliverySettings, TwilioSettings};
+use frontdesk_server::settings::{ConnectionLimits, DeliverySettings, ModelSettings, TwilioSettings};
 use frontdesk_server::{RateLimitSettings, ServerSettings};
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,9 @@ const MAX_DISABLE_AFTER: Duration = Duration::from_secs(365 * 86_400);
 const MAX_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
 const MIN_RETENTION: Duration = Duration::from_secs(3600);
 const MAX_RETENTION: Duration = Duration::from_secs(36_500 * 86_400);
+const MIN_LLM_TIMEOUT: Duration = Duration::from_millis(100);
+const MAX_LLM_TIMEOUT: Duration = Duration::from_secs(60);
+const MAX_LLM_OVERALL_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Settings whose values are numbers or booleans; every other setting is text, taken
 /// as written (a numeric-looking API key stays a string).
@@ -60,9 +63,16 @@ pub struct Config {
     pub delivery_concurrency: usize,
     /// A webhook failing without a success for longer than this is disabled.
     pub webhook_disable_after: String,
+    /// The OpenAI-compatible endpoint, up to `/v1` (OpenAI, Ollama, vLLM, llama.cpp).
     pub llm_base_url: Option<String>,
+    /// The model asked (`gpt-4o-mini`, `llama3.1:8b`, ...).
     pub llm_model: Option<String>,
+    /// Sent as a bearer token to that endpoint only.
     pub llm_api_key: Option<String>,
+    /// Time to the model's first token before the next endpoint is tried.
+    pub llm_timeout: String,
+    /// The longest one completion may take.
+    pub llm_overall_timeout: String,
     pub twilio_auth_token: Option<String>,
     /// Twilio's REST API base URL (outbound calls).
     pub twilio_api_base_url: String,
@@ -112,6 +122,8 @@ impl Default for Config {
             llm_base_url: None,
             llm_model: None,
             llm_api_key: None,
+            llm_timeout: "2s".into(),
+            llm_overall_timeout: "15s".into(),
             twilio_auth_token: None,
             twilio_api_base_url: frontdesk_server::settings::TWILIO_API_BASE_URL.into(),
             twilio_relay_silence: "10s".into(),
@@ -144,6 +156,8 @@ const SETTINGS: &[&str] = &[
     "llm_base_url",
     "llm_model",
     "llm_api_key",
+    "llm_timeout",
+    "llm_overall_timeout",
     "twilio_auth_token",
     "twilio_api_base_url",
     "twilio_relay_silence",
@@ -268,6 +282,7 @@ impl Config {
                 format!("`{url}` is not an http(s) URL; write for example http://127.0.0.1:11434/v1"),
             ));
         }
+        self.model_settings()?;
         if !valid_http_url(&self.twilio_api_base_url) {
             return Err(invalid(
                 "twilio_api_base_url",
@@ -417,6 +432,52 @@ impl Config {
         Ok(Some(d))
     }
 
+    /// The language model endpoint. A base URL and a model go together; the timeouts
+    /// are from 100ms (first token: up to 60s; a whole completion: up to 5m, and not
+    /// shorter than the first token's).
+    pub fn model_settings(&self) -> Result<ModelSettings, ConfigError> {
+        let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        let base_url = text(&self.llm_base_url);
+        let model = text(&self.llm_model);
+        match (&base_url, &model) {
+            (Some(_), None) => {
+                return Err(invalid(
+                    "llm_model",
+                    "is not set but llm_base_url is; name the model to ask, for example gpt-4o-mini or llama3.1:8b",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "llm_base_url",
+                    "is not set but llm_model is; give the server's address up to /v1, for example http://127.0.0.1:11434/v1",
+                ));
+            }
+            _ => {}
+        }
+        let first_token = parse_duration(&self.llm_timeout).map_err(|e| invalid("llm_timeout", e.message))?;
+        if first_token < MIN_LLM_TIMEOUT || first_token > MAX_LLM_TIMEOUT {
+            return Err(invalid("llm_timeout", "must be from 100ms to 60s, for example 2s"));
+        }
+        let overall =
+            parse_duration(&self.llm_overall_timeout).map_err(|e| invalid("llm_overall_timeout", e.message))?;
+        if overall < first_token || overall > MAX_LLM_OVERALL_TIMEOUT {
+            return Err(invalid(
+                "llm_overall_timeout",
+                format!(
+                    "must be from llm_timeout ({}) to 5m, for example 15s",
+                    self.llm_timeout.trim()
+                ),
+            ));
+        }
+        Ok(ModelSettings {
+            base_url,
+            model,
+            api_key: text(&self.llm_api_key),
+            first_token_timeout: first_token,
+            overall_timeout: overall,
+        })
+    }
+
     /// The server's settings.
     pub fn server_settings(&self) -> Result<ServerSettings, ConfigError> {
         Ok(ServerSettings {
@@ -453,6 +514,7 @@ impl Config {
                 relay_silence: self.request_timeout("twilio_relay_silence", &self.twilio_relay_silence)?,
                 ..TwilioSettings::default()
             },
+            models: self.model_settings()?,
             master_key: self.master_key.clone(),
         })
     }
@@ -684,6 +746,61 @@ mod tests {
         ] {
             let e = Config::load_from(None, env(&[(k, v)])).unwrap_err().to_string();
             assert!(e.contains(k), "{e}");
+        }
+    }
+
+    #[test]
+    fn model_settings_are_checked_and_passed_on() {
+        let s = Config::load_from(None, env(&[]))
+            .unwrap()
+            .config
+            .server_settings()
+            .unwrap();
+        assert_eq!((s.models.base_url.as_deref(), s.models.model.as_deref()), (None, None));
+        assert_eq!(s.models.first_token_timeout, Duration::from_secs(2));
+        assert_eq!(s.models.overall_timeout, Duration::from_secs(15));
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("FRONTDESK_LLM_BASE_URL", "http://127.0.0.1:11434/v1"),
+                ("FRONTDESK_LLM_MODEL", "llama3.1:8b"),
+                ("FRONTDESK_LLM_API_KEY", "sk-1"),
+                ("FRONTDESK_LLM_TIMEOUT", "1500ms"),
+                ("FRONTDESK_LLM_OVERALL_TIMEOUT", "20s"),
+            ]),
+        )
+        .unwrap()
+        .config;
+        let m = c.server_settings().unwrap().models;
+        assert_eq!(m.base_url.as_deref(), Some("http://127.0.0.1:11434/v1"));
+        assert_eq!(m.model.as_deref(), Some("llama3.1:8b"));
+        assert_eq!(m.api_key.as_deref(), Some("sk-1"));
+        assert_eq!(m.first_token_timeout, Duration::from_millis(1500));
+        assert_eq!(m.overall_timeout, Duration::from_secs(20));
+        assert!(!format!("{m:?}").contains("sk-1"));
+        for (vars, named) in [
+            (
+                vec![("FRONTDESK_LLM_BASE_URL", "http://127.0.0.1:11434/v1")],
+                "FRONTDESK_LLM_MODEL",
+            ),
+            (vec![("FRONTDESK_LLM_MODEL", "gpt-4o-mini")], "FRONTDESK_LLM_BASE_URL"),
+            (
+                vec![("FRONTDESK_LLM_BASE_URL", "localhost:11434")],
+                "FRONTDESK_LLM_BASE_URL",
+            ),
+            (vec![("FRONTDESK_LLM_TIMEOUT", "soon")], "FRONTDESK_LLM_TIMEOUT"),
+            (vec![("FRONTDESK_LLM_TIMEOUT", "10ms")], "FRONTDESK_LLM_TIMEOUT"),
+            (
+                vec![("FRONTDESK_LLM_OVERALL_TIMEOUT", "1h")],
+                "FRONTDESK_LLM_OVERALL_TIMEOUT",
+            ),
+            (
+                vec![("FRONTDESK_LLM_TIMEOUT", "5s"), ("FRONTDESK_LLM_OVERALL_TIMEOUT", "3s")],
+                "FRONTDESK_LLM_OVERALL_TIMEOUT",
+            ),
+        ] {
+            let e = Config::load_from(None, env(&vars)).unwrap_err().to_string();
+            assert!(e.contains(named) && !e.contains('\n'), "{vars:?}: {e}");
         }
     }
 

@@ -67,6 +67,8 @@ impl From<LlmError> for CompletionError {
         Self {
             message: e.to_string(),
             timed_out: e.is_timeout(),
+            reason: e.reason(),
+            streamed: String::new(),
         }
     }
 }
@@ -81,6 +83,12 @@ pub struct StreamError {
     pub streamed: String,
     /// Whether a tool-call delta had already arrived.
     pub tool_started: bool,
+}
+
+impl From<StreamError> for CompletionError {
+    fn from(e: StreamError) -> Self {
+        CompletionError::from(e.error).with_streamed(e.streamed)
+    }
 }
 
 impl StreamError {
@@ -129,6 +137,7 @@ mod tests {
         assert_eq!(LlmError::Empty.reason(), "empty");
         let c: CompletionError = LlmError::OverallTimeout(Duration::from_secs(1)).into();
         assert!(c.timed_out);
+        assert_eq!(c.reason, "timeout_overall");
     }
 
     #[test]

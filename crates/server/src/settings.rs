@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+pub use frontdesk_app::models::ModelSettings;
 pub use frontdesk_delivery::DeliverySettings;
 
 pub use crate::serve::ConnectionLimits;
@@ -74,6 +75,8 @@ pub struct ServerSettings {
     /// Webhook delivery.
     pub delivery: DeliverySettings,
     pub twilio: TwilioSettings,
+    /// The language model endpoint (`FRONTDESK_LLM_*`), which agents may override.
+    pub models: ModelSettings,
     /// Encrypts stored provider credentials (`FRONTDESK_MASTER_KEY`); without it no
     /// credentials can be stored.
     pub master_key: Option<String>,
@@ -97,6 +100,7 @@ impl Default for ServerSettings {
             retention: None,
             delivery: DeliverySettings::default(),
             twilio: TwilioSettings::default(),
+            models: ModelSettings::default(),
             master_key: None,
         }
     }

@@ -14,7 +14,7 @@ use axum::{Extension, middleware};
 use chrono::Utc;
 use frontdesk_app::accounts::TwilioAccounts;
 use frontdesk_app::telephony::{self, Telephony};
-use frontdesk_app::{CallService, StoreLocks};
+use frontdesk_app::{CallService, Models, StoreLocks};
 use frontdesk_core::secret::MasterKey;
 use frontdesk_delivery::{Dispatcher, GuardedClient};
 use frontdesk_store::{Held, Store};
@@ -78,18 +78,29 @@ impl Application {
                 settings.public_url.as_deref(),
             )),
         ];
+        // Endpoints agents choose get the SSRF guard; the server's own may be local.
+        // (Its own limit a little past the model client's, which names the timeout.)
+        let guarded = GuardedClient::new(
+            settings.delivery.policy.clone(),
+            settings.models.overall_timeout + Duration::from_secs(5),
+        )
+        .map_err(std::io::Error::other)?;
+        let plain = Models::plain_client().map_err(std::io::Error::other)?;
+        let models = Arc::new(Models::new(settings.models.clone(), &guarded, plain));
         let calls = Arc::new(CallService::new(
             store.clone(),
             dispatcher.clone(),
             tools,
             Arc::new(StoreLocks(store.clone())),
             lines,
+            models.clone(),
         ));
         let limiter = Arc::new(RateLimiter::for_store(settings.rate_limit, &store));
         let state = AppState {
             limiter,
             calls,
             accounts,
+            models,
             store,
             dispatcher,
             settings: Arc::new(settings),

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use frontdesk_app::CallService;
 use frontdesk_app::accounts::TwilioAccounts;
+use frontdesk_app::{CallService, Models};
 use frontdesk_delivery::Dispatcher;
 use frontdesk_store::Store;
 
@@ -27,6 +27,9 @@ pub struct AppState {
     pub calls: Arc<CallService>,
     /// Which Twilio token speaks for which workspace; stores credentials sealed.
     pub accounts: Arc<TwilioAccounts>,
+    /// The agents' language model endpoints (one per process: its circuit breaker
+    /// is shared by every call).
+    pub models: Arc<Models>,
 }
 
 macro_rules! part {
@@ -45,6 +48,7 @@ part!(Arc<RateLimiter>, limiter);
 part!(Arc<Dispatcher>, dispatcher);
 part!(Arc<CallService>, calls);
 part!(Arc<TwilioAccounts>, accounts);
+part!(Arc<Models>, models);
 
 /// The parts as handlers take them (`State(store): StoreState`).
 pub type StoreState = axum::extract::State<Arc<dyn Store>>;

@@ -365,6 +365,7 @@ async fn offline_service(
         client,
         std::sync::Arc::new(InProcessLocks::default()),
         lines,
+        std::sync::Arc::new(frontdesk_app::Models::off()),
     )
     .without_tools();
     Ok((scratch, calls, number))

@@ -8,13 +8,36 @@ use frontdesk_server::bootstrap::{FirstStart, bootstrap};
 use frontdesk_store::Store;
 
 use super::open_store;
+use crate::cli::ServeArgs;
 use crate::config::Config;
 
-pub async fn run(mut config: Config, listen: Option<String>) -> anyhow::Result<()> {
-    if let Some(listen) = listen {
+pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
+    if let Some(listen) = args.listen {
         config.listen = listen;
     }
+    if let Some(url) = args.llm_base_url {
+        config.llm_base_url = Some(url);
+    }
+    if let Some(model) = args.llm_model {
+        config.llm_model = Some(model);
+    }
+    if let Some(timeout) = args.llm_timeout {
+        config.llm_timeout = timeout;
+    }
+    config.validate()?;
     let settings = config.server_settings()?;
+    match (&settings.models.base_url, &settings.models.model) {
+        (Some(url), Some(model)) => tracing::info!(
+            base_url = %url,
+            model = %model,
+            key = settings.models.api_key.is_some(),
+            first_token_timeout = ?settings.models.first_token_timeout,
+            "language model endpoint"
+        ),
+        _ => tracing::info!(
+            "no language model endpoint (FRONTDESK_LLM_BASE_URL): agents without their own use the rules brain"
+        ),
+    }
     let (store, _) = open_store(&config).await?;
     check_secrets(&*store, config.master_key.is_some()).await?;
     let app = Application::build(settings, store.clone())

@@ -470,10 +470,8 @@ async fn say_turn(
     }
     // The rest of the reply, a sentence at a time (each but the last with its trailing
     // space), so speech starts on the first while the rest follows.
-    if rest.is_empty() {
-        if !send_text(out, "", true).await {
-            return None;
-        }
+    if rest.is_empty() && !send_text(out, "", true).await {
+        return None;
     }
     for (i, sentence) in rest.iter().enumerate() {
         let last = i + 1 == rest.len();

@@ -66,7 +66,14 @@ async fn call_record(app: &TestApp, call: &str) -> Value {
 }
 
 async fn metrics(app: &TestApp) -> String {
-    app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap()
+    app.client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 fn tool_results(body: &Value) -> Vec<Value> {
@@ -89,21 +96,40 @@ async fn a_whole_call_driven_by_tool_calls() {
 
     llm.reply(stand_in::tool_reply(&[
         ("c1", "set_call_type", r#"{"call_type": "quote_request"}"#),
-        ("c2", "set_field", r#"{"field": "first_name", "value": "it's john smith"}"#),
+        (
+            "c2",
+            "set_field",
+            r#"{"field": "first_name", "value": "it's john smith"}"#,
+        ),
     ]))
-    .reply(stand_in::text_reply(&["Thanks John. ", "What's the best email for you?"]));
-    let r = say(&app, &call, "Hi, I'd like a quote for a kitchen remodel, this is John Smith").await;
+    .reply(stand_in::text_reply(&[
+        "Thanks John. ",
+        "What's the best email for you?",
+    ]));
+    let r = say(
+        &app,
+        &call,
+        "Hi, I'd like a quote for a kitchen remodel, this is John Smith",
+    )
+    .await;
     assert_eq!(r["say"], "Thanks John. What's the best email for you?");
 
     // An invalid email: refused back to the model, nothing stored; the model asks again.
-    llm.reply(stand_in::tool_reply(&[("c3", "set_field", r#"{"field": "email", "value": "john at"}"#)]))
-        .reply(stand_in::text_reply(&["Sorry, could you spell that email for me?"]));
+    llm.reply(stand_in::tool_reply(&[(
+        "c3",
+        "set_field",
+        r#"{"field": "email", "value": "john at"}"#,
+    )]))
+    .reply(stand_in::text_reply(&["Sorry, could you spell that email for me?"]));
     let r = say(&app, &call, "it's john at").await;
     assert_eq!(r["say"], "Sorry, could you spell that email for me?");
     let c = call_record(&app, &call).await;
     assert!(c["custom_fields"].get("email").is_none(), "{c}");
     let refused = &llm.requests()[3].body;
-    let err = tool_results(refused).last().unwrap()["error"].as_str().unwrap().to_owned();
+    let err = tool_results(refused).last().unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(err.contains("not a valid email"), "{err}");
 
     llm.reply(stand_in::tool_reply(&[(
@@ -157,9 +183,19 @@ async fn a_whole_call_driven_by_tool_calls() {
         .collect();
     assert_eq!(
         tools[..6],
-        ["set_field", "set_call_type", "transfer_call", "take_message", "search_knowledge", "end_call"]
+        [
+            "set_field",
+            "set_call_type",
+            "transfer_call",
+            "take_message",
+            "search_knowledge",
+            "end_call"
+        ]
     );
-    assert!(first.body.get("speak").is_none(), "nothing of ours leaks into the request");
+    assert!(
+        first.body.get("speak").is_none(),
+        "nothing of ours leaks into the request"
+    );
 }
 
 #[tokio::test]
@@ -168,11 +204,20 @@ async fn transfer_and_message_by_the_model() {
     let app = app_on(&llm).await;
     agent(&app, "llm", json!({})).await;
     let (call, _) = start(&app).await;
-    llm.reply(stand_in::tool_reply(&[("t1", "transfer_call", r#"{"reason": "wants the owner"}"#)]));
+    llm.reply(stand_in::tool_reply(&[(
+        "t1",
+        "transfer_call",
+        r#"{"reason": "wants the owner"}"#,
+    )]))
+    .reply(stand_in::text_reply(&[
+        r#"{"summary": "Wanted the owner; transferred.", "call_type": null}"#,
+    ]));
     let r = say(&app, &call, "can I speak with the owner please").await;
     assert_eq!(r["ended"], true, "{r}");
     assert_eq!(r["transferred_to"], "+15557654321");
     assert!(!r["say"].as_str().unwrap().is_empty(), "the caller hears the transfer");
+    let c = call_record(&app, &call).await;
+    assert_eq!(c["ai_summary"], "Wanted the owner; transferred.");
 
     let (call, _) = start(&app).await;
     llm.reply(stand_in::tool_reply(&[(
@@ -200,16 +245,26 @@ async fn each_failure_falls_back_to_the_next_endpoint_then_the_rules() {
     .await;
     // The main endpoint answers 500: the backup answers, and the call notes it.
     main.reply(Reply::Status(500, r#"{"error": {"message": "boom"}}"#.into()));
-    backup.reply(stand_in::text_reply(&["Happy to help with a quote. May I have your name?"]));
+    backup.reply(stand_in::text_reply(&[
+        "Happy to help with a quote. May I have your name?",
+    ]));
     let (call, _) = start(&app).await;
     let r = say(&app, &call, "I'd like a quote for a new deck").await;
     assert_eq!(r["say"], "Happy to help with a quote. May I have your name?");
     let c = call_record(&app, &call).await;
     let e = &c["brain_events"][0];
-    assert_eq!((e["kind"].as_str(), e["reason"].as_str()), (Some("fallback"), Some("http_5xx")), "{e}");
+    assert_eq!(
+        (e["kind"].as_str(), e["reason"].as_str()),
+        (Some("fallback"), Some("http_5xx")),
+        "{e}"
+    );
     assert!(e["endpoint"].as_str().unwrap().contains(&main.base_url()), "{e}");
     assert_eq!(backup.requests()[0].body["model"], "backup-model");
-    assert!(metrics(&app).await.contains(r#"frontdesk_llm_fallbacks_total{reason="http_5xx"}"#));
+    assert!(
+        metrics(&app)
+            .await
+            .contains(r#"frontdesk_llm_fallbacks_total{reason="http_5xx"}"#)
+    );
 }
 
 /// Each failure SPEC section 8 names, on an agent with one endpoint: the rules take the
@@ -220,7 +275,10 @@ async fn every_failure_leaves_the_turn_to_the_rules_and_the_call_carries_on() {
     let cases: Vec<(&str, Reply)> = vec![
         ("timeout", Reply::Hang),
         ("http_5xx", Reply::Status(500, "{}".into())),
-        ("http_429", Reply::Status(429, r#"{"error": {"message": "slow down"}}"#.into())),
+        (
+            "http_429",
+            Reply::Status(429, r#"{"error": {"message": "slow down"}}"#.into()),
+        ),
         (
             "malformed",
             Reply::Stream(vec![
@@ -231,8 +289,14 @@ async fn every_failure_leaves_the_turn_to_the_rules_and_the_call_carries_on() {
                 Step::Done,
             ]),
         ),
-        ("empty", Reply::Stream(vec![stand_in::role(), stand_in::finish("stop"), Step::Done])),
-        ("cut", Reply::Stream(vec![stand_in::role(), stand_in::tool_start(0, "x2", "set_field")])),
+        (
+            "empty",
+            Reply::Stream(vec![stand_in::role(), stand_in::finish("stop"), Step::Done]),
+        ),
+        (
+            "cut",
+            Reply::Stream(vec![stand_in::role(), stand_in::tool_start(0, "x2", "set_field")]),
+        ),
     ];
     for (reason, failure) in cases {
         let llm = StandIn::start().await;
@@ -243,9 +307,13 @@ async fn every_failure_leaves_the_turn_to_the_rules_and_the_call_carries_on() {
         let r = say(&app, &call, "Hi, I'd like a quote for a kitchen remodel.").await;
         // What the rules brain says to these words.
         assert_eq!(r["awaiting_field"], "first_name", "{reason}: {r}");
-        assert!(r["say"].as_str().unwrap().contains("May I have your name?"), "{reason}: {r}");
-        // The next turn: the endpoint is skipped for a while (its breaker is open), so
-        // the rules take this one too, at once; the call carries on to the end.
+        assert!(
+            r["say"].as_str().unwrap().contains("May I have your name"),
+            "{reason}: {r}"
+        );
+        // The next turn: an endpoint that failed is skipped for a while (its breaker is
+        // open; a malformed or empty answer does not open it, and the unscripted
+        // stand-in answers 500), so the rules take this one too; the call carries on.
         let r = say(&app, &call, "John Smith").await;
         assert_eq!(r["awaiting_field"], "phone", "{reason}: {r}");
         let c = call_record(&app, &call).await;
@@ -273,7 +341,13 @@ async fn without_a_model_configured_an_llm_agent_runs_on_the_rules() {
     let r = say(&app, &call, "Hi, I'd like a quote for a kitchen remodel.").await;
     assert_eq!(r["awaiting_field"], "first_name", "{r}");
     let c = call_record(&app, &call).await;
-    assert_eq!(c["brain_events"][0]["kind"], "rules", "{c}");
+    let e = &c["brain_events"];
+    assert_eq!(
+        (&e[0]["kind"], &e[0]["reason"]),
+        (&json!("fallback"), &json!("not_configured")),
+        "{e}"
+    );
+    assert_eq!(e[1]["kind"], "rules", "{e}");
 }
 
 #[tokio::test]
@@ -293,7 +367,12 @@ async fn the_hybrid_brain_asks_the_model_only_when_the_rules_are_unsure() {
         "set_field",
         r#"{"field": "phone", "value": "555 867 5309"}"#,
     )]));
-    let r = say(&app, &call, "oh it's the five five five one, then eight six seven, and five three oh nine").await;
+    let r = say(
+        &app,
+        &call,
+        "oh it's the five five five one, then eight six seven, and five three oh nine",
+    )
+    .await;
     assert_eq!(r["awaiting_field"], "email", "{r}");
     let c = call_record(&app, &call).await;
     assert_eq!(c["custom_fields"]["phone"], "+15558675309");

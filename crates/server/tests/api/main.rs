@@ -18,6 +18,7 @@ mod errors;
 mod helpers;
 mod idempotency;
 mod isolation;
+mod llm;
 mod meta;
 mod nodes;
 mod openapi;

@@ -1411,6 +1411,7 @@ async fn calls_without_a_status_callback_are_finished_by_the_sweeper() {
         tools,
         std::sync::Arc::new(InProcessLocks::default()),
         vec![std::sync::Arc::new(frontdesk_app::telephony::Sim)],
+        std::sync::Arc::new(frontdesk_app::Models::off()),
     );
     // Not yet: the conversation ended only a moment ago.
     let now = chrono::Utc::now();
