@@ -526,3 +526,102 @@ async fn relay_silence_is_a_timeout_under_the_same_rule() {
     assert_eq!(handoff["reason"], "no_input", "{handoff}");
     assert_eq!(call(&app, &id).await["end_reason"], "no_input");
 }
+
+/// An `llm` agent on the relay: the model's first sentence goes out as soon as it is
+/// whole (before the model has finished), and an interruption cancels the model's
+/// stream (the stand-in sees the connection closed); the transcript keeps what was
+/// spoken, and the call notes the interruption. The next prompt is a turn as usual.
+#[tokio::test]
+async fn on_the_relay_the_model_streams_and_an_interruption_cancels_it() {
+    use frontdesk_llm::stand_in::{self, Reply, StandIn, Step};
+    let llm = StandIn::start().await;
+    let base = llm.base_url();
+    let app = twilio_app_with(move |s| {
+        s.models.base_url = Some(base);
+        s.models.model = Some("stand-in-model".into());
+        s.models.first_token_timeout = Duration::from_secs(2);
+    })
+    .await;
+    let mut cfg = crate::helpers::agent_file("contractor");
+    cfg["brain"] = json!("llm");
+    let (s, agent) = crate::helpers::post_json(&app, "/v1/agents", cfg).await;
+    assert_eq!(s, 201, "{agent}");
+    let (s, n) = crate::helpers::post_json(
+        &app,
+        "/v1/numbers",
+        json!({"number": NUMBER, "agent_id": agent["id"], "provider": "twilio", "voice_mode": "relay"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{n}");
+    let tw = TwilioSide::global(&app);
+    let leg = tw.inbound(CALLER, NUMBER);
+    let r = twiml(leg.voice().await).await;
+    let ws_url = r.child("Connect").child("ConversationRelay").attr("url").to_owned();
+    let id = ws_url.split("call_id=").nth(1).unwrap().to_owned();
+    let sig = signature(GLOBAL_TOKEN, &ws_url, &[], None);
+    let mut ws = connect(&app, &format!("/telephony/twilio/relay?call_id={id}"), Some(&sig))
+        .await
+        .expect("signed handshake");
+    send(&mut ws, json!({"type": "setup", "callSid": leg.sid})).await;
+
+    llm.reply(Reply::Stream(vec![
+        stand_in::role(),
+        stand_in::text("Sure, I can help with "),
+        stand_in::text("that. Let me"),
+        Step::Delay(Duration::from_secs(20)),
+        stand_in::text(" tell you all about it."),
+        stand_in::finish("stop"),
+        Step::Done,
+    ]));
+    send(
+        &mut ws,
+        json!({"type": "prompt", "voicePrompt": "I need a quote for a deck", "last": true}),
+    )
+    .await;
+    // The first sentence, while the model is still writing.
+    let m = next(&mut ws, Duration::from_secs(10))
+        .await
+        .expect("the first sentence");
+    assert_eq!(
+        m,
+        json!({"type": "text", "token": "Sure, I can help with that. ", "last": false})
+    );
+    send(
+        &mut ws,
+        json!({"type": "interrupt", "utteranceUntilInterrupt": "Sure, I can help", "durationUntilInterruptMs": "800"}),
+    )
+    .await;
+    assert!(
+        llm.wait_closed_early(1, Duration::from_secs(10)).await,
+        "the interruption cancels the model's stream"
+    );
+    // The transcript keeps what was spoken, marked; the call notes the interruption.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let call = loop {
+        let c = stored_call(&app, &id).await;
+        let last = c
+            .turns
+            .iter()
+            .rev()
+            .find(|t| t.speaker == frontdesk_core::call::Speaker::Agent);
+        if last.is_some_and(|t| t.interrupted) || tokio::time::Instant::now() > deadline {
+            break c;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let last = call.turns.last().unwrap();
+    assert!(last.interrupted, "{:?}", call.turns);
+    assert_eq!(last.text, "Sure, I can help");
+    assert_eq!(call.session["events"][0]["kind"], "interrupted", "{}", call.session);
+    // Nothing more of that turn is spoken.
+    assert_eq!(next(&mut ws, Duration::from_millis(300)).await, None);
+
+    // The caller's words are the next turn.
+    llm.reply(stand_in::text_reply(&["Happy to. ", "May I have your name?"]));
+    send(
+        &mut ws,
+        json!({"type": "prompt", "voicePrompt": "how much would it be", "last": true}),
+    )
+    .await;
+    assert_eq!(reply(&mut ws).await.concat(), "Happy to. May I have your name?");
+}
