@@ -30,8 +30,9 @@
 //! The operator's endpoint (`FRONTDESK_LLM_BASE_URL`) goes through a plain client: it
 //! may well be on localhost (Ollama, vLLM, llama.cpp). An endpoint the agent chose goes
 //! through the SSRF-guarded client, as tools and webhooks do, and gets the server's
-//! key only if it is the server's endpoint; an agent's `api_key_env` may not name one
-//! of Frontdesk's own `FRONTDESK_*` variables.
+//! key only if it is the server's endpoint; an agent's `api_key_env` may name only a
+//! variable the operator listed in `FRONTDESK_LLM_KEY_ENVS`, and never one of
+//! Frontdesk's own `FRONTDESK_*` variables.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -66,6 +67,9 @@ pub struct ModelSettings {
     pub first_token_timeout: Duration,
     /// `FRONTDESK_LLM_OVERALL_TIMEOUT`: the longest one completion may take.
     pub overall_timeout: Duration,
+    /// `FRONTDESK_LLM_KEY_ENVS`: the environment variables an agent's `api_key_env` may
+    /// name (the operator's choice: a tenant must not read the server's environment).
+    pub key_envs: Vec<String>,
 }
 
 impl Default for ModelSettings {
@@ -76,6 +80,7 @@ impl Default for ModelSettings {
             api_key: None,
             first_token_timeout: DEFAULT_FIRST_TOKEN_TIMEOUT,
             overall_timeout: DEFAULT_OVERALL_TIMEOUT,
+            key_envs: Vec::new(),
         }
     }
 }
@@ -379,6 +384,13 @@ impl Models {
     /// The key in the variable an agent names; never one of Frontdesk's own settings
     /// (the master key, the Twilio token, the server's model key).
     fn key_from_env(&self, name: &str) -> Option<String> {
+        if !self.settings.key_envs.iter().any(|k| k == name) {
+            tracing::warn!(
+                variable = name,
+                "an agent's llm api_key_env names a variable FRONTDESK_LLM_KEY_ENVS does not list; no key is sent"
+            );
+            return None;
+        }
         if name.to_ascii_uppercase().starts_with("FRONTDESK_") {
             tracing::warn!(
                 variable = name,

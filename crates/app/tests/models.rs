@@ -25,6 +25,7 @@ fn settings(base_url: Option<String>) -> ModelSettings {
         api_key: Some("sk-server".into()),
         first_token_timeout: Duration::from_millis(300),
         overall_timeout: Duration::from_secs(10),
+        key_envs: vec!["FALLBACK_KEY".into(), "FRONTDESK_MASTER_KEY".into()],
     }
 }
 

@@ -73,6 +73,9 @@ pub struct Config {
     pub llm_timeout: String,
     /// The longest one completion may take.
     pub llm_overall_timeout: String,
+    /// Environment variables (comma-separated names) an agent's `llm.api_key_env` may
+    /// name.
+    pub llm_key_envs: String,
     pub twilio_auth_token: Option<String>,
     /// Twilio's REST API base URL (outbound calls).
     pub twilio_api_base_url: String,
@@ -124,6 +127,7 @@ impl Default for Config {
             llm_api_key: None,
             llm_timeout: "2s".into(),
             llm_overall_timeout: "15s".into(),
+            llm_key_envs: String::new(),
             twilio_auth_token: None,
             twilio_api_base_url: frontdesk_server::settings::TWILIO_API_BASE_URL.into(),
             twilio_relay_silence: "10s".into(),
@@ -158,6 +162,7 @@ const SETTINGS: &[&str] = &[
     "llm_api_key",
     "llm_timeout",
     "llm_overall_timeout",
+    "llm_key_envs",
     "twilio_auth_token",
     "twilio_api_base_url",
     "twilio_relay_silence",
@@ -475,6 +480,13 @@ impl Config {
             api_key: text(&self.llm_api_key),
             first_token_timeout: first_token,
             overall_timeout: overall,
+            key_envs: self
+                .llm_key_envs
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned)
+                .collect(),
         })
     }
 
