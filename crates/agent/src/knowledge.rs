@@ -593,7 +593,8 @@ impl Index {
 /// scattered words.
 fn spoken_from(q: &Query, chunk: &Chunk) -> Option<String> {
     let heading = chunk.heading.as_deref().map(terms).unwrap_or_default();
-    let parts = sentences(&chunk.text);
+    let text = speakable(&chunk.text);
+    let parts = sentences(&text);
     let scored: Vec<f64> = parts
         .iter()
         .map(|s| {
@@ -622,6 +623,58 @@ fn spoken_from(q: &Query, chunk: &Chunk) -> Option<String> {
     }
     picked.sort_unstable();
     Some(picked.iter().map(|&p| parts[p]).collect::<Vec<_>>().join(" "))
+}
+
+/// A chunk's text as it can be spoken: Markdown's list markers, emphasis, code marks
+/// and link targets dropped (`[our portal](https://..)` says "our portal"), and each
+/// list item made a sentence of its own.
+fn speakable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let t = line.trim();
+        let item = t
+            .strip_prefix("- ")
+            .or_else(|| t.strip_prefix("* "))
+            .or_else(|| t.strip_prefix("+ "))
+            .or_else(|| {
+                let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+                (digits > 0).then(|| t[digits..].strip_prefix(". ")).flatten()
+            });
+        let mut l = unlink(item.unwrap_or(t).trim());
+        l.retain(|c| !matches!(c, '*' | '`'));
+        let l = l.replace("__", "");
+        if l.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&l);
+        if item.is_some() && !l.ends_with(['.', '!', '?', ':', ';']) {
+            out.push('.');
+        }
+    }
+    out
+}
+
+/// `[text](target)` becomes `text`.
+fn unlink(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find("](") else {
+            break;
+        };
+        let Some(end) = after[close + 2..].find(')') else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str(&after[..close]);
+        rest = &after[close + 2 + end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn distinct(words: &[String]) -> Vec<String> {
@@ -874,6 +927,15 @@ mod tests {
         let found = index.search("cancel appointment", 2);
         assert_eq!(found[0].source, "Cancellations");
         assert!(found[0].text.contains("cancellation line"));
+    }
+
+    #[test]
+    fn markdown_is_spoken_plainly() {
+        assert_eq!(
+            speakable("We take:\n- **Visa**\n- Mastercard\n1. cash, see [our page](https://x.example/pay)"),
+            "We take: Visa. Mastercard. cash, see our page."
+        );
+        assert_eq!(speakable("Plain text.\nSecond line"), "Plain text. Second line");
     }
 
     #[test]
