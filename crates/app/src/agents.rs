@@ -3,17 +3,20 @@
 //! from it), cached per agent until the agent changes.
 //!
 //! A turn reads only the agent's `updated_at` when its agent is cached; the
-//! configuration itself (up to 256 KiB of JSON) is read, parsed and prepared again only
-//! when it changed. Nothing else is kept between turns, so any node can carry any call.
+//! configuration itself (up to 256 KiB of JSON) and the agent's knowledge documents are
+//! read, parsed and prepared again only when it changed (the store moves `updated_at`
+//! when a document is added or deleted, in the same transaction, so every node sees
+//! the change). Nothing else is kept between turns, so any node can carry any call.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use frontdesk_agent::brain::{Brain, brain_for};
+use frontdesk_agent::brain::{Brain, brain_for, brain_with_documents};
 use frontdesk_core::agent::Agent;
 use frontdesk_core::agent::config::AgentConfig;
 use frontdesk_core::id::{AgentId, WorkspaceId};
+use frontdesk_core::knowledge::{Chunk, Document};
 use frontdesk_store::Store;
 
 use crate::CallError;
@@ -32,6 +35,15 @@ impl Prepared {
     pub fn new(cfg: Arc<AgentConfig>) -> Self {
         Self {
             brain: brain_for(cfg.clone()),
+            cfg,
+        }
+    }
+
+    /// Prepares a configuration with the agent's documents (cut into chunks).
+    #[must_use]
+    pub fn with_documents(cfg: Arc<AgentConfig>, documents: Vec<Chunk>) -> Self {
+        Self {
+            brain: brain_with_documents(cfg.clone(), documents),
             cfg,
         }
     }
@@ -67,7 +79,8 @@ impl Agents {
             return Ok(p);
         }
         let agent = self.store.get_agent(ws, id).await?.ok_or_else(gone)?;
-        Ok(self.parsed(agent).await)
+        let documents = self.store.list_documents(ws, id).await?;
+        Ok(self.parsed(agent, documents).await)
     }
 
     /// The agent, or a plain one when the agent is gone (a call's record outlives its
@@ -87,7 +100,7 @@ impl Agents {
             .map(|(_, cfg)| cfg.clone())
     }
 
-    async fn parsed(&self, agent: Agent) -> Prepared {
+    async fn parsed(&self, agent: Agent, documents: Vec<Document>) -> Prepared {
         if let Some(p) = self.cached(&agent.id, agent.updated_at) {
             return p;
         }
@@ -98,7 +111,8 @@ impl Agents {
             .engine
             .run(&ws, move || {
                 let cfg = AgentConfig::parse(&agent.config).map_or_else(|_| fallback_config(), |p| p.config);
-                Prepared::new(Arc::new(cfg))
+                let chunks = documents.into_iter().flat_map(|d| d.chunks).collect();
+                Prepared::with_documents(Arc::new(cfg), chunks)
             })
             .await;
         if let Ok(mut cache) = self.cache.lock() {

@@ -146,3 +146,60 @@ async fn the_prompt_shows_what_a_model_gets() {
         .unwrap();
     assert_eq!(res.status(), 404);
 }
+
+/// Starts a sim call to `number`, asks `question`, hangs up; returns what was said.
+async fn ask(app: &crate::helpers::TestApp, number: &str, question: &str) -> String {
+    let (s, start) = post_json(app, "/v1/sim/calls", json!({"from": "+15551230002", "to": number})).await;
+    assert_eq!(s, 201, "{start}");
+    let call = start["call_id"].as_str().unwrap().to_owned();
+    let (s, r) = post_json(app, &format!("/v1/sim/calls/{call}/turns"), json!({"text": question})).await;
+    assert_eq!(s, 200, "{r}");
+    let (s, _) = post_json(app, &format!("/v1/sim/calls/{call}/hangup"), json!({})).await;
+    assert_eq!(s, 200);
+    r["say"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_receptionist_answers_from_documents_until_they_are_deleted() {
+    let app = spawn_app().await;
+    let (s, agent) = post_json(&app, "/v1/agents", crate::helpers::agent_file("dental")).await;
+    assert_eq!(s, 201, "{agent}");
+    let id = agent["id"].as_str().unwrap();
+    let number = "+15554440000";
+    let (s, n) = post_json(
+        &app,
+        "/v1/numbers",
+        json!({"number": number, "agent_id": id, "provider": "sim"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{n}");
+    let question = "Can I pay with a credit card?";
+    // Nothing in the agent's entries answers it.
+    let before = ask(&app, number, question).await;
+    assert!(!before.contains("Mastercard"), "{before}");
+
+    let md = "# New patients\nYour first visit takes about ninety minutes.\n\n\
+              # Payment\nPayment is due at the visit. We take Visa, Mastercard and cash. \
+              Our parking lot is shared with the bank.";
+    let (s, doc) = post_json(
+        &app,
+        &format!("/v1/agents/{id}/documents"),
+        json!({"title": "Patient guide", "content": md}),
+    )
+    .await;
+    assert_eq!(s, 201, "{doc}");
+    let said = ask(&app, number, question).await;
+    assert!(said.contains("We take Visa, Mastercard and cash."), "{said}");
+    assert!(!said.contains("ninety minutes"), "only the chunk that answers: {said}");
+    assert!(!said.contains("parking lot"), "only the sentences that answer: {said}");
+
+    let doc_id = doc["id"].as_str().unwrap();
+    let res = app
+        .delete(&format!("/v1/agents/{id}/documents/{doc_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let after = ask(&app, number, question).await;
+    assert!(!after.contains("Mastercard"), "{after}");
+}

@@ -14,6 +14,10 @@ pub trait Documents: Send + Sync {
     /// such agent, [`StoreError::Conflict`](crate::StoreError::Conflict) when the agent
     /// already holds [`frontdesk_core::knowledge::MAX_DOCUMENTS`].
     ///
+    /// Moves the agent's `updated_at` forward in the same transaction (by at least a
+    /// millisecond), so that whatever is prepared from the agent, on any node, is
+    /// prepared again.
+    ///
     /// Concurrency: independent; two creates at the limit may both pass it by one (the
     /// limit is a guard against runaway uploads, not an exact quota).
     async fn create_document(
@@ -28,8 +32,9 @@ pub trait Documents: Send + Sync {
     async fn list_documents(&self, workspace: &WorkspaceId, agent: &AgentId) -> StoreResult<Vec<Document>>;
     /// Concurrency: a read.
     async fn get_document(&self, workspace: &WorkspaceId, id: &DocumentId) -> StoreResult<Option<Document>>;
-    /// Deletes a document; `false` when there was none. Deleting an agent deletes its
-    /// documents.
+    /// Deletes a document; `false` when there was none. Moves the agent's `updated_at`
+    /// forward in the same transaction, as [`Documents::create_document`] does.
+    /// Deleting an agent deletes its documents.
     ///
     /// Concurrency: one conditional delete: of two, one returns `true`.
     async fn delete_document(&self, workspace: &WorkspaceId, id: &DocumentId) -> StoreResult<bool>;

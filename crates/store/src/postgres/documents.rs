@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use frontdesk_core::id::{AgentId, DocumentId, WorkspaceId};
 use frontdesk_core::knowledge::{Document, MAX_DOCUMENTS, NewDocument};
+use sqlx::{Postgres, Transaction};
 
 use super::PgStore;
 use crate::rows::{document_from_row, ms, now_ms};
@@ -66,6 +67,7 @@ impl Documents for PgStore {
         .bind(ms(stored.created_at))
         .execute(&mut *tx)
         .await?;
+        touch_agent(&mut tx, workspace, agent.as_str()).await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -100,12 +102,31 @@ impl Documents for PgStore {
     }
 
     async fn delete_document(&self, workspace: &WorkspaceId, id: &DocumentId) -> StoreResult<bool> {
-        Ok(sqlx::query("DELETE FROM documents WHERE id = $1 AND workspace_id = $2")
-            .bind(id.as_str())
-            .bind(workspace.as_str())
-            .execute(&self.pool)
-            .await?
-            .rows_affected()
-            > 0)
+        let mut tx = self.begin().await?;
+        let agent: Option<String> =
+            sqlx::query_scalar("DELETE FROM documents WHERE id = $1 AND workspace_id = $2 RETURNING agent_id")
+                .bind(id.as_str())
+                .bind(workspace.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(agent) = agent else {
+            return Ok(false);
+        };
+        touch_agent(&mut tx, workspace, &agent).await?;
+        tx.commit().await?;
+        Ok(true)
     }
+}
+
+/// Moves the agent's `updated_at` forward (by at least a millisecond, whatever the
+/// clock says), so that prepared agents cached on any node are prepared again with
+/// the documents as they now are.
+async fn touch_agent(tx: &mut Transaction<'static, Postgres>, workspace: &WorkspaceId, agent: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE agents SET updated_at = GREATEST($1, updated_at + 1) WHERE id = $2 AND workspace_id = $3")
+        .bind(ms(now_ms()?))
+        .bind(agent)
+        .bind(workspace.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
