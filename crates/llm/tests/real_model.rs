@@ -228,10 +228,12 @@ async fn a_request_with_tools_gets_a_well_formed_answer() {
     assert_eq!(r.done.message.tool_calls.len(), 1, "{forced}: one tool call");
     assert_eq!(r.done.message.tool_calls[0].function.name, "set_field");
 
-    // "auto": the model chooses. llama-cpp-python's chatml-function-calling streams the
-    // text when it chooses to speak, but answers HTTP 500 ("Automatic streaming tool
-    // choice is not supported") when it chooses a tool: then the client must classify
-    // it as http_5xx, the fallback path's reason, with nothing spoken.
+    // "auto": the model chooses. llama-cpp-python's chatml-function-calling cannot
+    // stream that: when the model chooses a tool it answers HTTP 500 ("Automatic
+    // streaming tool choice is not supported"), and when it chooses to speak, its
+    // follow-up grammar allows only a function name or the end, so the message is
+    // empty. Either must come out as a fallback reason (http_5xx, empty) with nothing
+    // spoken; a well-formed answer (another server) is also fine.
     let auto = format!("{test} (tool_choice auto)");
     match try_run(&c, tools_request(json!("auto"))).await {
         Ok(r) => {
@@ -242,10 +244,10 @@ async fn a_request_with_tools_gets_a_well_formed_answer() {
             println!("{auto}: {e} (reason {})", e.reason());
             assert!(texts.is_empty(), "{auto}: nothing streamed before the error");
             assert!(
-                matches!(&e, LlmError::Http { status: 500, body } if body.contains("streaming tool choice")),
-                "{auto}: only the server's known limit may fail this: {e}"
+                matches!(&e, LlmError::Empty)
+                    || matches!(&e, LlmError::Http { status: 500, body } if body.contains("streaming tool choice")),
+                "{auto}: only the server's known limits may fail this: {e}"
             );
-            assert_eq!(e.reason(), "http_5xx");
         }
     }
 }
