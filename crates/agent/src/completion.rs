@@ -314,7 +314,7 @@ pub struct CompletionChunk {
     pub id: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub model: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub choices: Vec<ChunkChoice>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
@@ -342,8 +342,18 @@ pub struct Delta {
     pub role: Option<Role>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// `null` reads as none (llama-cpp-python sends `"tool_calls": null`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
     pub tool_calls: Vec<ToolCallDelta>,
+}
+
+/// A field that some servers send as `null` where OpenAI leaves it out.
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 /// A piece of a tool call: the first piece of call `index` carries its id and
@@ -445,6 +455,18 @@ mod tests {
         let f = serde_json::to_value(ToolSchema::from_tool(&t)).expect("json");
         assert_eq!(f["function"]["parameters"]["required"], json!(["when"]));
         assert_eq!(f["function"]["parameters"]["properties"]["n"]["type"], "integer");
+    }
+
+    #[test]
+    fn reads_nulls_as_nothing() {
+        // llama-cpp-python's first chunk of a streamed tool call.
+        let c: CompletionChunk = serde_json::from_value(json!({"choices": [{"index": 0, "finish_reason": null,
+            "logprobs": null, "delta": {"role": "assistant", "content": null, "function_call": null, "tool_calls": null}}]}))
+        .unwrap();
+        assert_eq!(c.choices[0].delta.role, Some(Role::Assistant));
+        assert!(c.choices[0].delta.tool_calls.is_empty());
+        let c: CompletionChunk = serde_json::from_value(json!({"choices": null})).unwrap();
+        assert!(c.choices.is_empty());
     }
 
     #[test]
