@@ -1118,7 +1118,13 @@ impl CallService {
                         cancel: live.map(|l| l.cancel.clone()),
                     };
                     let answer = self.models.complete(brain.config(), request, ask).await;
-                    for f in &answer.fallbacks {
+                    // An endpoint skipped (its breaker open) or none configured is
+                    // counted, not noted: the `rules` event that follows says why.
+                    for f in answer
+                        .fallbacks
+                        .iter()
+                        .filter(|f| !matches!(f.reason, "circuit_open" | "not_configured"))
+                    {
                         state.note(BrainEvent::new(
                             "fallback",
                             Some(f.reason),

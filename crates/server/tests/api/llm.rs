@@ -344,10 +344,14 @@ async fn without_a_model_configured_an_llm_agent_runs_on_the_rules() {
     let e = &c["brain_events"];
     assert_eq!(
         (&e[0]["kind"], &e[0]["reason"]),
-        (&json!("fallback"), &json!("not_configured")),
+        (&json!("rules"), &json!("not_configured")),
         "{e}"
     );
-    assert_eq!(e[1]["kind"], "rules", "{e}");
+    assert!(
+        metrics(&app)
+            .await
+            .contains(r#"frontdesk_llm_fallbacks_total{reason="not_configured"}"#)
+    );
 }
 
 #[tokio::test]
