@@ -233,7 +233,7 @@ impl ModelBrain {
         } else {
             BrainKind::Llm
         };
-        let prompt = prompt::system_prompt(&cfg);
+        let prompt = prompt::system_prompt_with(&cfg, &documents);
         let tools = prompt::tools(&cfg);
         let hybrid_tools = tools
             .iter()

@@ -11,6 +11,8 @@ use frontdesk_core::agent::AgentConfig;
 use frontdesk_core::fields::FieldType;
 use serde_json::json;
 
+use frontdesk_core::knowledge::Chunk;
+
 use crate::completion::ToolSchema;
 
 /// The built-in tools' names, in the order offered.
@@ -26,6 +28,32 @@ pub const BUILT_IN_TOOLS: [&str; 6] = [
 /// The system prompt for an agent.
 #[must_use]
 pub fn system_prompt(cfg: &AgentConfig) -> String {
+    system_prompt_with(cfg, &[])
+}
+
+/// The topics of an agent's documents, for the prompt: each chunk's top heading (or
+/// its first words), once each, at most 20.
+fn document_topics(documents: &[Chunk]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in documents {
+        let topic = match &c.heading {
+            Some(h) => h.split(" > ").next().unwrap_or(h).trim().to_owned(),
+            None => c.text.split_whitespace().take(8).collect::<Vec<_>>().join(" "),
+        };
+        if !topic.is_empty() && !out.contains(&topic) {
+            out.push(topic);
+        }
+        if out.len() >= 20 {
+            break;
+        }
+    }
+    out
+}
+
+/// The system prompt for an agent with these documents (cut into chunks): the
+/// knowledge summary names the documents' topics too.
+#[must_use]
+pub fn system_prompt_with(cfg: &AgentConfig, documents: &[Chunk]) -> String {
     let mut p = String::new();
     let _ = writeln!(
         p,
@@ -88,14 +116,27 @@ pub fn system_prompt(cfg: &AgentConfig) -> String {
         Some(_) => p.push_str("\nTransfer the call with transfer_call when the caller asks for a person.\n"),
         None => p.push_str("\nNobody can take a transfer: offer to take a message with take_message instead.\n"),
     }
-    if !cfg.knowledge.is_empty() {
+    let topics = document_topics(documents);
+    if !cfg.knowledge.is_empty() || !topics.is_empty() {
         p.push_str(
             "\nAnswer questions only from what you know here or find with search_knowledge; if neither has it, say you \
-             will pass the question on, and never make up prices, times or promises. You know:\n",
+             will pass the question on, and never make up prices, times or promises.",
         );
+        if cfg.knowledge.is_empty() {
+            p.push('\n');
+        } else {
+            p.push_str(" You know:\n");
+        }
         for k in &cfg.knowledge {
             let _ = writeln!(p, "- {}", k.question);
         }
+    }
+    if !topics.is_empty() {
+        let _ = writeln!(
+            p,
+            "The business's documents cover (find the details with search_knowledge): {}.",
+            topics.join("; ")
+        );
     }
     if !cfg.tools.is_empty() {
         p.push_str("\nYou can also use these tools of the business:\n");
@@ -203,6 +244,30 @@ mod tests {
             !p.contains("Yes."),
             "answers stay out of the prompt (search_knowledge finds them)"
         );
+    }
+
+    #[test]
+    fn the_prompt_names_the_documents_topics() {
+        let docs = [
+            Chunk {
+                heading: Some("Insurance > Plans we take".into()),
+                text: "We take Delta and Aetna.".into(),
+            },
+            Chunk {
+                heading: Some("Insurance > Payment".into()),
+                text: "Cards and cash.".into(),
+            },
+            Chunk {
+                heading: None,
+                text: "Parking is free behind the building for all patients.".into(),
+            },
+        ];
+        let p = system_prompt_with(&cfg(), &docs);
+        assert!(
+            p.contains("documents cover (find the details with search_knowledge): Insurance; Parking is free behind the building for all."),
+            "{p}"
+        );
+        assert!(!system_prompt(&cfg()).contains("documents cover"));
     }
 
     #[test]

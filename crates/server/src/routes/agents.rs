@@ -61,8 +61,14 @@ async fn get_prompt(
             ApiError::internal()
         })?
         .config;
+    let chunks: Vec<_> = store
+        .list_documents(&caller.workspace_id, &aid)
+        .await?
+        .into_iter()
+        .flat_map(|d| d.chunks)
+        .collect();
     Ok(Json(PromptView {
-        system: frontdesk_agent::prompt::system_prompt(&cfg),
+        system: frontdesk_agent::prompt::system_prompt_with(&cfg, &chunks),
         tools: frontdesk_agent::prompt::tools(&cfg),
     }))
 }
