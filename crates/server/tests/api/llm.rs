@@ -383,3 +383,37 @@ async fn the_hybrid_brain_asks_the_model_only_when_the_rules_are_unsure() {
     assert_eq!(c["brain"], "hybrid");
     assert_eq!(c["brain_turns"], json!({"total": 3, "model": 1}));
 }
+
+#[tokio::test]
+async fn an_http_tool_runs_with_the_models_arguments() {
+    use crate::receiver::{Receiver, Reply as Answer};
+    let llm = StandIn::start().await;
+    let app = app_on(&llm).await;
+    let crm = Receiver::start().await;
+    crm.reply(Answer {
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: r#"{"say": "Tuesday at 3pm is free."}"#.into(),
+        ..Answer::default()
+    });
+    agent(
+        &app,
+        "llm",
+        json!({"tools": [{"type": "http", "tool_name": "check_slots", "description": "Free slots on a day",
+                          "http_method": "GET", "url": crm.url("/slots?day={{day}}"),
+                          "parameters": [{"name": "day", "type": "string", "description": "the day", "required": true}]}]}),
+    )
+    .await;
+    let (call, _) = start(&app).await;
+    llm.reply(stand_in::tool_reply(&[("s1", "check_slots", r#"{"day": "Tuesday"}"#)]))
+        .reply(stand_in::text_reply(&["Would that suit you?"]));
+    let r = say(&app, &call, "is anything free on Tuesday?").await;
+    assert_eq!(r["say"], "Tuesday at 3pm is free. Would that suit you?", "{r}");
+    let got = crm.got();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].uri, "/slots?day=Tuesday");
+    // The model read the tool's answer.
+    let second = &llm.requests()[1].body;
+    assert_eq!(tool_results(second)[0]["result"]["say"], "Tuesday at 3pm is free.");
+    let c = call_record(&app, &call).await;
+    assert_eq!(c["tool_calls"][0]["tool"], "check_slots");
+}
