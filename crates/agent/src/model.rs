@@ -19,6 +19,10 @@
 //!   tools only; what it sets is checked the same way, its sentence takes the place of
 //!   the rules' unsure one, and the rules ask the next question.
 //!
+//! What the rules guarantee holds on `llm` too: a caller who asks for a person, or
+//! calls about a type the business transfers at once, is transferred by the rules
+//! without asking the model.
+//!
 //! Fail-safe: a completion that fails (the application has already tried the agent's
 //! fallback endpoints) leaves the turn to the rules: `llm` hears the caller's words
 //! with the rules brain (or, when the model already acted in this turn, lets the rules
@@ -834,6 +838,23 @@ impl Brain for ModelBrain {
                     Asking::Nothing
                 },
                 unsure,
+                ..ModelTurn::default()
+            });
+            return turn;
+        }
+        // What the rules guarantee holds without asking: a caller asking for a person,
+        // or calling about a type the business transfers at once, is transferred.
+        let pre = self.rules.prepared();
+        let taking_message = m.session.awaiting.as_deref() == Some(MESSAGE_FIELD);
+        if cfg.transfer.is_some()
+            && !taking_message
+            && (pre.person(cfg).asks(&text) || pre.types(cfg).urgent(&text, false).is_some())
+        {
+            let heard = m.session.hear_prepared(cfg, pre, &text);
+            let mut turn = Turn::new(heard);
+            turn.model = Some(ModelTurn {
+                text,
+                by_rules: true,
                 ..ModelTurn::default()
             });
             return turn;

@@ -501,3 +501,20 @@ fn states_name_their_brain_and_an_agent_may_switch_brains_mid_call() {
     assert_eq!(brain.view(&state).fields["first_name"], json!("Ann Lee"));
     assert_eq!(state.brain(), BrainKind::Llm);
 }
+
+#[test]
+fn asking_for_a_person_or_an_emergency_transfers_without_the_model() {
+    let brain = brain::brain_for(agent("llm"));
+    for words in ["can I talk to a real person please", "the basement is flooding"] {
+        let (mut state, _) = brain.start(call());
+        let mut model = Model::default().then(says("I'm sure we can sort it out here."));
+        let r = speak(&*brain, &mut state, &mut model, words);
+        assert!(r.ended, "{words}: {}", r.say.text());
+        assert_eq!(r.transferred_to.as_deref(), Some("+15557654321"));
+        assert!(
+            model.requests.iter().all(|q| !q.speak),
+            "{words}: only the summary asks the model"
+        );
+        assert!(brain.view(&state).brain_events.is_empty());
+    }
+}
