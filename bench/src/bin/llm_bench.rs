@@ -88,6 +88,7 @@ impl Server {
     /// Starts a server on a fresh SQLite database, rate limits off, `configure` applied.
     async fn start(name: &str, configure: impl FnOnce(&mut ServerSettings)) -> Result<Self, String> {
         let dir = std::env::temp_dir().join(format!("frontdesk-llm-bench-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| format!("temporary folder {}: {e}", dir.display()))?;
         let mut settings = ServerSettings {
             listen: "127.0.0.1:0".parse().map_err(|_| "the listen address")?,
