@@ -1074,11 +1074,7 @@ impl Brain for ModelBrain {
             say.append(&mut turn.heard.lead);
             if s.ended() {
                 s.awaiting = None;
-                if s.end_reason == Some(EndReason::Completed)
-                    && !say
-                        .iter()
-                        .any(|x| x.to_lowercase().contains("goodbye") || x.to_lowercase().contains("bye"))
-                {
+                if s.end_reason == Some(EndReason::Completed) && !say.iter().any(|x| x.to_lowercase().contains("bye")) {
                     say.push(speech::render(&cfg.closing, &s.variables(cfg)));
                 }
             } else {

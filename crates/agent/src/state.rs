@@ -97,7 +97,8 @@ impl State {
     /// becomes one, keeping everything the rules collected.
     pub(crate) fn model_mut(&mut self, kind: BrainKind) -> &mut ModelState {
         if let Inner::Rules(s) = &mut self.inner {
-            let s = std::mem::replace(s, placeholder(s));
+            // Once per call at most (an agent switched brains mid-call): a copy is cheap.
+            let s = s.clone();
             self.inner = Inner::Model(kind, Box::new(ModelState::new(s)));
         }
         match &mut self.inner {
@@ -201,30 +202,6 @@ impl State {
             }
             _ => Err(StateError::UnknownBrain(kind)),
         }
-    }
-}
-
-/// A stand-in for a moment while a session moves into a model state.
-fn placeholder(s: &Session) -> Session {
-    Session {
-        call: s.call.clone(),
-        phase: s.phase,
-        call_type: None,
-        fields: serde_json::Map::new(),
-        skipped: Vec::new(),
-        awaiting: None,
-        reasks: 0,
-        message_mode: false,
-        message: None,
-        transferred_to: None,
-        transfer_reason: None,
-        tools_called: Vec::new(),
-        notes: Vec::new(),
-        opening: None,
-        end_reason: None,
-        turns: 0,
-        extra_rounds: 0,
-        silences: 0,
     }
 }
 
